@@ -1,0 +1,3 @@
+from fakeflux.cli import main
+
+raise SystemExit(main())
