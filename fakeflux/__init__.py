@@ -9,3 +9,7 @@ Layers, each in its own folder:
 """
 
 __version__ = "0.1.0"
+
+from fakeflux.io.instance import Instance, InstanceError
+
+__all__ = ["Instance", "InstanceError", "__version__"]

@@ -1,18 +1,179 @@
-"""The ``fakeflux`` command line."""
+"""The ``fakeflux`` command line.
+
+``fakeflux start`` mirrors ``flux start --test-size=N``; ``fakeflux
+pythonpath`` prints where the compatible ``flux`` package lives.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import List, Optional
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Dict, List, Optional
+
+from fakeflux.broker.config import Config, ConfigError
+from fakeflux.broker.instance import InstanceCore
+from fakeflux.broker.topology import TopologyError
+from fakeflux.io.rundir import Rundir
+from fakeflux.io.server import BrokerServer, SocketPathTooLong
+
+
+def client_path() -> str:
+    """The folder holding fakeflux's pure-Python ``flux`` package (for PYTHONPATH)."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), "client")
+
+
+def real_flux_importable(env: Dict[str, str]) -> bool:
+    """Whether flux-core's own ``flux`` package (its C bindings live in
+    ``flux._core``, which fakeflux's package has not) is importable with ``env``."""
+    try:
+        result = subprocess.run(
+            [sys.executable, "-c", "import flux._core"], env=env, capture_output=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0
+
+
+def _setattr(text: str) -> "tuple[str, str]":
+    name, eq, value = text.partition("=")
+    if not eq or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def _size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid size {text!r}: not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"invalid size {value}: must be at least 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fakeflux", description="A fake Flux broker for testing.")
-    parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    start = sub.add_parser(
+        "start",
+        help="start a fake instance (like flux start --test-size=N)",
+        description="Start a fake Flux instance of SIZE ranks. With COMMAND, run it with FLUX_URI set "
+        "to rank 0 and exit with its status; without, print FLUX_URI=... and serve until signalled.",
+    )
+    start.add_argument("-s", "--size", "--test-size", type=_size, default=1, help="number of ranks (default 1)")
+    start.add_argument(
+        "-S", "--setattr", action="append", type=_setattr, default=[], metavar="NAME=VALUE",
+        help="set a broker attribute at start (repeatable)",
+    )
+    start.add_argument("-c", "--config-path", metavar="PATH", help="TOML config file or directory of them")
+    start.add_argument("--config-json", metavar="JSON", help=argparse.SUPPRESS)
+    start.add_argument("--rundir", metavar="DIR", help="run directory (default: a new private one in /tmp)")
+    start.add_argument(
+        "--python-client", choices=("compat", "real", "auto"), default="auto",
+        help="which flux Python package COMMAND imports: fakeflux's (compat), flux-core's (real), "
+        "or flux-core's when importable, else fakeflux's (auto, the default)",
+    )
+    start.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND [ARG]...")
+
+    sub.add_parser("pythonpath", help="print the directory to put on PYTHONPATH for `import flux`")
+    sub.add_parser("demo", help="start a 4-rank instance and run the example client against it")
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
-    parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.command == "pythonpath":
+        print(client_path())
+        return 0
+    if args.command == "demo":
+        return run_demo()
+    return run_start(parser, args)
+
+
+def run_start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    cmd: List[str] = list(args.cmd)
+    if cmd and cmd[0] == "--":
+        cmd = cmd[1:]
+    attrs = dict(args.setattr)
+    try:
+        if args.config_json is not None and args.config_path is not None:
+            parser.error("--config-json and --config-path exclude each other")
+        data = json.loads(args.config_json) if args.config_json is not None else None
+        config = Config(data=data, path=args.config_path)
+    except (ConfigError, ValueError) as exc:
+        parser.error(f"config: {exc}")
+    rundir = Rundir(args.rundir)
+    try:
+        try:
+            core = InstanceCore(args.size, rundir=rundir.path, attrs=attrs, config=config, stderr=sys.stderr)
+            server = BrokerServer(core)
+            server.bind()
+        except (TopologyError, SocketPathTooLong) as exc:
+            parser.error(str(exc))
+        except ValueError as exc:
+            parser.error(f"--setattr: {exc}")
+        uri = f"local://{rundir.path}/local-0"
+        if not cmd:
+            return _serve(server, uri)
+        return _run_command(server, uri, cmd, args.python_client)
+    finally:
+        rundir.remove()
+
+
+def _serve(server: BrokerServer, uri: str) -> int:
+    def stop(signum: int, frame: object) -> None:
+        server.request_stop()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(f"FLUX_URI={uri}", flush=True)
+    server.serve_forever()
     return 0
+
+
+def _child_env(uri: str, python_client: str) -> Dict[str, str]:
+    env = dict(os.environ)
+    env["FLUX_URI"] = uri
+    use_compat = python_client == "compat" or (python_client == "auto" and not real_flux_importable(env))
+    if use_compat:
+        parts = [client_path()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        env["PYTHONPATH"] = os.pathsep.join(parts)
+    return env
+
+
+def _run_command(server: BrokerServer, uri: str, cmd: List[str], python_client: str) -> int:
+    server.start_thread()
+    try:
+        try:
+            child = subprocess.Popen(cmd, env=_child_env(uri, python_client))
+        except OSError as exc:
+            print(f"fakeflux start: {cmd[0]}: {exc.strerror}", file=sys.stderr)
+            return 127 if isinstance(exc, FileNotFoundError) else 126
+
+        def forward(signum: int, frame: object) -> None:
+            child.send_signal(signum)
+
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        status = child.wait()
+    finally:
+        server.request_stop()
+        if server.thread is not None:
+            server.thread.join()
+    # As a shell reports it: 128+N for a child killed by signal N.
+    return status if status >= 0 else 128 - status
+
+
+def run_demo() -> int:
+    example = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "demo.py")
+    if not os.path.exists(example):
+        print(f"fakeflux demo: {example} not found (run it from a source checkout)", file=sys.stderr)
+        return 1
+    return main(["start", "--size", "4", "--python-client", "compat", "--", sys.executable, example])
+

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from fakeflux.wire import constants as C
 from fakeflux.wire.errors import ProtocolError
@@ -178,8 +178,13 @@ def decode(data: bytes, *, max_size: int = C.DEFAULT_MAX_MESSAGE_SIZE) -> Messag
     return decode_body(data[C.ENVELOPE_SIZE :])
 
 
-def check_envelope(data: bytes, pos: int, max_size: int) -> int:
+def check_envelope(data: Union[bytes, bytearray], pos: int, max_size: int) -> int:
     """Validate the 8 envelope bytes at ``pos``; return the body length."""
+    if len(data) - pos < C.ENVELOPE_SIZE:
+        raise ProtocolError(
+            f"truncated envelope: {max(len(data) - pos, 0)} of {C.ENVELOPE_SIZE} bytes",
+            offset=pos,
+        )
     if data[pos : pos + 4] != _MAGIC_LE:
         got = bytes(data[pos : pos + 4]).hex(" ")
         raise ProtocolError(f"bad envelope magic {got} (expected 12 00 ee ff)", offset=pos)

@@ -51,6 +51,9 @@ def payload_json(payload: Optional[bytes]) -> Dict[str, Any]:
         obj = json.loads(text)
     except ValueError as exc:
         raise ProtocolError(f"payload is not JSON: {exc}") from None
+    except RecursionError:
+        # Python's parser gives up on deep nesting (jansson has a depth limit too).
+        raise ProtocolError("payload JSON is nested too deeply") from None
     if not isinstance(obj, dict):
         raise ProtocolError("JSON payload is not an object")
     return obj

@@ -1,0 +1,219 @@
+"""One rank's connector-local: the router between its clients and its broker
+(flux-core ``librouter/router.c``, ``modules/connector-local``).
+
+It answers subscriptions and service registration itself, pushes the client's
+route on every other request, arms disconnect notices, hands requests for
+client-provided services to their provider, and delivers responses and
+events to clients.
+"""
+
+from __future__ import annotations
+
+import errno
+import fnmatch
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional
+
+from fakeflux.broker.client import Client
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.modules import service as service_module
+from fakeflux.wire import Message, ProtocolError, payload_json
+from fakeflux.wire import constants as C
+
+if TYPE_CHECKING:
+    from fakeflux.broker.rank import BrokerRank
+
+_Intercepted = Callable[[Client, Dict[str, object]], None]
+
+# librouter/disconnect.c builds disconnect topics in a buffer of this size.
+_TOPIC_BUFSIZE = 256
+
+
+def disconnect_topic(topic: str) -> str:
+    """``a.b.c`` -> ``a.b.disconnect``; ``a`` -> ``disconnect``."""
+    head, dot, _ = topic.rpartition(".")
+    return f"{head}{dot}disconnect"
+
+
+class Connector:
+    def __init__(self, broker: "BrokerRank", uuid: str) -> None:
+        self.broker = broker
+        self.uuid = uuid
+        self.clients: Dict[str, Client] = {}
+        self.providers: Dict[str, Client] = {}  # service name -> client providing it
+        self.subscribers: Dict[str, Client] = {}  # clients with at least one subscription
+        self._intercepted = {
+            "event.subscribe": self._subscribe,
+            "event.unsubscribe": self._unsubscribe,
+            "service.add": self._service_add,
+            "service.remove": self._service_remove,
+        }
+
+    # -- clients come and go ------------------------------------------------------
+    def attach(self, client: Client) -> None:
+        self.clients[client.uuid] = client
+
+    def detach(self, client: Client) -> None:
+        """The connection closed: notices to services it used, then its
+        services and subscriptions go (router_entry_destroy)."""
+        if client.closed:
+            return
+        client.closed = True
+        self.clients.pop(client.uuid, None)
+        self.subscribers.pop(client.uuid, None)
+        client.subscriptions.clear()
+        for name in sorted(client.services):
+            if self.providers.get(name) is client:
+                del self.providers[name]
+                self.broker.services.pop(name, None)
+        client.services.clear()
+        notices = list(client.disconnects.values())
+        client.disconnects.clear()
+        for template in notices:
+            notice = Message.request(
+                template.topic or "",
+                None,
+                nodeid=template.nodeid,
+                matchtag=template.matchtag,
+                flags=(template.flags & C.FLAG_UPSTREAM) | C.FLAG_NORESPONSE,
+                routes=list(template.routes or []),
+                userid=template.userid,
+                rolemask=template.rolemask,
+            )
+            self.broker.from_connector(self, notice)
+
+    # -- messages from a client -------------------------------------------------------
+    def receive(self, client: Client, msg: Message) -> None:
+        if msg.topic is None or msg.type == C.MSGTYPE_CONTROL:
+            return  # dropped silently, as router_entry_recv does
+        client.stamp(msg)
+        self.broker.core.trace(self.broker.rank, "rx", client, msg)
+        if msg.type == C.MSGTYPE_REQUEST:
+            handler = self._intercepted.get(msg.topic)
+            if handler is not None:
+                self._answer(client, msg, handler)
+                return
+            if not msg.flags & C.FLAG_NORESPONSE:
+                dtopic = disconnect_topic(msg.topic)
+                if len(dtopic) + 1 >= _TOPIC_BUFSIZE:
+                    return  # arming the notice fails, so the request is dropped
+            else:
+                dtopic = ""
+            msg.routes = [client.uuid]
+            if dtopic:
+                key = (dtopic, msg.nodeid, bool(msg.flags & C.FLAG_UPSTREAM))
+                if key not in client.disconnects:
+                    template = msg.copy()
+                    template.topic = dtopic
+                    template.payload = None
+                    client.disconnects[key] = template
+            self.broker.from_connector(self, msg)
+        elif msg.type == C.MSGTYPE_RESPONSE:
+            # From a service provider: the head route is the broker's own id,
+            # pushed when the request was handed to this connector.
+            if msg.pop_route() != self.broker.uuid:
+                self.broker.log.log(4, "connector-local", f"dropping response {msg.topic} with a bad route")
+                return
+            self.broker.route_response(msg)
+        elif msg.type == C.MSGTYPE_EVENT:
+            msg.routes = [self.uuid]
+            self.broker.core.publish_from(self.broker.rank, msg)
+
+    def _answer(self, client: Client, msg: Message, handler: _Intercepted) -> None:
+        errnum = 0
+        try:
+            handler(client, payload_json(msg.payload))
+        except ServiceError as exc:
+            errnum = exc.errnum
+        except ProtocolError:
+            errnum = errno.EPROTO
+        if msg.flags & C.FLAG_NORESPONSE:
+            return
+        # Answers the router makes itself: no payload, unknown userid, OWNER role.
+        response = msg.derive_response(None, errnum)
+        response.routes = []
+        response.userid = C.USERID_UNKNOWN
+        response.rolemask = C.ROLE_OWNER
+        self._send(client, response)
+
+    def _subscribe(self, client: Client, req: Dict[str, object]) -> None:
+        topic = req.get("topic")
+        if not isinstance(topic, str):
+            raise ProtocolError("'topic' must be a string")
+        client.subscriptions[topic] = client.subscriptions.get(topic, 0) + 1
+        self.subscribers[client.uuid] = client
+
+    def _unsubscribe(self, client: Client, req: Dict[str, object]) -> None:
+        topic = req.get("topic")
+        if not isinstance(topic, str):
+            raise ProtocolError("'topic' must be a string")
+        count = client.subscriptions.get(topic)
+        if count is None:
+            raise ServiceError(errno.ENOENT)
+        if count > 1:
+            client.subscriptions[topic] = count - 1
+        else:
+            del client.subscriptions[topic]
+            if not client.subscriptions:
+                self.subscribers.pop(client.uuid, None)
+
+    def _service_add(self, client: Client, req: Dict[str, object]) -> None:
+        name = req.get("service")
+        if not isinstance(name, str):
+            raise ProtocolError("'service' must be a string")
+        if name in self.providers:
+            raise ServiceError(errno.EEXIST)
+        service_module.add(self.broker, name, client.userid, client.rolemask)
+        self.providers[name] = client
+        client.services.add(name)
+        self.broker.services[name] = self._from_broker
+
+    def _service_remove(self, client: Client, req: Dict[str, object]) -> None:
+        name = req.get("service")
+        if not isinstance(name, str):
+            raise ProtocolError("'service' must be a string")
+        if self.providers.get(name) is not client:
+            raise ServiceError(errno.ENOENT)
+        service_module.remove(self.broker, name, client.userid, client.rolemask)
+        del self.providers[name]
+        client.services.discard(name)
+        self.broker.services.pop(name, None)
+
+    # -- messages for clients -------------------------------------------------------------
+    def _from_broker(self, msg: Message) -> None:
+        """A request for a service a client of this rank provides.  The hop
+        from broker to connector pushes the broker's id, which providers see."""
+        topic = msg.topic or ""
+        name = topic.split(".", 1)[0]
+        provider = self.providers.get(name)
+        if provider is None or not fnmatch.fnmatchcase(topic, f"{name}.*"):
+            # Exactly ``name`` (no method): the router's ENOSYS carries no text.
+            self.broker.respond_error(msg, errno.ENOSYS)
+            return
+        msg.push_route(self.broker.uuid)
+        self._send(provider, msg)
+
+    def deliver_response(self, msg: Message) -> None:
+        """A response whose next hop is a client of this rank."""
+        client = self.clients.get(msg.pop_route() or "")
+        if client is None:
+            return  # its requester went away: dropped, as in flux-core
+        self._send(client, msg)
+
+    def deliver_event(self, event: Message) -> None:
+        if not self.subscribers:
+            return
+        for client in list(self.subscribers.values()):
+            if client.wants_event(event):
+                self._send(client, event)
+
+    def _send(self, client: Client, msg: Message) -> None:
+        if not client.closed:
+            self.broker.core.trace(self.broker.rank, "tx", client, msg)
+            client.send(msg)
+
+    def client_list(self) -> List[Client]:
+        return list(self.clients.values())
+
+    def provider_of(self, name: str) -> Optional[Client]:
+        return self.providers.get(name)
+

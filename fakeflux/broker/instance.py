@@ -1,0 +1,144 @@
+"""The whole simulated instance in one object (fakeredis's one-server-state
+idea): size and tree, the ranks, the event sequence, the configuration, who
+may connect.  No sockets here; the IO layer feeds it client messages."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from typing import Callable, Dict, Mapping, Optional, Set, TextIO
+
+from fakeflux.broker import stdlog
+from fakeflux.broker.attrs import check_settable_at_start
+from fakeflux.broker.client import Client
+from fakeflux.broker.config import Config
+from fakeflux.broker.rank import BrokerRank
+from fakeflux.broker.topology import Topology
+from fakeflux.wire import Message
+from fakeflux.wire import constants as C
+
+Tracer = Callable[[int, str, Client, Message], None]
+
+_NOT_LOCAL = ~C.ROLE_LOCAL & 0xFFFFFFFF
+
+
+class InstanceCore:
+    def __init__(
+        self,
+        size: int = 1,
+        *,
+        rundir: str,
+        attrs: Optional[Mapping[str, str]] = None,
+        config: Optional[Config] = None,
+        owner: Optional[int] = None,
+        hostname: Optional[str] = None,
+        stderr: Optional[TextIO] = None,
+    ) -> None:
+        self.setattrs: Dict[str, str] = dict(attrs or {})
+        for name in self.setattrs:
+            check_settable_at_start(name)
+        self.topology = Topology(size, self.setattrs.get("tbon.topo", "kary:32"))
+        self.size = size
+        self.rundir = rundir
+        self.config = config or Config()
+        self.owner = os.getuid() if owner is None else owner
+        self.hostname = hostname or socket.gethostname().split(".")[0]
+        self.pid = os.getpid()
+        self.starttime = time.time()
+        self.environ: Dict[str, str] = dict(os.environ)
+        self.stderr = stderr
+        self.event_seq = 0
+        self.down: Set[int] = set()
+        self.tracer: Optional[Tracer] = None
+        self._ranks: Dict[int, BrokerRank] = {}
+        self._by_uuid: Dict[str, BrokerRank] = {}
+
+    # -- ranks are made when first needed, so a large instance starts at once --------
+    def rank(self, r: int) -> BrokerRank:
+        broker = self._ranks.get(r)
+        if broker is None:
+            if not 0 <= r < self.size:
+                raise ValueError(f"rank {r} is outside this instance of size {self.size}")
+            broker = BrokerRank(self, r)
+            self._ranks[r] = broker
+            self._by_uuid[broker.uuid] = broker
+        return broker
+
+    def rank_by_uuid(self, uuid: Optional[str]) -> Optional[BrokerRank]:
+        return None if uuid is None else self._by_uuid.get(uuid)
+
+    def started_ranks(self) -> Dict[int, BrokerRank]:
+        return self._ranks
+
+    # -- who may connect -------------------------------------------------------------
+    def authenticate(self, uid: int) -> Optional[int]:
+        """The roles of a connection from ``uid``, or None to refuse it (EPERM)."""
+        access = self.config.data.get("access", {})
+        if uid == self.owner or (uid == 0 and access.get("allow-root-owner") is True):
+            return C.ROLE_OWNER | C.ROLE_LOCAL
+        if access.get("allow-guest-user") is True:
+            return C.ROLE_USER | C.ROLE_LOCAL
+        return None
+
+    # -- events ---------------------------------------------------------------------------
+    def publish_from(self, rank: int, event: Message) -> None:
+        """A raw event a client sent: it travels up to rank 0 to be published."""
+        if rank != 0:
+            event.rolemask &= _NOT_LOCAL
+        self.publish(event)
+
+    def publish(self, event: Message) -> int:
+        """Give ``event`` the next sequence number and deliver it on every rank."""
+        self.event_seq += 1
+        event.seq = self.event_seq
+        base_routes = list(event.routes or [])
+        for r, broker in self._ranks.items():
+            if r in self.down or not broker.connector.subscribers:
+                continue
+            copy = event.copy()
+            # The broker-to-connector hop pushes the broker's id on events too.
+            copy.routes = [broker.uuid, *base_routes]
+            if r != 0:
+                copy.rolemask &= _NOT_LOCAL
+            broker.deliver_event(copy)
+        return self.event_seq
+
+    # -- configuration -------------------------------------------------------------------
+    def set_config(self, data: Dict[str, object]) -> None:
+        self.config.data = dict(data)
+        self._config_changed()
+
+    def reload_config(self) -> None:
+        self.config.reload()
+        self._config_changed()
+
+    def _config_changed(self) -> None:
+        for broker in self._ranks.values():
+            broker.config.notify()
+
+    # -- logging ---------------------------------------------------------------------------
+    def forward_log(self, rank: int, line: bytes) -> None:
+        parent = self.topology.parent(rank)
+        if parent is not None:
+            self.rank(parent).log.add(line)
+
+    def log_to_stderr(self, rank: int, line: bytes) -> None:
+        """Rank 0 prints lines at or above ``log-stderr-level`` (mode leader)."""
+        if self.stderr is None or rank != 0:
+            return
+        entry = stdlog.decode(line)
+        level = int(self.rank(0).attrs.value("log-stderr-level") or 3)
+        if entry is None:
+            text = line.decode("utf-8", "replace")
+        elif entry.severity <= level:
+            text = stdlog.human(entry)
+        else:
+            return
+        print(text, file=self.stderr or sys.stderr, flush=True)
+
+    # -- observation -------------------------------------------------------------------------
+    def trace(self, rank: int, direction: str, client: Client, msg: Message) -> None:
+        if self.tracer is not None:
+            self.tracer(rank, direction, client, msg)

@@ -1,0 +1,1 @@
+"""The builtin services, one module each, as flux-core's broker has them."""

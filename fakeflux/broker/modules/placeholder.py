@@ -1,0 +1,55 @@
+"""Services a real instance has that fakeflux does not emulate (yet).
+
+Their names stay taken, so ``service.add`` of e.g. ``kvs`` fails with EEXIST
+as on real Flux, and they answer ``ping``; any other method gets ENOSYS with
+a text that says plainly that fakeflux lacks it, rather than a made-up answer.
+"""
+
+from __future__ import annotations
+
+import errno
+
+from fakeflux.broker.module import BrokerModule
+from fakeflux.wire import Message
+
+# Module services a `flux start --test-size=N` instance has on every rank.
+NAMES = (
+    "heaptrace",
+    "module",
+    "bootstrap",
+    "runat",
+    "shutdown",
+    "groups",
+    "rexec",
+    "overlay",
+    "connector-local",
+    "content",
+    "kvs",
+    "kvs-watch",
+    "resource",
+    "job-manager",
+    "job-ingest",
+    "job-info",
+    "job-list",
+    "job-exec",
+    "sched",
+    "cron",
+    "heartbeat",
+    "barrier",
+    "feasibility",
+)
+
+
+class PlaceholderModule(BrokerModule):
+    methods = {}
+
+    def __init__(self, broker: "BrokerRank", name: str) -> None:  # noqa: F821
+        self.name = name
+        super().__init__(broker)
+
+    def handle(self, msg: Message) -> None:
+        topic = msg.topic or ""
+        if topic == f"{self.name}.ping":
+            super().handle(msg)
+        elif not topic.endswith(".disconnect"):
+            self.respond_error(msg, errno.ENOSYS, f"fakeflux does not emulate {topic}")

@@ -1,0 +1,18 @@
+"""``state-machine``: the broker's life cycle; a fake instance is always running."""
+
+from __future__ import annotations
+
+import time
+
+from fakeflux.broker.module import BrokerModule
+from fakeflux.wire import Message
+from fakeflux.wire import constants as C
+
+
+class StateMachineModule(BrokerModule):
+    name = "state-machine"
+    methods = {"get": ("get", C.ROLE_ALL)}
+
+    def get(self, msg: Message) -> None:
+        duration = time.time() - self.broker.core.starttime
+        self.respond_json(msg, {"state": "run", "duration": duration})

@@ -1,0 +1,200 @@
+"""One broker rank: its attributes, its services, and the routing rules of
+flux-core's ``broker.c`` (requests) and overlay module (hops between ranks).
+
+Everything here is synchronous and in memory: a hop to another rank is a
+method call on that rank's object, with the route push and the clearing of
+the LOCAL role that the real overlay performs.
+"""
+
+from __future__ import annotations
+
+import errno
+import uuid as uuidlib
+from typing import TYPE_CHECKING, Callable, Dict, Optional
+
+from fakeflux.broker.attrs import AttrStore, initial_values
+from fakeflux.broker.connector import Connector
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.module import BrokerModule
+from fakeflux.broker.modules.attr import AttrModule
+from fakeflux.broker.modules.broker import BrokerMethods
+from fakeflux.broker.modules.config import ConfigModule
+from fakeflux.broker.modules.event import EventModule
+from fakeflux.broker.modules.log import LogModule
+from fakeflux.broker.modules.placeholder import NAMES as PLACEHOLDER_NAMES
+from fakeflux.broker.modules.placeholder import PlaceholderModule
+from fakeflux.broker.modules.state_machine import StateMachineModule
+from fakeflux.wire import Message, string_payload
+from fakeflux.wire import constants as C
+
+if TYPE_CHECKING:
+    from fakeflux.broker.instance import InstanceCore
+
+ServiceTarget = Callable[[Message], None]
+
+_NOT_LOCAL = ~C.ROLE_LOCAL & 0xFFFFFFFF
+
+
+class Stats:
+    """Message counts, as ``broker.stats-get`` reports them."""
+
+    def __init__(self) -> None:
+        self.tx = {"request": 0, "response": 0, "event": 0, "control": 0}
+        self.rx = {"request": 0, "response": 0, "event": 0, "control": 0}
+
+    def as_dict(self) -> Dict[str, Dict[str, int]]:
+        return {"tx": dict(self.tx), "rx": dict(self.rx)}
+
+
+class BrokerRank:
+    def __init__(self, core: "InstanceCore", rank: int) -> None:
+        self.core = core
+        self.rank = rank
+        self.uuid = str(uuidlib.uuid4())
+        topo = core.topology
+        parent = topo.parent(rank)
+        values = initial_values(
+            rank=rank,
+            size=topo.size,
+            topo=topo.spec,
+            level=topo.level(rank),
+            maxlevel=topo.maxlevel,
+            descendants=topo.descendants(rank),
+            has_children=bool(topo.children(rank)),
+            parent=parent,
+            rundir=core.rundir,
+            uuid=self.uuid,
+            pid=core.pid,
+            starttime=core.starttime,
+            owner=core.owner,
+            hostname=core.hostname,
+        )
+        if core.config.path is not None:
+            values["config.path"] = core.config.path
+        self.attrs = AttrStore(values)
+        for name, value in core.setattrs.items():
+            self.attrs.set_initial(name, value)
+        self.stats = Stats()
+        self.connector = Connector(self, str(uuidlib.uuid4()))
+        self.services: Dict[str, ServiceTarget] = {}
+        self.log = LogModule(self)
+        self.config = ConfigModule(self)
+        modules = [
+            AttrModule(self),
+            BrokerMethods(self),
+            self.config,
+            EventModule(self),
+            self.log,
+            StateMachineModule(self),
+        ]
+        modules.extend(PlaceholderModule(self, name) for name in PLACEHOLDER_NAMES)
+        self.modules: Dict[str, BrokerModule] = {m.name: m for m in modules}
+        for module in modules:
+            self.services[module.name] = module.handle
+        # "service" is a broker service too, reached only through connectors.
+        self.services["service"] = self._service_direct
+
+    # -- requests -------------------------------------------------------------------
+    def from_connector(self, connector: Connector, msg: Message) -> None:
+        """A request from one of this rank's clients; the hop from the
+        connector module to the broker pushes the connector's id."""
+        msg.push_route(connector.uuid)
+        self.route_request(msg)
+
+    def route_request(self, msg: Message) -> None:
+        """``broker_request_sendmsg_new``: local service, up, or down."""
+        self.stats.rx["request"] += 1
+        nodeid = msg.aux1
+        upstream = bool(msg.flags & C.FLAG_UPSTREAM)
+        try:
+            if upstream and nodeid == self.rank:
+                self.overlay_request(msg)
+            elif upstream or nodeid == C.NODEID_ANY:
+                if not self.dispatch(msg):
+                    if self.rank == 0:
+                        raise ServiceError(errno.ENOSYS)
+                    self.overlay_request(msg)
+            elif nodeid == self.rank:
+                if not self.dispatch(msg):
+                    raise ServiceError(errno.ENOSYS)
+            else:
+                self.overlay_request(msg)
+        except ServiceError as exc:
+            text = exc.text
+            if exc.errnum == errno.ENOSYS and text is None:
+                # flux-core formats this into a 64-byte buffer.
+                text = f"No service matching {msg.topic} is registered"[:63]
+            self.respond_error(msg, exc.errnum, text)
+
+    def dispatch(self, msg: Message) -> bool:
+        """Hand ``msg`` to the local service its topic names, if there is one."""
+        topic = msg.topic or ""
+        dot = topic.find(".")
+        target = self.services.get(topic if dot < 0 else topic[:dot])
+        if target is None:
+            return False
+        target(msg)
+        return True
+
+    def overlay_request(self, msg: Message) -> None:
+        """The overlay module: down toward the addressed rank if it lies below
+        this one, else up to the parent; at the root there is nowhere to go."""
+        core = self.core
+        nodeid = msg.aux1
+        upstream = bool(msg.flags & C.FLAG_UPSTREAM)
+        child: Optional[int] = None
+        if not (upstream and nodeid == self.rank) and nodeid != C.NODEID_ANY:
+            child = core.topology.next_hop_down(self.rank, nodeid)
+        if child is not None:
+            if child in core.down:
+                raise ServiceError(errno.EHOSTUNREACH, None)
+            target = core.rank(child)
+        else:
+            parent = core.topology.parent(self.rank)
+            if parent is None or parent in core.down:
+                if parent is None and not upstream and nodeid in (0, C.NODEID_ANY):
+                    raise ServiceError(errno.ENOSYS)
+                raise ServiceError(errno.EHOSTUNREACH, None)
+            target = core.rank(parent)
+        msg.push_route(self.uuid)
+        msg.rolemask &= _NOT_LOCAL
+        target.route_request(msg)
+
+    def _service_direct(self, msg: Message) -> None:
+        """``service.add`` / ``service.remove`` sent by something other than a
+        client (clients' requests never get here: their connector answers)."""
+        self.respond_error(msg, errno.EPROTO)
+
+    # -- responses ----------------------------------------------------------------------
+    def respond(self, req: Message, payload: Optional[bytes] = None, errnum: int = 0) -> None:
+        """A response from a service of this broker, with the broker's
+        credentials (owner, OWNER|LOCAL) as the real connector stamps them."""
+        if req.flags & C.FLAG_NORESPONSE:
+            return
+        response = req.derive_response(payload, errnum)
+        response.userid = self.core.owner
+        response.rolemask = C.ROLE_OWNER | C.ROLE_LOCAL
+        self.route_response(response)
+
+    def respond_error(self, req: Message, errnum: int, text: Optional[str] = None) -> None:
+        # flux_respond_error turns errnum 0 into EINVAL.
+        self.respond(req, None if text is None else string_payload(text), errnum or errno.EINVAL)
+
+    def route_response(self, msg: Message) -> None:
+        """Pop the next hop: this rank's connector, or a neighbouring rank."""
+        self.stats.tx["response"] += 1
+        head = msg.pop_route()
+        if head == self.connector.uuid:
+            self.connector.deliver_response(msg)
+            return
+        neighbour = self.core.rank_by_uuid(head)
+        if neighbour is None or neighbour.rank in self.core.down:
+            return  # no such hop: dropped, as the real broker does
+        msg.rolemask &= _NOT_LOCAL
+        neighbour.route_response(msg)
+
+    # -- events ---------------------------------------------------------------------------
+    def deliver_event(self, event: Message) -> None:
+        """An event reached this rank: its connector passes it on to clients."""
+        self.stats.rx["event"] += 1
+        self.connector.deliver_event(event)

@@ -1,0 +1,53 @@
+"""RFC 5424 log lines, the format of ``log.append`` payloads and of the
+broker's ring buffer (flux-core ``libutil/stdlog.c``)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import NamedTuple, Optional
+
+SEVERITY_NAMES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+_LINE = re.compile(rb"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)(?: (.*))?$", re.S)
+
+
+class LogEntry(NamedTuple):
+    pri: int
+    timestamp: str
+    hostname: str
+    appname: str
+    procid: str
+    message: str
+
+    @property
+    def severity(self) -> int:
+        return self.pri & 7
+
+
+def decode(line: bytes) -> Optional[LogEntry]:
+    """The parts of a log line, or None where flux-core's decoder would fail."""
+    m = _LINE.match(line)
+    if m is None:
+        return None
+    text = [g.decode("utf-8", "replace") if g is not None else "" for g in m.groups()]
+    return LogEntry(int(text[0]), text[1], text[2], text[3], text[4], text[7])
+
+
+def timestamp(when: Optional[float] = None) -> str:
+    moment = (
+        datetime.datetime.now(datetime.timezone.utc)
+        if when is None
+        else datetime.datetime.fromtimestamp(when, datetime.timezone.utc)
+    )
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def encode(severity: int, hostname: str, appname: str, procid: int, message: str) -> bytes:
+    """A line as ``flux_log`` writes it: PRI is the severity (facility 0)."""
+    return f"<{severity}>1 {timestamp()} {hostname} {appname} {procid} - - {message}".encode()
+
+
+def human(entry: LogEntry) -> str:
+    """The line as ``flux dmesg`` prints it: ``TIME app.sev[rank]: message``."""
+    return f"{entry.timestamp} {entry.appname}.{SEVERITY_NAMES[entry.severity]}[{entry.hostname}]: {entry.message}"

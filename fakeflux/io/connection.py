@@ -1,0 +1,111 @@
+"""One accepted client socket: bytes in through the stream decoder, messages
+out through a write buffer.  No Flux semantics here beyond the framing."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import struct
+from typing import TYPE_CHECKING, Tuple
+
+from fakeflux.broker.client import Client
+from fakeflux.wire import Message, ProtocolError, StreamDecoder, encode
+
+if TYPE_CHECKING:
+    from fakeflux.io.server import BrokerServer
+
+READ_SIZE = 256 * 1024
+
+
+class Connection:
+    __slots__ = ("server", "sock", "client", "decoder", "wbuf", "writing", "closed", "fd")
+
+    def __init__(
+        self, server: "BrokerServer", sock: socket.socket, rank: int, uid: int, rolemask: int, pid: int
+    ) -> None:
+        self.server = server
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.decoder = StreamDecoder(server.max_message_size)
+        self.wbuf = bytearray()
+        self.writing = False
+        self.closed = False
+        self.client = Client(rank, uid, rolemask, self.send, pid)
+
+    # -- output ---------------------------------------------------------------------
+    def send(self, msg: Message) -> None:
+        """Queue ``msg``; written at once when the socket takes it."""
+        if self.closed:
+            return
+        data = encode(msg)
+        if self.wbuf:
+            self.wbuf += data
+            return
+        try:
+            sent = self.sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            # The peer is gone; the read side will see EOF and clean up.
+            self.server.close_later(self)
+            return
+        if sent < len(data):
+            self.wbuf += data[sent:]
+            self.server.want_write(self, True)
+
+    def on_writable(self) -> None:
+        try:
+            sent = self.sock.send(self.wbuf)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.server.close_connection(self)
+            return
+        del self.wbuf[:sent]
+        if not self.wbuf:
+            self.server.want_write(self, False)
+
+    # -- input ------------------------------------------------------------------------
+    def on_readable(self) -> None:
+        try:
+            data = self.sock.recv(READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            if exc.errno == errno.EINTR:
+                return
+            self.server.close_connection(self)
+            return
+        if not data:
+            self.server.close_connection(self)
+            return
+        try:
+            messages = self.decoder.feed(data)
+        except ProtocolError as exc:
+            self.server.protocol_error(self, exc)
+            return
+        connector = self.server.core.rank(self.client.rank).connector
+        for msg in messages:
+            if self.closed:
+                break
+            self.server.deliver(connector, self.client, msg)
+
+    def describe(self) -> str:
+        return f"client pid {self.client.pid} uid {self.client.userid} on rank {self.client.rank}"
+
+    def shutdown(self) -> None:
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+_UCRED = struct.Struct("3i")
+
+
+def peer_credentials(sock: socket.socket) -> Tuple[int, int, int]:
+    """(pid, uid, gid) of the process at the other end (SO_PEERCRED)."""
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+    pid, uid, gid = _UCRED.unpack(raw)
+    return pid, uid, gid

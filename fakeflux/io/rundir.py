@@ -1,0 +1,25 @@
+"""The instance's run directory: private (mode 0700), removed when we made it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Optional
+
+
+class Rundir:
+    def __init__(self, path: Optional[str] = None, parent: Optional[str] = None) -> None:
+        if path is None:
+            # Named like flux-core's own rundirs: /tmp/flux-XXXXXX.
+            self.path = tempfile.mkdtemp(prefix="flux-", dir=parent)
+            self.created = True
+        else:
+            self.path = os.path.abspath(path)
+            self.created = not os.path.exists(self.path)
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+        os.chmod(self.path, 0o700)
+
+    def remove(self) -> None:
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)

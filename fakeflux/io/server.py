@@ -1,0 +1,253 @@
+"""The event loop: one listening Unix socket per rank, every connection, in
+one ``selectors`` loop on one thread.  Thread-safe entry points are
+``request_stop`` and ``call_soon``; everything else runs on the loop thread.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import socket
+import threading
+import traceback
+from collections import deque
+from typing import Callable, Deque, Dict, Iterable, List, Optional
+
+from fakeflux.broker.client import Client
+from fakeflux.broker.connector import Connector
+from fakeflux.broker.instance import InstanceCore
+from fakeflux.io.connection import Connection, peer_credentials
+from fakeflux.wire import Message, ProtocolError
+from fakeflux.wire import constants as C
+
+# sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+LOG_ERR = 3
+LOG_WARNING = 4
+
+
+class SocketPathTooLong(ValueError):
+    pass
+
+
+def socket_path(rundir: str, rank: int) -> str:
+    return os.path.join(rundir, f"local-{rank}")
+
+
+class BrokerServer:
+    def __init__(
+        self,
+        core: InstanceCore,
+        *,
+        ranks: Optional[Iterable[int]] = None,
+        max_message_size: int = C.DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        self.core = core
+        self.max_message_size = max_message_size
+        self.ranks = list(range(core.size) if ranks is None else ranks)
+        self.selector = selectors.DefaultSelector()
+        self.listeners: Dict[int, socket.socket] = {}
+        self.connections: Dict[int, Connection] = {}
+        self._calls: Deque[Callable[[], None]] = deque()
+        self._to_close: List[Connection] = []
+        self._stopping = False
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
+        self.thread: Optional[threading.Thread] = None
+
+    # -- setting up -------------------------------------------------------------------
+    def bind(self) -> None:
+        """Create every rank's socket; clients can connect once this returns."""
+        for rank in self.ranks:
+            self.listen(rank)
+
+    def listen(self, rank: int) -> None:
+        path = socket_path(self.core.rundir, rank)
+        if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+            raise SocketPathTooLong(
+                f"socket path {path!r} is {len(os.fsencode(path))} bytes; Unix sockets allow "
+                f"{MAX_SOCKET_PATH} (use a shorter rundir)"
+            )
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            sock.listen(128)
+            sock.setblocking(False)
+        except OSError:
+            sock.close()
+            raise
+        self.listeners[rank] = sock
+        self.selector.register(sock, selectors.EVENT_READ, lambda: self._on_accept(rank, sock))
+
+    def unlisten(self, rank: int) -> None:
+        """Close a rank's socket (the rank went down); its clients stay until closed."""
+        sock = self.listeners.pop(rank, None)
+        if sock is not None:
+            self.selector.unregister(sock)
+            sock.close()
+            try:
+                os.unlink(socket_path(self.core.rundir, rank))
+            except FileNotFoundError:
+                pass
+
+    # -- running ------------------------------------------------------------------------------
+    def serve_forever(self) -> None:
+        select = self.selector.select
+        while not self._stopping:
+            for key, mask in select(None if not self._calls else 0):
+                callback = key.data
+                if isinstance(callback, Connection):
+                    if mask & selectors.EVENT_READ and not callback.closed:
+                        callback.on_readable()
+                    if mask & selectors.EVENT_WRITE and not callback.closed:
+                        callback.on_writable()
+                else:
+                    callback()
+                if self._to_close:
+                    self._close_pending()
+            while self._calls:
+                self._run_call(self._calls.popleft())
+        self._teardown()
+
+    def start_thread(self) -> None:
+        self.thread = threading.Thread(target=self.serve_forever, name="fakeflux-broker", daemon=True)
+        self.thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the loop to finish; safe from any thread and from signal handlers."""
+        self._stopping = True
+        self._wake()
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the loop thread (the way other threads touch the core)."""
+        self._calls.append(fn)
+        self._wake()
+
+    def call(self, fn: Callable[[], object], timeout: float = 10.0) -> object:
+        """Run ``fn`` on the loop thread and return its result (or raise its error)."""
+        if self.thread is None or threading.current_thread() is self.thread:
+            return fn()
+        done = threading.Event()
+        box: List[object] = []
+
+        def run() -> None:
+            try:
+                box.append((True, fn()))
+            except BaseException as exc:  # handed back to the caller
+                box.append((False, exc))
+            done.set()
+
+        self.call_soon(run)
+        if not done.wait(timeout):
+            raise TimeoutError("the broker loop did not run the call in time")
+        ok, value = box[0]  # type: ignore[misc]
+        if not ok:
+            raise value  # type: ignore[misc]
+        return value
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b"\x00")
+        except (BlockingIOError, OSError):
+            pass  # already awake, or shutting down
+
+    def _on_wake(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _run_call(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            self._log_bug("call from another thread")
+
+    # -- connections -------------------------------------------------------------------------
+    def _on_accept(self, rank: int, lsock: socket.socket) -> None:
+        while True:
+            try:
+                sock, _ = lsock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                # Out of fds, for instance: say so and keep serving the others.
+                self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}")
+                return
+            pid, uid, _gid = peer_credentials(sock)
+            roles = self.core.authenticate(uid)
+            if roles is None:
+                try:
+                    sock.send(bytes((errno.EPERM,)))
+                finally:
+                    sock.close()
+                self.log(rank, LOG_WARNING, f"rejected connection from uid {uid} (pid {pid})")
+                continue
+            sock.setblocking(False)
+            sock.send(b"\x00")  # the handshake: a fresh socket always takes one byte
+            conn = Connection(self, sock, rank, uid, roles, pid)
+            self.connections[conn.fd] = conn
+            self.core.rank(rank).connector.attach(conn.client)
+            self.selector.register(sock, selectors.EVENT_READ, conn)
+
+    def deliver(self, connector: Connector, client: Client, msg: Message) -> None:
+        try:
+            connector.receive(client, msg)
+        except Exception:
+            # A fault of fakeflux's own must not take the whole instance down.
+            self._log_bug(f"handling {msg.type_name} {msg.topic!r}")
+
+    def want_write(self, conn: Connection, on: bool) -> None:
+        if conn.closed:
+            return
+        events = selectors.EVENT_READ | selectors.EVENT_WRITE if on else selectors.EVENT_READ
+        self.selector.modify(conn.sock, events, conn)
+
+    def close_later(self, conn: Connection) -> None:
+        if conn not in self._to_close:
+            self._to_close.append(conn)
+
+    def _close_pending(self) -> None:
+        pending, self._to_close = self._to_close, []
+        for conn in pending:
+            self.close_connection(conn)
+
+    def close_connection(self, conn: Connection) -> None:
+        if conn.closed:
+            return
+        self.selector.unregister(conn.sock)
+        self.connections.pop(conn.fd, None)
+        conn.shutdown()
+        self.core.rank(conn.client.rank).connector.detach(conn.client)
+
+    def protocol_error(self, conn: Connection, exc: ProtocolError) -> None:
+        self.log(conn.client.rank, LOG_ERR, f"disconnecting {conn.describe()}: {exc}")
+        self.close_connection(conn)
+
+    def disconnect_rank(self, rank: int) -> None:
+        for conn in [c for c in self.connections.values() if c.client.rank == rank]:
+            self.close_connection(conn)
+
+    # -- logging -----------------------------------------------------------------------------
+    def log(self, rank: int, severity: int, message: str) -> None:
+        self.core.rank(rank).log.log(severity, "connector-local", message)
+
+    def _log_bug(self, what: str) -> None:
+        text = traceback.format_exc().strip().replace("\n", " | ")
+        self.log(0, LOG_ERR, f"fakeflux internal error while {what}: {text}")
+
+    # -- tearing down ------------------------------------------------------------------------
+    def _teardown(self) -> None:
+        for conn in list(self.connections.values()):
+            conn.shutdown()
+        self.connections.clear()
+        for rank in list(self.listeners):
+            self.unlisten(rank)
+        self.selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
