@@ -30,15 +30,13 @@ def real_flux_importable(env: Dict[str, str]) -> bool:
     """Whether flux-core's own ``flux`` package (its C bindings live in
     ``flux._core``, which fakeflux's package has not) is importable with ``env``."""
     try:
-        result = subprocess.run(
-            [sys.executable, "-c", "import flux._core"], env=env, capture_output=True, timeout=60
-        )
+        result = subprocess.run([sys.executable, "-c", "import flux._core"], env=env, capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0
 
 
-def _setattr(text: str) -> "tuple[str, str]":
+def _setattr(text: str) -> tuple[str, str]:
     name, eq, value = text.partition("=")
     if not eq or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
@@ -67,14 +65,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     start.add_argument("-s", "--size", "--test-size", type=_size, default=1, help="number of ranks (default 1)")
     start.add_argument(
-        "-S", "--setattr", action="append", type=_setattr, default=[], metavar="NAME=VALUE",
+        "-S",
+        "--setattr",
+        action="append",
+        type=_setattr,
+        default=[],
+        metavar="NAME=VALUE",
         help="set a broker attribute at start (repeatable)",
     )
     start.add_argument("-c", "--config-path", metavar="PATH", help="TOML config file or directory of them")
     start.add_argument("--config-json", metavar="JSON", help=argparse.SUPPRESS)
     start.add_argument("--rundir", metavar="DIR", help="run directory (default: a new private one in /tmp)")
     start.add_argument(
-        "--python-client", choices=("compat", "real", "auto"), default="auto",
+        "--python-client",
+        choices=("compat", "real", "auto"),
+        default="auto",
         help="which flux Python package COMMAND imports: fakeflux's (compat), flux-core's (real), "
         "or flux-core's when importable, else fakeflux's (auto, the default)",
     )
@@ -176,4 +181,3 @@ def run_demo() -> int:
         print(f"fakeflux demo: {example} not found (run it from a source checkout)", file=sys.stderr)
         return 1
     return main(["start", "--size", "4", "--python-client", "compat", "--", sys.executable, example])
-

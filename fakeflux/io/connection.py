@@ -20,9 +20,7 @@ READ_SIZE = 256 * 1024
 class Connection:
     __slots__ = ("server", "sock", "client", "decoder", "wbuf", "writing", "closed", "fd")
 
-    def __init__(
-        self, server: "BrokerServer", sock: socket.socket, rank: int, uid: int, rolemask: int, pid: int
-    ) -> None:
+    def __init__(self, server: BrokerServer, sock: socket.socket, rank: int, uid: int, rolemask: int, pid: int) -> None:
         self.server = server
         self.sock = sock
         self.fd = sock.fileno()

@@ -58,7 +58,7 @@ class Instance:
         self._rundir: Optional[Rundir] = None
         self.core: Optional[InstanceCore] = None
         self.server: Optional[BrokerServer] = None
-        self._proc: Optional["subprocess.Popen[str]"] = None
+        self._proc: Optional[subprocess.Popen[str]] = None
 
     # -- life cycle ---------------------------------------------------------------------
     @property
@@ -71,7 +71,7 @@ class Instance:
     def running(self) -> bool:
         return self._rundir is not None
 
-    def start(self) -> "Instance":
+    def start(self) -> Instance:
         if self._rundir is not None:
             raise InstanceError("the instance is already started")
         self._rundir = Rundir(self._rundir_arg)
@@ -140,7 +140,7 @@ class Instance:
             self._rundir.remove()
             self._rundir = None
 
-    def __enter__(self) -> "Instance":
+    def __enter__(self) -> Instance:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -12,7 +12,7 @@ import socket
 import threading
 import traceback
 from collections import deque
-from typing import Callable, Deque, Dict, Iterable, List, Optional
+from typing import Callable, Deque, Dict, Iterable, List, Optional, TypeVar
 
 from fakeflux.broker.client import Client
 from fakeflux.broker.connector import Connector
@@ -20,6 +20,8 @@ from fakeflux.broker.instance import InstanceCore
 from fakeflux.io.connection import Connection, peer_credentials
 from fakeflux.wire import Message, ProtocolError
 from fakeflux.wire import constants as C
+
+T = TypeVar("T")
 
 # sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
 MAX_SOCKET_PATH = 107
@@ -127,27 +129,27 @@ class BrokerServer:
         self._calls.append(fn)
         self._wake()
 
-    def call(self, fn: Callable[[], object], timeout: float = 10.0) -> object:
+    def call(self, fn: Callable[[], T], timeout: float = 10.0) -> T:
         """Run ``fn`` on the loop thread and return its result (or raise its error)."""
         if self.thread is None or threading.current_thread() is self.thread:
             return fn()
         done = threading.Event()
-        box: List[object] = []
+        results: List[T] = []
+        errors: List[BaseException] = []
 
         def run() -> None:
             try:
-                box.append((True, fn()))
+                results.append(fn())
             except BaseException as exc:  # handed back to the caller
-                box.append((False, exc))
+                errors.append(exc)
             done.set()
 
         self.call_soon(run)
         if not done.wait(timeout):
             raise TimeoutError("the broker loop did not run the call in time")
-        ok, value = box[0]  # type: ignore[misc]
-        if not ok:
-            raise value  # type: ignore[misc]
-        return value
+        if errors:
+            raise errors[0]
+        return results[0]
 
     def _wake(self) -> None:
         try:

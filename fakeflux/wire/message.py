@@ -59,7 +59,7 @@ class Message:
         routes: Optional[List[str]] = None,
         userid: int = C.USERID_UNKNOWN,
         rolemask: int = C.ROLE_NONE,
-    ) -> "Message":
+    ) -> Message:
         """A request as a client sends it: ROUTE with an empty stack by default."""
         return cls(
             C.MSGTYPE_REQUEST,
@@ -84,7 +84,7 @@ class Message:
         routes: Optional[List[str]] = None,
         userid: int = C.USERID_UNKNOWN,
         rolemask: int = C.ROLE_NONE,
-    ) -> "Message":
+    ) -> Message:
         return cls(
             C.MSGTYPE_EVENT,
             flags=flags,
@@ -96,7 +96,7 @@ class Message:
             payload=payload,
         )
 
-    def derive_response(self, payload: Optional[bytes] = None, errnum: int = 0) -> "Message":
+    def derive_response(self, payload: Optional[bytes] = None, errnum: int = 0) -> Message:
         """A response as ``flux_response_derive`` makes one from this request.
 
         Flags, topic, route stack and matchtag carry over; credentials are
@@ -113,7 +113,7 @@ class Message:
             payload=payload,
         )
 
-    def copy(self) -> "Message":
+    def copy(self) -> Message:
         return Message(
             self.type,
             flags=self._flags,

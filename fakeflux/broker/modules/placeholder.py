@@ -8,9 +8,13 @@ a text that says plainly that fakeflux lacks it, rather than a made-up answer.
 from __future__ import annotations
 
 import errno
+from typing import TYPE_CHECKING
 
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message
+
+if TYPE_CHECKING:
+    from fakeflux.broker.rank import BrokerRank
 
 # Module services a `flux start --test-size=N` instance has on every rank.
 NAMES = (
@@ -43,7 +47,7 @@ NAMES = (
 class PlaceholderModule(BrokerModule):
     methods = {}
 
-    def __init__(self, broker: "BrokerRank", name: str) -> None:  # noqa: F821
+    def __init__(self, broker: BrokerRank, name: str) -> None:  # noqa: F821
         self.name = name
         super().__init__(broker)
 
