@@ -86,11 +86,15 @@ class RawClient:
     def rpc(self, topic: str, payload: Any = None, **kw: Any) -> Message:
         """Send a request and return its (first) response."""
         req = self.request(topic, payload, **kw)
-        while True:
-            msg = self.recv()
-            if msg.type == C.MSGTYPE_RESPONSE and msg.matchtag == req.matchtag:
-                return msg
-            self.pending.append(msg)  # keep events and others for later
+        others: List[Message] = []
+        try:
+            while True:
+                msg = self.recv()
+                if msg.type == C.MSGTYPE_RESPONSE and msg.matchtag == req.matchtag:
+                    return msg
+                others.append(msg)
+        finally:
+            self.pending[:0] = others  # events and other messages stay queued, in order
 
     def rpc_json(self, topic: str, payload: Any = None, **kw: Any) -> Any:
         resp = self.rpc(topic, payload, **kw)

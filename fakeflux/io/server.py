@@ -66,6 +66,9 @@ class BrokerServer:
         """Create every rank's socket; clients can connect once this returns."""
         for rank in self.ranks:
             self.listen(rank)
+        if self.core.config.lookup("access.allow-guest-user") is True:
+            # Other users must be able to reach the sockets through the rundir.
+            os.chmod(self.core.rundir, 0o711)
 
     def listen(self, rank: int) -> None:
         path = socket_path(self.core.rundir, rank)
@@ -77,6 +80,7 @@ class BrokerServer:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             sock.bind(path)
+            os.chmod(path, 0o777)  # as connector-local: access is decided by credentials
             sock.listen(128)
             sock.setblocking(False)
         except OSError:
