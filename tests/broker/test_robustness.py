@@ -15,7 +15,7 @@ from tests.rawclient import RawClient, socket_path
 
 def _dmesg(client: RawClient) -> str:
     req = client.request("log.dmesg", {"follow": False}, flags=C.FLAG_STREAMING)
-    lines = []
+    lines: list = []
     while True:
         msg = client.recv()
         if msg.matchtag != req.matchtag:
