@@ -17,7 +17,6 @@ from benchmarks import Result, rate
 from benchmarks.echo import EchoServer, round_trip
 from fakeflux import Instance
 from fakeflux.wire import Message, StreamDecoder, encode, json_payload
-from fakeflux.wire import constants as C
 
 PIPELINE = 100
 

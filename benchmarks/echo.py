@@ -27,7 +27,7 @@ def _serve(path: str, ready: Optional[Callable[[], None]]) -> None:
             conn.sendall(data)
 
 
-def _serve_in_process(path: str, ready: "multiprocessing.synchronize.Event") -> None:
+def _serve_in_process(path: str, ready: multiprocessing.synchronize.Event) -> None:
     _serve(path, ready.set)
 
 
