@@ -34,7 +34,7 @@ class MsgHandler:
 
     def __init__(
         self,
-        d: "Dispatcher",
+        d: Dispatcher,
         typemask: int,
         matchtag: int,
         glob: Optional[str],
@@ -116,13 +116,13 @@ class Core:
         return r
 
     @property
-    def dispatcher(self) -> "Dispatcher":
+    def dispatcher(self) -> Dispatcher:
         d = self._dispatcher
         if d is None:
             d = self._dispatcher = Dispatcher(self)
         return d
 
-    def make_clone(self, reactor: Reactor) -> "Core":
+    def make_clone(self, reactor: Reactor) -> Core:
         return Core(self.conn, reactor, clone=True)
 
     def incref(self) -> None:

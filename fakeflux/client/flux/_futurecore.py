@@ -35,7 +35,7 @@ Continuation = Callable[["FutureCore"], None]
 class _Then:
     __slots__ = ("reactor", "soon", "timer", "timeout", "cb", "init_called")
 
-    def __init__(self, reactor: Reactor, fc: "FutureCore") -> None:
+    def __init__(self, reactor: Reactor, fc: FutureCore) -> None:
         self.reactor = reactor
         self.soon = Soon(reactor, fc._run_continuation)
         self.timer: Optional[TimerWatcher] = None
@@ -43,7 +43,7 @@ class _Then:
         self.cb: Optional[Continuation] = None
         self.init_called = False
 
-    def set_timeout(self, timeout: float, fc: "FutureCore") -> None:
+    def set_timeout(self, timeout: float, fc: FutureCore) -> None:
         self.timeout = timeout
         if timeout < 0:
             if self.timer is not None:
@@ -90,6 +90,9 @@ class FutureCore:
     )
 
     def __init__(self, init: Optional[InitFn] = None, core: Optional[Core] = None) -> None:
+        # A future keeps its handle's connection open (libflux leaves that to the caller).
+        if core is not None:
+            core.incref()
         self.core = core
         self.init = init
         self.result_valid = False
@@ -180,7 +183,12 @@ class FutureCore:
         return core.reactor if core is not None else None
 
     def set_flux(self, core: Optional[Core]) -> None:
+        old = self.core
+        if core is not None:
+            core.incref()
         self.core = core
+        if old is not None:
+            old.decref()
 
     def add_handler(self, mh: MsgHandler) -> None:
         if self.handlers is None:
@@ -292,7 +300,10 @@ class FutureCore:
         self.fulfill_error(errno.ETIMEDOUT, None)
 
     # -- RPC ----------------------------------------------------------------------
-    def rpc_init(self, fc: "FutureCore") -> None:
+    def get_matchtag(self) -> int:
+        return self.tag
+
+    def rpc_init(self) -> None:
         """Initialisation of an RPC in a context: listen for responses to its matchtag."""
         core = self.get_flux()
         if core is None or not self.tag:
@@ -358,7 +369,11 @@ class FutureCore:
                 now.timer.stop()
             now.reactor.close()
             self.now = None
-        if self.tag and self.complete and self.core is not None:
-            self.core.conn.tag_free(self.tag)
+        core = self.core
+        if core is not None:
+            if self.tag and self.complete:
+                core.conn.tag_free(self.tag)
+            self.core = None
+            core.decref()
         self.tag = 0
         self.py_future = None

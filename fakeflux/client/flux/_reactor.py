@@ -56,7 +56,7 @@ class RWatcher:
 
     __slots__ = ("reactor", "cb", "active", "referenced", "__weakref__")
 
-    def __init__(self, reactor: "Reactor", cb: Optional[Callback]) -> None:
+    def __init__(self, reactor: Reactor, cb: Optional[Callback]) -> None:
         self.reactor = reactor
         self.cb = cb
         self.active = False
@@ -115,7 +115,7 @@ class IOWatcher(RWatcher):
 
     def __init__(
         self,
-        reactor: "Reactor",
+        reactor: Reactor,
         fd: int,
         events: int,
         cb: Optional[Callback],
@@ -138,7 +138,7 @@ class TimerWatcher(RWatcher):
 
     __slots__ = ("after", "repeat", "_gen", "deadline")
 
-    def __init__(self, reactor: "Reactor", after: float, repeat: float, cb: Optional[Callback]) -> None:
+    def __init__(self, reactor: Reactor, after: float, repeat: float, cb: Optional[Callback]) -> None:
         if after < 0 or repeat < 0:
             raise c_error(errno.EINVAL)
         super().__init__(reactor, cb)
@@ -174,7 +174,7 @@ class SignalWatcher(RWatcher):
 
     __slots__ = ("signum",)
 
-    def __init__(self, reactor: "Reactor", signum: int, cb: Optional[Callback]) -> None:
+    def __init__(self, reactor: Reactor, signum: int, cb: Optional[Callback]) -> None:
         super().__init__(reactor, cb)
         self.signum = signum
 
@@ -229,7 +229,7 @@ class Soon:
 
     __slots__ = ("reactor", "fn", "armed")
 
-    def __init__(self, reactor: "Reactor", fn: Callable[[], None]) -> None:
+    def __init__(self, reactor: Reactor, fn: Callable[[], None]) -> None:
         self.reactor = reactor
         self.fn = fn
         self.armed = False
@@ -351,7 +351,7 @@ class Reactor:
             self._stop = 0
 
     def _timeout(self, flags: int) -> Optional[int]:
-        if flags & REACTOR_NOWAIT or self._soon or self._idle or self._sig_pending:
+        if flags & REACTOR_NOWAIT or self._soon or self._idle or self._sig_pending or self.active_refs <= 0:
             return 0
         for w in self._pending_io:
             if w.pending is not None and w.pending():

@@ -1,0 +1,1 @@
+"""The handle and watchers (flux-core's ``flux.core``)."""

@@ -1,0 +1,59 @@
+"""Fixtures for the ``flux`` client package tests: real fake instances, real sockets.
+
+The package lives in ``fakeflux/client/flux`` and is imported as ``flux``,
+the way applications import it (``PYTHONPATH=$(fakeflux pythonpath)``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Iterator, List
+
+import pytest
+
+import fakeflux
+
+
+def client_path() -> str:
+    """The folder that holds the ``flux`` package (what ``fakeflux pythonpath`` prints)."""
+    return os.path.join(os.path.dirname(os.path.abspath(fakeflux.__file__)), "client")
+
+
+if client_path() not in sys.path:
+    sys.path.insert(0, client_path())
+
+import flux  # type: ignore[import-not-found]  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shared_instance() -> Iterator[fakeflux.Instance]:
+    """One 4-rank instance for a whole test module (tests must not depend on each other)."""
+    with fakeflux.Instance(size=4) as inst:
+        yield inst
+
+
+@pytest.fixture
+def uri(shared_instance: fakeflux.Instance) -> str:
+    return shared_instance.uri(0)
+
+
+@pytest.fixture
+def open_handle(shared_instance: fakeflux.Instance) -> Iterator[Callable[..., Any]]:
+    """``open_handle(rank=0)``: a ``flux.Flux`` on a rank of the shared instance."""
+    handles: List[Any] = []
+
+    def make(rank: int = 0) -> Any:
+        h = flux.Flux(shared_instance.uri(rank))
+        handles.append(h)
+        return h
+
+    yield make
+    for h in handles:
+        h.__exit__(None, None, None)
+
+
+@pytest.fixture
+def h(open_handle: Callable[..., Any]) -> Any:
+    """A handle on rank 0 of the shared instance."""
+    return open_handle(0)
