@@ -95,10 +95,19 @@ REGISTERED: List[Tuple[str, int]] = [
     ("vendor.*", RUNTIME | IMMUTABLE),
     ("tbon.fanout", 0),
 ]
+# attr.c hands an update of these names to another service's ``setattr``
+# method (unless forced) and stores the value only once that agreed.
+SETATTR_REDIRECTS: List[Tuple[str, str]] = [
+    ("test-rd.*", "testrd.setattr"),
+    ("log-stderr-level", "log.setattr"),
+]
+
 _EXACT = {name: flags for name, flags in REGISTERED if "*" not in name}
 _GLOBS = [(name, flags) for name, flags in REGISTERED if "*" in name]
 
-FLUX_VERSION = "0.88.0"
+# The version string of the flux-core build the conformance data was taken
+# from (golden.json: attr_get('version')), git-describe style as flux reports it.
+FLUX_VERSION = "0.88.0-59-g4a5e79f56"
 
 
 def registered_flags(name: str) -> Optional[int]:
@@ -109,6 +118,14 @@ def registered_flags(name: str) -> Optional[int]:
     for pattern, gflags in _GLOBS:
         if fnmatch.fnmatchcase(name, pattern):
             return gflags
+    return None
+
+
+def setattr_redirect(name: str) -> Optional[str]:
+    """The topic an ``attr.set`` of ``name`` is redirected to, if any."""
+    for pattern, topic in SETATTR_REDIRECTS:
+        if fnmatch.fnmatchcase(name, pattern):
+            return topic
     return None
 
 
@@ -152,17 +169,30 @@ class AttrStore:
     def set(self, name: str, value: Optional[str], *, force: bool = False) -> None:
         """As the ``attr.set`` service: registered names only, updates only
         where RUNTIME allows (or forced), immutable values stay."""
+        self.check_update(name, force=force)
+        self.store(name, value)
+
+    def check_update(self, name: str, *, force: bool = False) -> None:
+        """``attr.set``'s checks before it stores or redirects: the name must
+        be registered, and an existing value may change only where the
+        registered flags say RUNTIME (or the caller forces it)."""
         flags = registered_flags(name)
         if flags is None:
             raise ServiceError(errno.ENOENT, "unknown attribute")
+        if name in self._entries and not force and not flags & RUNTIME:
+            raise ServiceError(errno.EINVAL, "attribute may not be updated")
+
+    def store(self, name: str, value: Optional[str]) -> None:
+        """``attr_set``: EPERM (no text) when an immutable value exists."""
         entry = self._entries.get(name)
         if entry is not None:
-            if not force and not flags & RUNTIME:
-                raise ServiceError(errno.EINVAL, "attribute may not be updated")
             if entry[1] & IMMUTABLE:
                 raise ServiceError(errno.EPERM)
             self._entries[name] = (value, entry[1])
         else:
+            flags = registered_flags(name)
+            if flags is None:
+                raise ServiceError(errno.ENOENT)
             self._entries[name] = (value, flags)
 
     def set_initial(self, name: str, value: Optional[str]) -> None:

@@ -22,7 +22,11 @@ from fakeflux.wire import constants as C
 if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
 
-_Intercepted = Callable[[Client, Dict[str, object]], None]
+# A request connector-local handles itself.  Service registration also has
+# a part the broker does (service_add_cb): that part is returned, to run
+# after the router's own checks passed.
+_BrokerStep = Callable[[], None]
+_Intercepted = Callable[[Client, Dict[str, object]], Optional[_BrokerStep]]
 
 # librouter/disconnect.c builds disconnect topics in a buffer of this size.
 _TOPIC_BUFSIZE = 256
@@ -35,13 +39,13 @@ def disconnect_topic(topic: str) -> str:
 
 
 class Connector:
-    def __init__(self, broker: "BrokerRank", uuid: str) -> None:
+    def __init__(self, broker: BrokerRank, uuid: str) -> None:
         self.broker = broker
         self.uuid = uuid
         self.clients: Dict[str, Client] = {}
         self.providers: Dict[str, Client] = {}  # service name -> client providing it
         self.subscribers: Dict[str, Client] = {}  # clients with at least one subscription
-        self._intercepted = {
+        self._intercepted: Dict[str, _Intercepted] = {
             "event.subscribe": self._subscribe,
             "event.unsubscribe": self._unsubscribe,
             "service.add": self._service_add,
@@ -120,19 +124,32 @@ class Connector:
 
     def _answer(self, client: Client, msg: Message, handler: _Intercepted) -> None:
         errnum = 0
+        asked_broker = False
         try:
-            handler(client, payload_json(msg.payload))
+            broker_step = handler(client, payload_json(msg.payload))
+            if broker_step is not None:
+                asked_broker = True
+                broker_step()
         except ServiceError as exc:
             errnum = exc.errnum
         except ProtocolError:
             errnum = errno.EPROTO
-        if msg.flags & C.FLAG_NORESPONSE:
+        # router_entry_respond ignores NORESPONSE; but when the router waits
+        # for the broker's answer (servhash), a NORESPONSE request never gets
+        # one, so the client gets none either.
+        if asked_broker and msg.flags & C.FLAG_NORESPONSE:
             return
-        # Answers the router makes itself: no payload, unknown userid, OWNER role.
-        response = msg.derive_response(None, errnum)
-        response.routes = []
-        response.userid = C.USERID_UNKNOWN
-        response.rolemask = C.ROLE_OWNER
+        # A fresh message (flux_response_encode), not derived from the
+        # request: none of its flags, no payload, unknown userid, OWNER role.
+        response = Message(
+            C.MSGTYPE_RESPONSE,
+            userid=C.USERID_UNKNOWN,
+            rolemask=C.ROLE_OWNER,
+            aux1=errnum,
+            aux2=msg.matchtag,
+            routes=[],
+            topic=msg.topic,
+        )
         self._send(client, response)
 
     def _subscribe(self, client: Client, req: Dict[str, object]) -> None:
@@ -156,27 +173,36 @@ class Connector:
             if not client.subscriptions:
                 self.subscribers.pop(client.uuid, None)
 
-    def _service_add(self, client: Client, req: Dict[str, object]) -> None:
+    def _service_add(self, client: Client, req: Dict[str, object]) -> _BrokerStep:
         name = req.get("service")
         if not isinstance(name, str):
             raise ProtocolError("'service' must be a string")
         if name in self.providers:
             raise ServiceError(errno.EEXIST)
-        service_module.add(self.broker, name, client.userid, client.rolemask)
-        self.providers[name] = client
-        client.services.add(name)
-        self.broker.services[name] = self._from_broker
 
-    def _service_remove(self, client: Client, req: Dict[str, object]) -> None:
+        def at_broker() -> None:
+            service_module.add(self.broker, name, client.userid, client.rolemask)
+            self.providers[name] = client
+            client.services.add(name)
+            self.broker.services[name] = self._from_broker
+
+        return at_broker
+
+    def _service_remove(self, client: Client, req: Dict[str, object]) -> _BrokerStep:
         name = req.get("service")
         if not isinstance(name, str):
             raise ProtocolError("'service' must be a string")
         if self.providers.get(name) is not client:
             raise ServiceError(errno.ENOENT)
-        service_module.remove(self.broker, name, client.userid, client.rolemask)
-        del self.providers[name]
-        client.services.discard(name)
-        self.broker.services.pop(name, None)
+
+        def at_broker() -> None:
+            # servhash drops its entry whatever the broker answers.
+            del self.providers[name]
+            client.services.discard(name)
+            self.broker.services.pop(name, None)
+            service_module.remove(self.broker, name, client.userid, client.rolemask)
+
+        return at_broker
 
     # -- messages for clients -------------------------------------------------------------
     def _from_broker(self, msg: Message) -> None:

@@ -52,6 +52,8 @@ class InstanceCore:
         self.event_seq = 0
         self.down: Set[int] = set()
         self.tracer: Optional[Tracer] = None
+        # Set by the IO layer: run a function on the loop after a delay.
+        self.call_later: Optional[Callable[[float, Callable[[], None]], None]] = None
         self._ranks: Dict[int, BrokerRank] = {}
         self._by_uuid: Dict[str, BrokerRank] = {}
 
@@ -129,13 +131,11 @@ class InstanceCore:
         if self.stderr is None or rank != 0:
             return
         entry = stdlog.decode(line)
-        level = int(self.rank(0).attrs.value("log-stderr-level") or 3)
-        if entry is None:
-            text = line.decode("utf-8", "replace")
-        elif entry.severity <= level:
-            text = stdlog.human(entry)
-        else:
+        # log.c takes a line it cannot decode as LOG_INFO.
+        severity = 6 if entry is None else entry.severity
+        if severity > self.rank(0).log.stderr_level:
             return
+        text = line.decode("utf-8", "replace") if entry is None else stdlog.human(entry)
         print(text, file=self.stderr or sys.stderr, flush=True)
 
     # -- observation -------------------------------------------------------------------------

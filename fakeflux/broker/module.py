@@ -32,7 +32,7 @@ class BrokerModule:
     # Every flux-core module service answers the default methods (method.c).
     default_methods: Dict[str, Tuple[str, int]] = {"ping": ("_method_ping", C.ROLE_USER)}
 
-    def __init__(self, broker: "BrokerRank") -> None:
+    def __init__(self, broker: BrokerRank) -> None:
         self.broker = broker
         self._table: Dict[str, Tuple[Handler, int]] = {}
         for table in (self.default_methods, self.methods):

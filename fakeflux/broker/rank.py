@@ -47,7 +47,7 @@ class Stats:
 
 
 class BrokerRank:
-    def __init__(self, core: "InstanceCore", rank: int) -> None:
+    def __init__(self, core: InstanceCore, rank: int) -> None:
         self.core = core
         self.rank = rank
         self.uuid = str(uuidlib.uuid4())
@@ -76,6 +76,11 @@ class BrokerRank:
             self.attrs.set_initial(name, value)
         self.stats = Stats()
         self.connector = Connector(self, str(uuidlib.uuid4()))
+        # The broker's own handle, the route of RPCs the broker itself makes
+        # (attr.c's setattr redirects); its answers come back to ``_pending``.
+        self.handle_uuid = str(uuidlib.uuid4())
+        self._pending: Dict[int, Callable[[Message], None]] = {}
+        self._next_matchtag = 1
         self.services: Dict[str, ServiceTarget] = {}
         self.log = LogModule(self)
         self.config = ConfigModule(self)
@@ -160,6 +165,22 @@ class BrokerRank:
         msg.rolemask &= _NOT_LOCAL
         target.route_request(msg)
 
+    def rpc(self, topic: str, payload: Optional[bytes], then: Callable[[Message], None]) -> None:
+        """An RPC of the broker's own to nodeid ANY; ``then`` gets its response
+        (possibly before this returns, as everything here is synchronous)."""
+        matchtag = self._next_matchtag
+        self._next_matchtag += 1
+        self._pending[matchtag] = then
+        req = Message.request(
+            topic,
+            payload,
+            matchtag=matchtag,
+            routes=[self.handle_uuid],
+            userid=self.core.owner,
+            rolemask=C.ROLE_OWNER | C.ROLE_LOCAL,
+        )
+        self.route_request(req)
+
     def _service_direct(self, msg: Message) -> None:
         """``service.add`` / ``service.remove`` sent by something other than a
         client (clients' requests never get here: their connector answers)."""
@@ -184,6 +205,11 @@ class BrokerRank:
         """Pop the next hop: this rank's connector, or a neighbouring rank."""
         self.stats.tx["response"] += 1
         head = msg.pop_route()
+        if head == self.handle_uuid:
+            then = self._pending.pop(msg.matchtag, None)
+            if then is not None:
+                then(msg)
+            return
         if head == self.connector.uuid:
             self.connector.deliver_response(msg)
             return

@@ -9,7 +9,9 @@ from typing import NamedTuple, Optional
 
 SEVERITY_NAMES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
 
-_LINE = re.compile(rb"^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\S+)(?: (.*))?$", re.S)
+# stdlog_decode: the structured data must be followed by a space (the
+# message may be empty); any version number is accepted.
+_LINE = re.compile(rb"^<(\d{1,3})>\d+ (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$", re.S)
 
 
 class LogEntry(NamedTuple):
@@ -22,7 +24,9 @@ class LogEntry(NamedTuple):
 
     @property
     def severity(self) -> int:
-        return self.pri & 7
+        # flux's STDLOG_SEVERITY is PRI >> 3 (the facility in the low bits),
+        # so LOG_INFO from flux_log arrives as <48>.
+        return self.pri >> 3
 
 
 def decode(line: bytes) -> Optional[LogEntry]:
@@ -44,10 +48,12 @@ def timestamp(when: Optional[float] = None) -> str:
 
 
 def encode(severity: int, hostname: str, appname: str, procid: int, message: str) -> bytes:
-    """A line as ``flux_log`` writes it: PRI is the severity (facility 0)."""
-    return f"<{severity}>1 {timestamp()} {hostname} {appname} {procid} - - {message}".encode()
+    """A line as ``flux_log`` writes it: PRI is STDLOG_PRI(severity, 0)."""
+    return f"<{severity << 3}>1 {timestamp()} {hostname} {appname} {procid} - - {message}".encode()
 
 
 def human(entry: LogEntry) -> str:
     """The line as ``flux dmesg`` prints it: ``TIME app.sev[rank]: message``."""
-    return f"{entry.timestamp} {entry.appname}.{SEVERITY_NAMES[entry.severity]}[{entry.hostname}]: {entry.message}"
+    sev = entry.severity
+    name = SEVERITY_NAMES[sev] if sev < len(SEVERITY_NAMES) else str(sev)
+    return f"{entry.timestamp} {entry.appname}.{name}[{entry.hostname}]: {entry.message}"

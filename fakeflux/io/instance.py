@@ -12,14 +12,16 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
 
 from fakeflux.broker.config import Config
 from fakeflux.broker.instance import InstanceCore
+from fakeflux.broker.trace import TraceRecord, TraceRecorder
 from fakeflux.io.rundir import Rundir
 from fakeflux.io.server import BrokerServer
 
 RUNNERS = ("thread", "process")
+T = TypeVar("T")
 
 
 class InstanceError(RuntimeError):
@@ -42,6 +44,7 @@ class Instance:
         config_path: Optional[str] = None,
         rundir: Optional[str] = None,
         runner: str = "thread",
+        trace: bool = False,
     ) -> None:
         if runner not in RUNNERS:
             raise ValueError(f"runner must be one of {RUNNERS}, not {runner!r}")
@@ -54,6 +57,8 @@ class Instance:
         self.config = config
         self.config_path = config_path
         self.runner = runner
+        self.trace = trace
+        self._recorder: Optional[TraceRecorder] = None
         self._rundir_arg = rundir
         self._rundir: Optional[Rundir] = None
         self.core: Optional[InstanceCore] = None
@@ -90,6 +95,9 @@ class Instance:
         assert self._rundir is not None
         config = Config(data=self.config, path=self.config_path)
         self.core = InstanceCore(self.size, rundir=self._rundir.path, attrs=self.attrs, config=config)
+        if self.trace:
+            self._recorder = TraceRecorder()
+            self.core.tracer = self._recorder
         server = BrokerServer(self.core)
         try:
             server.bind()
@@ -151,6 +159,27 @@ class Instance:
         if not 0 <= rank < self.size:
             raise ValueError(f"rank {rank} is outside this instance of size {self.size}")
         return f"local://{os.path.join(self.rundir, f'local-{rank}')}"
+
+    # -- observation ---------------------------------------------------------------------
+    def trace_records(self) -> List[TraceRecord]:
+        """Every message between clients and the instance so far (``trace=True``)."""
+        recorder = self._recorder
+        if recorder is None:
+            return []
+        return self._on_loop(recorder.snapshot)
+
+    def format_trace(self) -> str:
+        if self._recorder is None:
+            return "(tracing is off: start the instance with trace=True)"
+        return self._recorder.format(self.trace_records())
+
+    def _on_loop(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the broker's loop thread (the only thread that touches the core)."""
+        if self.server is None:
+            if self.runner == "process" and self._rundir is not None:
+                raise InstanceError("controlling the instance from Python needs runner='thread'")
+            raise InstanceError("the instance is not started")
+        return self.server.call(fn)
 
     def __repr__(self) -> str:
         state = f"rundir={self._rundir.path!r}" if self._rundir else "stopped"

@@ -6,13 +6,16 @@ one ``selectors`` loop on one thread.  Thread-safe entry points are
 from __future__ import annotations
 
 import errno
+import heapq
+import itertools
 import os
 import selectors
 import socket
 import threading
+import time
 import traceback
 from collections import deque
-from typing import Callable, Deque, Dict, Iterable, List, Optional, TypeVar
+from typing import Callable, Deque, Dict, Iterable, List, Optional, Tuple, TypeVar
 
 from fakeflux.broker.client import Client
 from fakeflux.broker.connector import Connector
@@ -53,6 +56,8 @@ class BrokerServer:
         self.listeners: Dict[int, socket.socket] = {}
         self.connections: Dict[int, Connection] = {}
         self._calls: Deque[Callable[[], None]] = deque()
+        self._timers: List[Tuple[float, int, Callable[[], None]]] = []
+        self._timer_ids = itertools.count()
         self._to_close: List[Connection] = []
         self._stopping = False
         self._wake_r, self._wake_w = socket.socketpair()
@@ -60,6 +65,7 @@ class BrokerServer:
         self._wake_w.setblocking(False)
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
         self.thread: Optional[threading.Thread] = None
+        core.call_later = self.call_later
 
     # -- setting up -------------------------------------------------------------------
     def bind(self) -> None:
@@ -104,7 +110,7 @@ class BrokerServer:
     def serve_forever(self) -> None:
         select = self.selector.select
         while not self._stopping:
-            for key, mask in select(None if not self._calls else 0):
+            for key, mask in select(self._timeout()):
                 callback = key.data
                 if isinstance(callback, Connection):
                     if mask & selectors.EVENT_READ and not callback.closed:
@@ -117,6 +123,8 @@ class BrokerServer:
                     self._close_pending()
             while self._calls:
                 self._run_call(self._calls.popleft())
+            if self._timers:
+                self._run_due_timers()
         self._teardown()
 
     def start_thread(self) -> None:
@@ -154,6 +162,23 @@ class BrokerServer:
         if errors:
             raise errors[0]
         return results[0]
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the loop thread after ``delay`` seconds (loop thread only)."""
+        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._timer_ids), fn))
+
+    def _timeout(self) -> Optional[float]:
+        if self._calls:
+            return 0
+        if self._timers:
+            return max(0.0, self._timers[0][0] - time.monotonic())
+        return None
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, fn = heapq.heappop(self._timers)
+            self._run_call(fn)
 
     def _wake(self) -> None:
         try:

@@ -23,7 +23,7 @@ class ConfigModule(BrokerModule):
         "disconnect": ("disconnect", C.ROLE_ALL),
     }
 
-    def __init__(self, broker: "BrokerRank") -> None:
+    def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
         self.watchers: List[Message] = []  # streaming config.get requests
 

@@ -21,25 +21,29 @@ class EventModule(BrokerModule):
     methods = {"publish": ("publish", C.ROLE_USER)}
 
     def publish(self, msg: Message) -> None:
-        if self.broker.rank != 0:
-            raise ServiceError(errno.EPROTO, "this service is only available on rank 0")
+        # As event_publish_cb: the request is unpacked ("{s:s s:i s?s}")
+        # before the rank is checked, so a bad request is EPROTO everywhere.
         req = payload_json(msg.payload)
         topic = string_field(req, "topic")
         flags = req.get("flags")
-        if not isinstance(flags, int) or flags & ~C.FLAG_PRIVATE:
+        if not isinstance(flags, int) or isinstance(flags, bool):
+            raise ProtocolError("'flags' must be an integer")
+        encoded = req.get("payload")  # s?s: absent or null means none
+        if encoded is not None and not isinstance(encoded, str):
+            raise ProtocolError("'payload' must be a base64 string")
+        if self.broker.rank != 0:
+            raise ServiceError(errno.EPROTO, "this service is only available on rank 0")
+        if flags & ~C.FLAG_PRIVATE:
             raise ServiceError(errno.EPROTO)
         payload = None
-        if "payload" in req:
-            encoded = req["payload"]
-            if not isinstance(encoded, str):
-                raise ProtocolError("'payload' must be a base64 string")
+        if encoded is not None:
             try:
                 payload = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError):
                 raise ServiceError(errno.EPROTO) from None
         event = Message.event(
             topic,
-            payload,
+            payload or None,  # flux_msg_set_payload of 0 bytes sets no payload
             flags=flags & C.FLAG_PRIVATE,
             routes=[],
             userid=msg.userid,

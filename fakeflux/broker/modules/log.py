@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from collections import deque
-from typing import TYPE_CHECKING, Deque, List
+from typing import TYPE_CHECKING, Deque, List, Optional
 
 from fakeflux.broker import stdlog
 from fakeflux.broker.errors import ServiceError
-from fakeflux.broker.module import BrokerModule
+from fakeflux.broker.module import BrokerModule, string_field
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
 
@@ -26,14 +27,17 @@ class LogModule(BrokerModule):
         "cancel": ("cancel", 0),
         "disconnect": ("disconnect", 0),
         "stats-get": ("stats_get", 0),
+        "setattr": ("setattr", 0),
     }
 
-    def __init__(self, broker: "BrokerRank") -> None:
+    def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
         size = int(broker.attrs.value("log-ring-size") or 1024)
         self.ring: Deque[bytes] = deque(maxlen=max(size, 1))
         self.followers: List[Message] = []
         self.count = 0
+        initial = _strtol(broker.attrs.value("log-stderr-level") or "3")
+        self.stderr_level = 3 if initial is None else initial  # LOG_ERR, log.c's default
         self.local = 0
         self.remote = 0
 
@@ -42,9 +46,9 @@ class LogModule(BrokerModule):
         """Take one log line as logbuf_append does: kept here only when it
         names this rank as its host; lines of other ranks are counted only."""
         entry = stdlog.decode(line)
-        rank = entry.hostname if entry is not None else None
+        rank = host_rank(entry.hostname) if entry is not None else C.NODEID_ANY
         severity = entry.severity if entry is not None else 6
-        if rank == str(self.broker.rank):
+        if rank == self.broker.rank:
             level = int(self.broker.attrs.value("log-level") or 7)
             if severity <= level:
                 self.ring.append(line)
@@ -66,10 +70,9 @@ class LogModule(BrokerModule):
 
     # -- methods ----------------------------------------------------------------
     def append(self, msg: Message) -> None:
-        if msg.payload is not None:
-            for line in msg.payload.split(b"\n"):
-                if line:
-                    self.add(line)
+        # One request is one entry, line breaks and all: splitting a message
+        # into lines is the client's business (flux_log), not the broker's.
+        self.add(msg.payload or b"")
         if msg.matchtag != C.MATCHTAG_NONE:
             self.respond(msg)
 
@@ -106,7 +109,47 @@ class LogModule(BrokerModule):
         sender = msg.sender
         self.followers = [f for f in self.followers if f.sender != sender]
 
+    def setattr(self, msg: Message) -> None:
+        """Where ``attr.set log-stderr-level`` is redirected (log.c)."""
+        req = payload_json(msg.payload)
+        name = string_field(req, "name")
+        value = string_field(req, "value")
+        if name != "log-stderr-level":
+            raise ServiceError(errno.EINVAL, "unknown log attribute")
+        level = _strtol(value)
+        # parse_level: strtol overflow or a level above LOG_DEBUG; anything
+        # else strtol makes a number of, even "" (0) or "-1", is accepted.
+        if level is None or level > 7:
+            raise ServiceError(errno.EINVAL, "invalid level")
+        self.stderr_level = level
+        self.respond(msg)
+
     def stats_get(self, msg: Message) -> None:
         self.respond_json(
             msg, {"ring-used": len(self.ring), "count": self.count, "local": self.local, "remote": self.remote}
         )
+
+
+_LEADING_INT = re.compile(r"\s*([+-]?)(\d+)")
+
+
+def _strtol(text: str) -> Optional[int]:
+    """C ``strtol(text, &end, 10)`` as log.c uses it (the end is not checked):
+    leading digits or 0; None where it would overflow (ERANGE)."""
+    m = _LEADING_INT.match(text)
+    if m is None:
+        return 0
+    value = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+    return value if -(2**63) <= value < 2**63 else None
+
+
+def host_rank(hostname: str) -> int:
+    """The rank in a log line's HOST field, as log.c reads it with
+    ``strtoul`` into a uint32_t: leading digits, else 0; "-N" wraps."""
+    m = _LEADING_INT.match(hostname)
+    if m is None:
+        return 0
+    value = min(int(m.group(2)), 2**64 - 1)
+    if m.group(1) == "-":
+        value = -value % 2**64
+    return value & 0xFFFFFFFF

@@ -20,7 +20,7 @@ def check_allowed(userid: int, rolemask: int, name: str) -> None:
         raise ServiceError(errno.EPERM)
 
 
-def add(broker: "BrokerRank", name: str, userid: int, rolemask: int) -> None:
+def add(broker: BrokerRank, name: str, userid: int, rolemask: int) -> None:
     check_allowed(userid, rolemask, name)
     if "." in name:
         raise ServiceError(errno.EINVAL)
@@ -28,5 +28,5 @@ def add(broker: "BrokerRank", name: str, userid: int, rolemask: int) -> None:
         raise ServiceError(errno.EEXIST)
 
 
-def remove(broker: "BrokerRank", name: str, userid: int, rolemask: int) -> None:
+def remove(broker: BrokerRank, name: str, userid: int, rolemask: int) -> None:
     check_allowed(userid, rolemask, name)
