@@ -199,6 +199,12 @@ class AttrStore:
         """A value given at start (``-S NAME=VALUE``)."""
         self._entries[name] = (value, check_settable_at_start(name))
 
+    def force(self, name: str, value: Optional[str]) -> None:
+        """Set ``name`` whatever its flags or registration (a test's control)."""
+        entry = self._entries.get(name)
+        flags = registered_flags(name) if entry is None else entry[1]
+        self._entries[name] = (value, IMMUTABLE if flags is None else flags)
+
     def remove(self, name: str) -> None:
         """As ``attr.rm``: EPERM for immutable values; unknown names succeed."""
         entry = self._entries.get(name)

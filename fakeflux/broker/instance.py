@@ -8,12 +8,14 @@ import os
 import socket
 import sys
 import time
-from typing import Callable, Dict, Mapping, Optional, Set, TextIO
+from typing import Callable, Dict, List, Mapping, Optional, Set, TextIO
 
 from fakeflux.broker import stdlog
 from fakeflux.broker.attrs import check_settable_at_start
 from fakeflux.broker.client import Client
 from fakeflux.broker.config import Config
+from fakeflux.broker.faults import FaultTable
+from fakeflux.broker.modules.placeholder import PlaceholderModule
 from fakeflux.broker.rank import BrokerRank
 from fakeflux.broker.topology import Topology
 from fakeflux.wire import Message
@@ -51,6 +53,10 @@ class InstanceCore:
         self.stderr = stderr
         self.event_seq = 0
         self.down: Set[int] = set()
+        self.faults = FaultTable()
+        # Names of emulated-elsewhere services a test hosts itself: no rank
+        # keeps a placeholder for them, so requests find the test's service.
+        self.hosted_names: Set[str] = set()
         self.tracer: Optional[Tracer] = None
         # Set by the IO layer: run a function on the loop after a delay.
         self.call_later: Optional[Callable[[float, Callable[[], None]], None]] = None
@@ -73,6 +79,50 @@ class InstanceCore:
 
     def started_ranks(self) -> Dict[int, BrokerRank]:
         return self._ranks
+
+    # -- ranks going down and coming back -------------------------------------------
+    def subtree(self, rank: int) -> List[int]:
+        ranks = [rank]
+        for r in ranks:
+            ranks.extend(self.topology.children(r))
+        return ranks
+
+    def rank_down(self, rank: int) -> List[int]:
+        """Take ``rank`` and the ranks below it off the overlay, as when a
+        broker dies: requests routed to them now fail with EHOSTUNREACH.
+        Returns the ranks that went down (the IO layer closes their sockets)."""
+        if rank == 0:
+            raise ValueError("rank 0 cannot go down: it is the instance")
+        if not 0 < rank < self.size:
+            raise ValueError(f"rank {rank} is outside this instance of size {self.size}")
+        lost = [r for r in self.subtree(rank) if r not in self.down]
+        self.down.update(lost)
+        return lost
+
+    def rank_up(self, rank: int) -> List[int]:
+        """Bring ``rank`` (and the ranks below it) back."""
+        back = [r for r in self.subtree(rank) if r in self.down]
+        self.down.difference_update(back)
+        for r in back:
+            # A restarted broker starts afresh, with a new uuid.
+            broker = self._ranks.pop(r, None)
+            if broker is not None:
+                self._by_uuid.pop(broker.uuid, None)
+        return back
+
+    def host_service(self, rank: int, name: str, target: Callable[[Message], None]) -> None:
+        """Install a test's own service ``name`` on ``rank``."""
+        broker = self.rank(rank)
+        current = broker.modules.get(name)
+        if name in broker.services and not isinstance(current, PlaceholderModule):
+            raise ValueError(f"service {name!r} already exists on rank {rank}")
+        if isinstance(current, PlaceholderModule):
+            self.hosted_names.add(name)
+            for other in self._ranks.values():
+                if isinstance(other.modules.get(name), PlaceholderModule):
+                    del other.modules[name]
+                    other.services.pop(name, None)
+        broker.services[name] = target
 
     # -- who may connect -------------------------------------------------------------
     def authenticate(self, uid: int) -> Optional[int]:

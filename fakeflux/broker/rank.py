@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Dict, Optional
 from fakeflux.broker.attrs import AttrStore, initial_values
 from fakeflux.broker.connector import Connector
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.faults import Fault
 from fakeflux.broker.module import BrokerModule
 from fakeflux.broker.modules.attr import AttrModule
 from fakeflux.broker.modules.broker import BrokerMethods
@@ -92,7 +93,7 @@ class BrokerRank:
             self.log,
             StateMachineModule(self),
         ]
-        modules.extend(PlaceholderModule(self, name) for name in PLACEHOLDER_NAMES)
+        modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES if n not in core.hosted_names)
         self.modules: Dict[str, BrokerModule] = {m.name: m for m in modules}
         for module in modules:
             self.services[module.name] = module.handle
@@ -115,31 +116,65 @@ class BrokerRank:
             if upstream and nodeid == self.rank:
                 self.overlay_request(msg)
             elif upstream or nodeid == C.NODEID_ANY:
-                if not self.dispatch(msg):
-                    if self.rank == 0:
-                        raise ServiceError(errno.ENOSYS)
+                if not self.handle_here(msg, final=self.rank == 0):
                     self.overlay_request(msg)
             elif nodeid == self.rank:
-                if not self.dispatch(msg):
-                    raise ServiceError(errno.ENOSYS)
+                self.handle_here(msg, final=True)
             else:
                 self.overlay_request(msg)
         except ServiceError as exc:
-            text = exc.text
-            if exc.errnum == errno.ENOSYS and text is None:
-                # flux-core formats this into a 64-byte buffer.
-                text = f"No service matching {msg.topic} is registered"[:63]
-            self.respond_error(msg, exc.errnum, text)
+            self._routing_error(msg, exc)
+
+    def _routing_error(self, msg: Message, exc: ServiceError) -> None:
+        text = exc.text
+        if exc.errnum == errno.ENOSYS and text is None:
+            # flux-core formats this into a 64-byte buffer.
+            text = f"No service matching {msg.topic} is registered"[:63]
+        self.respond_error(msg, exc.errnum, text)
+
+    def service_for(self, msg: Message) -> Optional[ServiceTarget]:
+        """The local service ``msg``'s topic names, if this rank has it."""
+        topic = msg.topic or ""
+        dot = topic.find(".")
+        return self.services.get(topic if dot < 0 else topic[:dot])
+
+    def handle_here(self, msg: Message, *, final: bool) -> bool:
+        """Hand ``msg`` to the local service it names.  Without one, answer
+        ENOSYS when this rank is the last stop (``final``), else return False."""
+        target = self.service_for(msg)
+        if target is None and not final:
+            return False
+        if self.core.faults:
+            fault = self.core.faults.take(msg.topic or "", self.rank)
+            if fault is not None:
+                self._apply_fault(fault, msg, target)
+                return True
+        if target is None:
+            raise ServiceError(errno.ENOSYS)
+        target(msg)
+        return True
 
     def dispatch(self, msg: Message) -> bool:
         """Hand ``msg`` to the local service its topic names, if there is one."""
-        topic = msg.topic or ""
-        dot = topic.find(".")
-        target = self.services.get(topic if dot < 0 else topic[:dot])
-        if target is None:
-            return False
-        target(msg)
-        return True
+        return self.handle_here(msg, final=False)
+
+    def _apply_fault(self, fault: Fault, msg: Message, target: Optional[ServiceTarget]) -> None:
+        def act() -> None:
+            if fault.drop:
+                return
+            if fault.errnum is not None:
+                self.respond_error(msg, fault.errnum, fault.text)
+            elif target is None:
+                self._routing_error(msg, ServiceError(errno.ENOSYS))
+            else:
+                target(msg)
+
+        if fault.delay:
+            if self.core.call_later is None:
+                raise RuntimeError("a delaying fault needs the instance's event loop")
+            self.core.call_later(fault.delay, act)
+        else:
+            act()
 
     def overlay_request(self, msg: Message) -> None:
         """The overlay module: down toward the addressed rank if it lies below

@@ -12,13 +12,18 @@ import json
 import os
 import subprocess
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar
+from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 
+from fakeflux.broker import stdlog
 from fakeflux.broker.config import Config
+from fakeflux.broker.faults import Fault
 from fakeflux.broker.instance import InstanceCore
+from fakeflux.broker.modules.python_service import PythonService, ServiceRequest, to_payload
 from fakeflux.broker.trace import TraceRecord, TraceRecorder
 from fakeflux.io.rundir import Rundir
 from fakeflux.io.server import BrokerServer
+from fakeflux.wire import Message
+from fakeflux.wire import constants as C
 
 RUNNERS = ("thread", "process")
 T = TypeVar("T")
@@ -159,6 +164,132 @@ class Instance:
         if not 0 <= rank < self.size:
             raise ValueError(f"rank {rank} is outside this instance of size {self.size}")
         return f"local://{os.path.join(self.rundir, f'local-{rank}')}"
+
+    # -- control from a test ----------------------------------------------------------------
+    def rank_down(self, rank: int) -> None:
+        """Take ``rank`` (and the ranks below it) down: their sockets close,
+        their clients are disconnected, and requests routed to them fail with
+        EHOSTUNREACH, as when a real broker dies.
+
+        >>> inst.rank_down(2)                                    # doctest: +SKIP
+        >>> h.rpc("broker.ping", {}, nodeid=2).get()             # OSError: [Errno 113] No route to host
+        """
+
+        def down() -> None:
+            assert self.core is not None and self.server is not None
+            for r in self.core.rank_down(rank):
+                self.server.unlisten(r)
+                self.server.disconnect_rank(r)
+
+        self._on_loop(down)
+
+    def rank_up(self, rank: int) -> None:
+        """Bring ``rank`` (and the ranks below it) back, with fresh state."""
+
+        def up() -> None:
+            assert self.core is not None and self.server is not None
+            for r in self.core.rank_up(rank):
+                self.server.listen(r)
+
+        self._on_loop(up)
+
+    def inject(
+        self,
+        topic: str,
+        *,
+        rank: Optional[int] = None,
+        count: Optional[int] = None,
+        errnum: Union[int, str, None] = None,
+        text: Optional[str] = None,
+        delay: Optional[float] = None,
+        drop: bool = False,
+    ) -> Fault:
+        """Make requests whose topic matches the glob ``topic`` fail, wait or vanish.
+
+        >>> inst.inject("kvs.lookup", errnum="ENOENT", text="no such key", count=1)   # doctest: +SKIP
+        >>> inst.inject("job-manager.*", delay=0.5)                                  # doctest: +SKIP
+        >>> inst.inject("broker.ping", rank=3, drop=True)                            # doctest: +SKIP
+
+        ``rank`` limits it to requests handled on that rank, ``count`` to that
+        many requests.  Returns the :class:`Fault`; its ``hits`` counts the
+        requests it caught and :meth:`remove_fault` lifts it.
+        """
+        fault = Fault(topic, rank=rank, count=count, errnum=errnum, text=text, delay=delay, drop=drop)
+        self._on_loop(lambda: self._core().faults.add(fault))
+        return fault
+
+    def remove_fault(self, fault: Fault) -> None:
+        self._on_loop(lambda: self._core().faults.remove(fault))
+
+    def add_service(self, name: str, handler: Callable[[ServiceRequest], Any], *, rank: int = 0) -> None:
+        """Host ``handler`` as service ``name`` on ``rank``: ``name.*`` requests
+        go to it.  It gets a :class:`ServiceRequest` and returns the payload
+        (dict and list as JSON, str, bytes, or None), raises ``OSError(errno,
+        text)`` to answer an error, or yields payloads to stream (then ENODATA).
+        It runs on the broker's thread: it must not block.
+
+        >>> inst.add_service("kvs", lambda req: {"value": 42})             # doctest: +SKIP
+        """
+        if "." in name or not name:
+            raise ValueError(f"invalid service name {name!r}")
+
+        def add() -> None:
+            core = self._core()
+            core.host_service(rank, name, PythonService(core.rank(rank), name, handler).handle)
+
+        self._on_loop(add)
+
+    def remove_service(self, name: str, *, rank: int = 0) -> None:
+        self._on_loop(lambda: self._core().rank(rank).services.pop(name, None) and None)
+
+    def publish(self, topic: str, payload: Any = None, *, private: bool = False) -> int:
+        """Publish an event as the instance owner; returns its sequence number."""
+        def pub() -> int:
+            core = self._core()
+            event = Message.event(
+                topic,
+                to_payload(payload),
+                flags=C.FLAG_PRIVATE if private else 0,
+                routes=[],
+                userid=core.owner,
+                rolemask=C.ROLE_OWNER | C.ROLE_LOCAL,
+            )
+            return core.publish(event)
+
+        return self._on_loop(pub)
+
+    def setattr(self, name: str, value: Optional[str], *, rank: Optional[int] = None) -> None:
+        """Set an attribute on one rank or (by default) every rank, whatever its flags."""
+
+        def set_() -> None:
+            core = self._core()
+            for r in range(core.size) if rank is None else [rank]:
+                core.rank(r).attrs.force(name, value)
+
+        self._on_loop(set_)
+
+    def getattr(self, name: str, *, rank: int = 0) -> Optional[str]:
+        return self._on_loop(lambda: self._core().rank(rank).attrs.value(name))
+
+    def set_config(self, config: Dict[str, Any]) -> None:
+        """Replace the configuration; streaming ``config.get`` watchers hear of it."""
+        self._on_loop(lambda: self._core().set_config(config))
+
+    def dmesg(self, rank: int = 0) -> List[str]:
+        """The rank's log ring, as ``flux dmesg`` prints it."""
+        def lines() -> List[str]:
+            out = []
+            for raw in self._core().rank(rank).log.ring:
+                entry = stdlog.decode(raw)
+                out.append(raw.decode("utf-8", "replace") if entry is None else stdlog.human(entry))
+            return out
+
+        return self._on_loop(lines)
+
+    def _core(self) -> InstanceCore:
+        if self.core is None:
+            raise InstanceError("the instance is not started")
+        return self.core
 
     # -- observation ---------------------------------------------------------------------
     def trace_records(self) -> List[TraceRecord]:

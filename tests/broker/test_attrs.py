@@ -440,3 +440,31 @@ def test_set_and_rm_need_a_name(connect: Connect) -> None:
     assert_error(client.rpc("attr.set", {"name": "test.x"}), "attr.set", errno.EPROTO)
     assert_error(client.rpc("attr.rm", {}), "attr.rm", errno.EPROTO)
     assert client.rpc("attr.list").flags & C.FLAG_PAYLOAD
+
+
+def test_test_rd_namespace_is_redirected(connect: Connect) -> None:
+    """``test-rd.*`` updates go to ``testrd.setattr``; with no such service
+    the broker's RPC fails and attr.set passes on its error and text."""
+    client = connect(0)
+    text = "No service matching testrd.setattr is registered"
+    assert_error(set_attr(client, "test-rd.a", "1"), "attr.set", errno.ENOSYS, text)
+    get_enoent(client, "test-rd.a")
+    assert_ok(set_attr(client, "test-rd.a", "1", force=True), "attr.set")  # force skips the redirect
+    assert get(client, "test-rd.a") == {"value": "1", "flags": 0}
+
+
+def test_redirect_to_a_client_service(connect: Connect) -> None:
+    client, provider = connect(0), connect(0)
+    assert provider.rpc("service.add", {"service": "testrd"}).errnum == 0
+    client.request("attr.set", {"name": "test-rd.b", "value": "v"})
+    req = provider.recv(timeout=5.0)
+    assert req.type == C.MSGTYPE_REQUEST and req.topic == "testrd.setattr"
+    assert req.payload == b'{"name":"test-rd.b","value":"v"}\x00'
+    provider.send(req.derive_response(None, errno.EPERM))
+    # No text from the service: attr.c puts strerror in its place.
+    assert_error(client.recv(timeout=5.0), "attr.set", errno.EPERM, "Operation not permitted")
+    client.request("attr.set", {"name": "test-rd.b", "value": "w"})
+    req = provider.recv(timeout=5.0)
+    provider.send(req.derive_response())
+    assert_ok(client.recv(timeout=5.0), "attr.set")
+    assert get(client, "test-rd.b")["value"] == "w"

@@ -295,3 +295,16 @@ def test_publish_null_or_empty_payload_is_no_payload(encoded: Optional[str], con
 def test_publish_bad_base64_is_eproto(connect: Connect) -> None:
     resp = connect(0).rpc("event.publish", {"topic": "t", "flags": 0, "payload": "not base64!"}, nodeid=0)
     assert_error(resp, "event.publish", errno.EPROTO)
+
+
+@pytest.mark.parametrize("flags", [C.FLAG_STREAMING, C.FLAG_USER1, C.FLAG_UPSTREAM, C.FLAG_NORESPONSE])
+def test_router_answer_is_a_fresh_message(flags: int, connect: Connect) -> None:
+    """router_entry_respond encodes a new response: none of the request's
+    flags carry over, and it is sent even for NORESPONSE requests."""
+    h = connect(0)
+    h.request("event.subscribe", {"topic": "fresh"}, flags=flags, matchtag=5)
+    assert_router_answer(h.recv(timeout=5.0), "event.subscribe")
+    h.request("event.unsubscribe", {"topic": "nope"}, flags=flags, matchtag=6)
+    answer = h.recv(timeout=5.0)
+    assert_router_answer(answer, "event.unsubscribe", errno.ENOENT)
+    assert answer.matchtag == 6

@@ -340,3 +340,30 @@ def test_service_add_needs_a_name(connect: Connect) -> None:
     h = connect(0)
     assert_router_answer(h.rpc("service.add", {}), "service.add", errno.EPROTO)
     assert_router_answer(h.rpc("service.remove"), "service.remove", errno.EPROTO)
+
+
+@pytest.mark.parametrize("flags", [C.FLAG_STREAMING, C.FLAG_USER1])
+def test_router_answer_keeps_no_request_flags(flags: int, connect: Connect) -> None:
+    h = connect(0)
+    h.request("service.add", {"service": "flagsvc"}, flags=flags)
+    assert_router_answer(h.recv(timeout=5.0), "service.add")
+    h.request("service.add", {"service": "flagsvc"}, flags=flags)
+    assert_router_answer(h.recv(timeout=5.0), "service.add", errno.EEXIST)
+    h.request("service.remove", {"service": "flagsvc"}, flags=flags)
+    assert_router_answer(h.recv(timeout=5.0), "service.remove")
+
+
+def test_noresponse_registration(connect: Connect) -> None:
+    """The router answers its own refusals even to NORESPONSE requests, but
+    what the broker answers never comes back (the broker sends nothing)."""
+    svc, cli = connect(0), connect(0)
+    svc.request("service.add", {"service": "quiet"}, flags=C.FLAG_NORESPONSE)
+    assert svc.recv_nothing(0.05)
+    cli.request("quiet.x", {})
+    assert recv_request(svc).topic == "quiet.x"
+    svc.request("service.add", {"service": "quiet"}, flags=C.FLAG_NORESPONSE, matchtag=9)
+    answer = svc.recv(timeout=5.0)
+    assert_router_answer(answer, "service.add", errno.EEXIST)
+    assert answer.matchtag == 9
+    svc.request("service.remove", {"service": "never"}, flags=C.FLAG_NORESPONSE)
+    assert_router_answer(svc.recv(timeout=5.0), "service.remove", errno.ENOENT)
