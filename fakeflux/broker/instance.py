@@ -97,6 +97,9 @@ class InstanceCore:
             raise ValueError(f"rank {rank} is outside this instance of size {self.size}")
         lost = [r for r in self.subtree(rank) if r not in self.down]
         self.down.update(lost)
+        parent = self.topology.parent(rank)
+        if parent is not None and parent in self._ranks:
+            self._ranks[parent].fail_tracked(rank)
         return lost
 
     def rank_up(self, rank: int) -> List[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 import uuid as uuidlib
-from typing import TYPE_CHECKING, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Callable, Dict, Optional, Tuple
 
 from fakeflux.broker.attrs import AttrStore, initial_values
 from fakeflux.broker.connector import Connector
@@ -76,6 +76,8 @@ class BrokerRank:
         for name, value in core.setattrs.items():
             self.attrs.set_initial(name, value)
         self.stats = Stats()
+        # child rank -> (route stack, matchtag) -> request forwarded to it, unanswered
+        self.tracked: Dict[int, Dict[Tuple[Tuple[str, ...], int], Message]] = {}
         self.connector = Connector(self, str(uuidlib.uuid4()))
         # The broker's own handle, the route of RPCs the broker itself makes
         # (attr.c's setattr redirects); its answers come back to ``_pending``.
@@ -189,6 +191,10 @@ class BrokerRank:
             if child in core.down:
                 raise ServiceError(errno.EHOSTUNREACH, None)
             target = core.rank(child)
+            if not msg.flags & C.FLAG_NORESPONSE:
+                # The overlay's RPC tracker: if the child is lost before it
+                # answers, the requester gets EHOSTUNREACH (overlay.c rpc_track).
+                self.tracked.setdefault(child, {})[(tuple(msg.routes or ()), msg.aux2)] = msg.copy()
         else:
             parent = core.topology.parent(self.rank)
             if parent is None or parent in core.down:
@@ -236,9 +242,13 @@ class BrokerRank:
         # flux_respond_error turns errnum 0 into EINVAL.
         self.respond(req, None if text is None else string_payload(text), errnum or errno.EINVAL)
 
-    def route_response(self, msg: Message) -> None:
+    def route_response(self, msg: Message, came_from: Optional[int] = None) -> None:
         """Pop the next hop: this rank's connector, or a neighbouring rank."""
         self.stats.tx["response"] += 1
+        if came_from is not None and came_from in self.tracked:
+            final = msg.aux1 != 0 or not msg.flags & C.FLAG_STREAMING
+            if final:
+                self.tracked[came_from].pop((tuple(msg.routes or ()), msg.aux2), None)
         head = msg.pop_route()
         if head == self.handle_uuid:
             then = self._pending.pop(msg.matchtag, None)
@@ -252,7 +262,12 @@ class BrokerRank:
         if neighbour is None or neighbour.rank in self.core.down:
             return  # no such hop: dropped, as the real broker does
         msg.rolemask &= _NOT_LOCAL
-        neighbour.route_response(msg)
+        neighbour.route_response(msg, self.rank)
+
+    def fail_tracked(self, child: int) -> None:
+        """``child`` was lost: every request still waiting on it fails."""
+        for request in self.tracked.pop(child, {}).values():
+            self.respond_error(request, errno.EHOSTUNREACH)
 
     # -- events ---------------------------------------------------------------------------
     def deliver_event(self, event: Message) -> None:

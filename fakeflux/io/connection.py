@@ -77,16 +77,18 @@ class Connection:
         if not data:
             self.server.close_connection(self)
             return
+        error = None
         try:
             messages = self.decoder.feed(data)
         except ProtocolError as exc:
-            self.server.protocol_error(self, exc)
-            return
+            messages, error = exc.messages, exc
         connector = self.server.core.rank(self.client.rank).connector
         for msg in messages:
             if self.closed:
                 break
             self.server.deliver(connector, self.client, msg)
+        if error is not None:
+            self.server.protocol_error(self, error)
 
     def describe(self) -> str:
         return f"client pid {self.client.pid} uid {self.client.userid} on rank {self.client.rank}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno
-from typing import Optional
+from typing import Any, List, Optional
 
 
 class ProtocolError(ValueError):
@@ -18,5 +18,8 @@ class ProtocolError(ValueError):
         self.reason = reason
         self.errnum = errnum
         self.offset = offset
+        # Whole messages that came before the defect in the same input (set
+        # by StreamDecoder): the real broker handles those, then hangs up.
+        self.messages: List[Any] = []
         where = f" at byte {offset}" if offset is not None else ""
         super().__init__(f"protocol error{where}: {reason}")

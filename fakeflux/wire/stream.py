@@ -32,8 +32,9 @@ class StreamDecoder:
         """Bytes received that do not yet form a whole message."""
         return len(self._buf)
 
-    def _fail(self, reason: str, errnum: int, offset: Optional[int]) -> ProtocolError:
+    def _fail(self, reason: str, errnum: int, offset: Optional[int], decoded: List[Message]) -> ProtocolError:
         self._failed = ProtocolError(reason, errnum=errnum, offset=offset)
+        self._failed.messages = decoded
         return self._failed
 
     def feed(self, chunk: bytes) -> List[Message]:
@@ -48,7 +49,7 @@ class StreamDecoder:
             try:
                 body_len = check_envelope(buf, pos, self.max_size)
             except ProtocolError as exc:
-                raise self._fail(exc.reason, exc.errnum, self._consumed + (exc.offset or pos)) from None
+                raise self._fail(exc.reason, exc.errnum, self._consumed + (exc.offset or pos), messages) from None
             start = pos + C.ENVELOPE_SIZE
             stop = start + body_len
             if stop > end:
@@ -61,6 +62,7 @@ class StreamDecoder:
                     f"{exc.reason} (in the message body at stream byte {where})",
                     exc.errnum,
                     where + (exc.offset or 0),
+                    messages,
                 ) from None
             pos = stop
         if pos:

@@ -154,3 +154,12 @@ def test_thousand_bad_connections_leak_nothing(instance: fakeflux.Instance) -> N
         assert client.rpc_json("broker.ping", {})["rank"] == 0
         assert broker_fds() == 1
     assert _open_fds() <= baseline + 1
+
+
+def test_good_messages_before_a_defect_are_still_handled(connect: Callable[..., RawClient]) -> None:
+    client = connect(0)
+    good = encode(Message.request("broker.ping", json_payload({"before": 1}), matchtag=9))
+    client.send_bytes(good + b"\xba\xad\xf0\x0d" + b"\x00" * 12)
+    reply = client.recv()
+    assert reply.matchtag == 9 and reply.errnum == 0
+    assert _closed_by_broker(client)

@@ -155,3 +155,17 @@ def test_dmesg_and_trace(flux_instance: Instance, flux_handle: Any) -> None:
     trace = flux_instance.format_trace()
     assert "-> request broker.ping" in trace and '{"mark": 1}' in trace
     assert "<- response broker.ping" in trace
+
+
+def test_requests_in_flight_to_a_lost_rank_fail_with_ehostunreach(flux_instance: Instance, flux_handle: Any) -> None:
+    import flux
+
+    provider = flux.Flux(flux_instance.uri(3))
+    provider.service_register("slow").get()  # registered on rank 3; never answers
+    future = flux_handle.rpc("slow.op", {}, nodeid=3)
+    with pytest.raises(TimeoutError):
+        future.wait_for(0.2)
+    flux_instance.rank_down(3)
+    with pytest.raises(OSError) as exc:
+        future.get()
+    assert exc.value.errno == errno.EHOSTUNREACH
