@@ -28,6 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "flux_instance(size=4, attrs=None, config=None): how the flux_instance fixture starts its instance",
     )
+    options.flux_size(config)  # a bad setting is a usage error now, not in every test
     choice = options.python_client(config)
     config.stash[_CLIENT] = choice
     path = client_path()
