@@ -58,14 +58,20 @@ class InstanceFactory:
         return inst
 
     def stop_all(self) -> None:
+        """Stop every instance; fail with what leaked if one left something behind."""
         errors: List[BaseException] = []
+        leaks: List[str] = []
         while self.instances:
+            inst = self.instances.pop()
             try:
-                self.instances.pop().stop()
+                inst.stop()
             except Exception as exc:  # stop the rest, then report
                 errors.append(exc)
+            leaks.extend(f"{inst!r}: {leak}" for leak in inst.leaks())
         if errors:
             raise errors[0]
+        if leaks:
+            pytest.fail("fakeflux instance leaked:\n" + "\n".join(leaks), pytrace=False)
 
 
 def flux_instance_fixture(

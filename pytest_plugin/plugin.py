@@ -13,7 +13,11 @@ from fakeflux import Instance
 from fakeflux.cli import client_path
 
 from . import options
+from .diagram import render_html
 from .factories import InstanceFactory
+
+# How much of a trace a failure report shows; --flux-trace-dir gets all of it.
+REPORT_LINES = 60
 
 _USED = pytest.StashKey[List[Instance]]()
 _CLIENT = pytest.StashKey[str]()
@@ -134,10 +138,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     folder = options.trace_dir(item.config)
     for number, inst in enumerate(instances):
         title = f"fakeflux trace: instance {number} (size {inst.size})"
-        text = inst.format_trace()
-        report.sections.append((title, text))
+        report.sections.append((title, inst.format_trace(last=REPORT_LINES)))
         if folder:
             os.makedirs(folder, exist_ok=True)
-            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid)
-            with open(os.path.join(folder, f"{name}.{report.when}.{number}.txt"), "w") as f:
-                f.write(text + "\n")
+            base = os.path.join(folder, f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', item.nodeid)}.{report.when}.{number}")
+            with open(base + ".txt", "w") as f:
+                f.write(inst.format_trace() + "\n")
+            with open(base + ".html", "w") as f:
+                f.write(render_html(inst.trace_records(), f"{item.nodeid}: {title}", inst.trace_start))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
@@ -69,6 +70,10 @@ class Instance:
         self.core: Optional[InstanceCore] = None
         self.server: Optional[BrokerServer] = None
         self._proc: Optional[subprocess.Popen[str]] = None
+        # What the last stop() was about, for leaks()
+        self._stopped_thread: Optional[threading.Thread] = None
+        self._stopped_proc: Optional[subprocess.Popen[str]] = None
+        self._leftover_sockets: List[str] = []
 
     # -- life cycle ---------------------------------------------------------------------
     @property
@@ -136,10 +141,12 @@ class Instance:
         try:
             if self.server is not None:
                 self.server.request_stop()
+                self._stopped_thread = self.server.thread
                 if self.server.thread is not None:
-                    self.server.thread.join()
+                    self.server.thread.join(timeout=10)
                 self.server = None
             if self._proc is not None:
+                self._stopped_proc = self._proc
                 self._proc.terminate()
                 try:
                     self._proc.wait(timeout=10)
@@ -150,6 +157,9 @@ class Instance:
                     self._proc.stdout.close()
                 self._proc = None
         finally:
+            # Whatever socket files the broker did not remove count as leaks,
+            # even though removing the rundir takes them away now.
+            self._leftover_sockets = self._socket_files(self._rundir.path)
             self._rundir.remove()
             self._rundir = None
 
@@ -297,12 +307,37 @@ class Instance:
         recorder = self._recorder
         if recorder is None:
             return []
+        if self.server is None:
+            return recorder.snapshot()  # stopped: no loop thread touches it any more
         return self._on_loop(recorder.snapshot)
 
-    def format_trace(self) -> str:
+    def format_trace(self, last: Optional[int] = None) -> str:
+        """The trace as text, one line per message (only the ``last`` ones if given)."""
         if self._recorder is None:
             return "(tracing is off: start the instance with trace=True)"
-        return self._recorder.format(self.trace_records())
+        records = self.trace_records()
+        skipped = len(records) - last if last is not None and len(records) > last else 0
+        text = self._recorder.format(records[skipped:])
+        return f"({skipped} earlier messages not shown)\n{text}" if skipped else text
+
+    @property
+    def trace_start(self) -> float:
+        return self._recorder.start if self._recorder is not None else 0.0
+
+    def leaks(self) -> List[str]:
+        """What a stopped instance left behind: a live broker thread, a live
+        broker process, socket files.  Empty when everything was cleaned up."""
+        found: List[str] = []
+        if self._stopped_thread is not None and self._stopped_thread.is_alive():
+            found.append(f"broker thread {self._stopped_thread.name!r} is still running")
+        if self._stopped_proc is not None and self._stopped_proc.poll() is None:
+            found.append(f"broker process {self._stopped_proc.pid} is still running")
+        found.extend(f"socket file {path} was left behind" for path in self._leftover_sockets)
+        return found
+
+    def _socket_files(self, rundir: str) -> List[str]:
+        paths = [os.path.join(rundir, name) for name in sorted(os.listdir(rundir))]
+        return [p for p in paths if stat.S_ISSOCK(os.lstat(p).st_mode)]
 
     def _on_loop(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the broker's loop thread (the only thread that touches the core)."""

@@ -35,8 +35,9 @@ def test_trace_dir_gets_one_file_per_failed_test(pytester: pytest.Pytester, tmp_
     result = pytester.runpytest_subprocess("--flux-trace-dir", str(traces))
     result.assert_outcomes(passed=1, failed=1)
     files = sorted(p.name for p in traces.iterdir())
-    assert len(files) == 1 and "test_talks_then_fails" in files[0]
-    assert "visible-in-trace" in (traces / files[0]).read_text()
+    assert len(files) == 2 and all("test_talks_then_fails" in name for name in files)
+    assert [name.rsplit(".", 1)[1] for name in files] == ["html", "txt"]
+    assert "visible-in-trace" in (traces / files[1]).read_text()
 
 
 def test_size_option_and_ini_key(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,3 +92,37 @@ def test_parallel_workers_never_share_an_instance(pytester: pytest.Pytester) -> 
     )
     result = pytester.runpytest_subprocess("-n", "2")
     result.assert_outcomes(passed=8)
+
+
+def test_failure_report_shows_only_the_end_of_a_long_trace(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    pytester.makepyfile(
+        """
+        def test_chatty(flux_handle):
+            for i in range(100):
+                flux_handle.rpc("broker.ping", {"i": i}).get()
+            assert False
+        """
+    )
+    traces = tmp_path / "t"
+    result = pytester.runpytest_subprocess("--flux-trace-dir", str(traces))
+    result.stdout.fnmatch_lines(["*(140 earlier messages not shown)*", '*"i": 99*'])
+    page = next(traces.glob("*.html")).read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<svg" in page
+    assert page.count('fill="#1f5fa8">request broker.ping') == 100 and "rank 0" in page
+    assert len((next(traces.glob("*.txt"))).read_text().splitlines()) == 200
+
+
+def test_leaked_socket_file_fails_the_test_at_teardown(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os, socket
+
+        def test_leaves_a_socket(flux_instance):
+            stray = socket.socket(socket.AF_UNIX)
+            stray.bind(os.path.join(flux_instance.rundir, "local-99"))
+            stray.close()
+        """
+    )
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(["*fakeflux instance leaked:*", "*socket file */local-99 was left behind*"])
