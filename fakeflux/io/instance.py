@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
 
 from fakeflux.broker import stdlog
