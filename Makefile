@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP_BASE)
 	$(PY) -m benchmarks
+
+# A long fuzzing campaign (minutes); make test runs a small deterministic budget.
+fuzz: $(STAMP_TEST)
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest -q tests/fuzz tests/wire/test_properties.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -17,6 +17,7 @@ from fakeflux.broker.connector import Connector
 from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.faults import Fault
 from fakeflux.broker.module import BrokerModule
+from fakeflux.broker.modules import EXTRA_MODULES
 from fakeflux.broker.modules.attr import AttrModule
 from fakeflux.broker.modules.broker import BrokerMethods
 from fakeflux.broker.modules.config import ConfigModule
@@ -95,6 +96,7 @@ class BrokerRank:
             self.log,
             StateMachineModule(self),
         ]
+        modules.extend(cls(self) for cls, on_rank in EXTRA_MODULES if on_rank is None or on_rank(rank))
         modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES if n not in core.hosted_names)
         self.modules: Dict[str, BrokerModule] = {m.name: m for m in modules}
         for module in modules:
