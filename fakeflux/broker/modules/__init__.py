@@ -15,4 +15,4 @@ if TYPE_CHECKING:
 # Services beyond the broker's own (attr, broker, config, event, log,
 # state-machine), as (module class, predicate on rank or None for every rank).
 # Real Flux loads e.g. kvs on every rank but job-manager on rank 0 only.
-EXTRA_MODULES: List[Tuple["Type[BrokerModule]", Optional[Callable[[int], bool]]]] = []
+EXTRA_MODULES: List[Tuple[Type[BrokerModule], Optional[Callable[[int], bool]]]] = []
