@@ -18,7 +18,7 @@ from fakeflux.broker.config import Config, ConfigError
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.broker.topology import TopologyError
 from fakeflux.io.rundir import Rundir
-from fakeflux.io.server import BrokerServer, SocketPathTooLong
+from fakeflux.io.server import BrokerServer, SocketPathTooLong, TooManySockets
 
 
 def client_path() -> str:
@@ -41,6 +41,17 @@ def _setattr(text: str) -> tuple[str, str]:
     if not eq or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
     return name, value
+
+
+def _rank_list(text: str) -> List[int]:
+    ranks: List[int] = []
+    try:
+        for part in text.split(","):
+            first, dash, last = part.partition("-")
+            ranks.extend(range(int(first), int(last) + 1) if dash else [int(first)])
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid rank list {text!r}: expected e.g. 0,4-7") from None
+    return ranks
 
 
 def _size(text: str) -> int:
@@ -75,7 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     start.add_argument("-c", "--config-path", metavar="PATH", help="TOML config file or directory of them")
     start.add_argument("--config-json", metavar="JSON", help=argparse.SUPPRESS)
-    start.add_argument("--rundir", metavar="DIR", help="run directory (default: a new private one in /tmp)")
+    start.add_argument("--rundir", metavar="DIR", help="run directory (default: a new private one)")
+    start.add_argument(
+        "--sockets",
+        type=_rank_list,
+        metavar="RANKS",
+        help="only these ranks get a local socket, e.g. 0,4-7 (default: all; for instances of many thousand ranks)",
+    )
     start.add_argument(
         "--python-client",
         choices=("compat", "real", "auto"),
@@ -117,9 +134,15 @@ def run_start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         try:
             core = InstanceCore(args.size, rundir=rundir.path, attrs=attrs, config=config, stderr=sys.stderr)
-            server = BrokerServer(core)
+            sockets = args.sockets if args.sockets is not None else range(args.size)
+            bad = [r for r in sockets if not 0 <= r < args.size]
+            if bad:
+                parser.error(f"--sockets: rank {bad[0]} is outside an instance of size {args.size}")
+            if 0 not in sockets:
+                parser.error("--sockets must include rank 0, where FLUX_URI points")
+            server = BrokerServer(core, ranks=sockets)
             server.bind()
-        except (TopologyError, SocketPathTooLong) as exc:
+        except (TopologyError, SocketPathTooLong, TooManySockets) as exc:
             parser.error(str(exc))
         except ValueError as exc:
             parser.error(f"--setattr: {exc}")

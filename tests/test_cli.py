@@ -83,6 +83,9 @@ def test_missing_command_is_127() -> None:
         (["start", "-S", "novalue"], "expected NAME=VALUE"),
         (["start", "-S", "tbon.topo=star"], "tbon.topo 'star' is not supported"),
         (["start", "--config-path", "/nonexistent/conf.toml"], "/nonexistent/conf.toml: No such file"),
+        (["start", "--size", "4", "--sockets", "1,2"], "--sockets must include rank 0"),
+        (["start", "--size", "4", "--sockets", "0,9"], "--sockets: rank 9 is outside an instance of size 4"),
+        (["start", "--sockets", "0,a-b"], "invalid rank list '0,a-b'"),
         (["bogus"], "invalid choice: 'bogus'"),
         ([], "required: COMMAND"),
     ],
@@ -129,6 +132,19 @@ def test_given_rundir_is_used_and_kept(tmp_path: Path) -> None:
     result = run(["start", "--rundir", str(rundir)] + child("import os; print(os.environ['FLUX_URI'])"))
     assert result.stdout.strip() == f"local://{rundir}/local-0"
     assert rundir.exists() and not (rundir / "local-0").exists()
+
+
+def test_sockets_only_for_the_ranks_asked_for() -> None:
+    result = run(
+        ["start", "--size", "64", "--sockets", "0,60-61"]
+        + child("""
+        import os
+        rundir = os.path.dirname(os.environ["FLUX_URI"][len("local://"):])
+        print(sorted(os.listdir(rundir)))
+    """)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'local-0', 'local-60', 'local-61'" in result.stdout and "local-1'" not in result.stdout
 
 
 def test_pythonpath_names_the_compatible_package() -> None:

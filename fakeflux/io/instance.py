@@ -14,7 +14,7 @@ import stat
 import subprocess
 import sys
 import threading
-from typing import Any, Callable, Dict, List, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, TypeVar, Union
 
 from fakeflux.broker import stdlog
 from fakeflux.broker.config import Config
@@ -52,6 +52,7 @@ class Instance:
         rundir: Optional[str] = None,
         runner: str = "thread",
         trace: bool = False,
+        sockets: Optional[Iterable[int]] = None,
     ) -> None:
         if runner not in RUNNERS:
             raise ValueError(f"runner must be one of {RUNNERS}, not {runner!r}")
@@ -65,6 +66,12 @@ class Instance:
         self.config_path = config_path
         self.runner = runner
         self.trace = trace
+        # Ranks that get a local socket: all of them unless told otherwise
+        # (an instance of many thousand ranks may not have the fds for all).
+        self.sockets = sorted(set(range(size) if sockets is None else sockets))
+        for rank in self.sockets:
+            if not 0 <= rank < size:
+                raise ValueError(f"sockets: rank {rank} is outside this instance of size {size}")
         self._recorder: Optional[TraceRecorder] = None
         self._rundir_arg = rundir
         self._rundir: Optional[Rundir] = None
@@ -109,7 +116,7 @@ class Instance:
         if self.trace:
             self._recorder = TraceRecorder()
             self.core.tracer = self._recorder
-        server = BrokerServer(self.core)
+        server = BrokerServer(self.core, ranks=self.sockets)
         try:
             server.bind()
         except BaseException:
@@ -122,6 +129,8 @@ class Instance:
     def _start_process(self) -> None:
         assert self._rundir is not None
         cmd = [sys.executable, "-m", "fakeflux", "start", "--size", str(self.size), "--rundir", self._rundir.path]
+        if len(self.sockets) != self.size:
+            cmd += ["--sockets", ",".join(map(str, self.sockets))]
         for name, value in self.attrs.items():
             cmd += ["-S", f"{name}={value}"]
         if self.config_path is not None:
@@ -174,6 +183,8 @@ class Instance:
     def uri(self, rank: int = 0) -> str:
         if not 0 <= rank < self.size:
             raise ValueError(f"rank {rank} is outside this instance of size {self.size}")
+        if len(self.sockets) != self.size and rank not in self.sockets:
+            raise ValueError(f"rank {rank} has no socket (this instance was started with sockets={self.sockets})")
         return f"local://{os.path.join(self.rundir, f'local-{rank}')}"
 
     # -- control from a test ----------------------------------------------------------------
@@ -200,7 +211,8 @@ class Instance:
         def up() -> None:
             assert self.core is not None and self.server is not None
             for r in self.core.rank_up(rank):
-                self.server.listen(r)
+                if r in self.sockets:
+                    self.server.listen(r)
 
         self._on_loop(up)
 

@@ -9,6 +9,7 @@ import errno
 import heapq
 import itertools
 import os
+import resource
 import selectors
 import socket
 import threading
@@ -35,6 +36,30 @@ LOG_WARNING = 4
 
 class SocketPathTooLong(ValueError):
     pass
+
+
+# File descriptors kept free for clients and everything else in the process.
+FD_HEADROOM = 256
+
+
+class TooManySockets(ValueError):
+    pass
+
+
+def ensure_fd_budget(sockets: int) -> None:
+    """Raise the soft open-file limit as far as the hard one allows so that
+    ``sockets`` listening sockets fit; say plainly when they cannot."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = sockets + FD_HEADROOM
+    if needed <= soft:
+        return
+    if hard == resource.RLIM_INFINITY or needed <= hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+        return
+    raise TooManySockets(
+        f"{sockets} rank sockets need about {needed} open files but the limit is {hard}: "
+        f"give only the ranks your clients use a socket (Instance(sockets=[...]), fakeflux start --sockets)"
+    )
 
 
 def socket_path(rundir: str, rank: int) -> str:
@@ -70,6 +95,7 @@ class BrokerServer:
     # -- setting up -------------------------------------------------------------------
     def bind(self) -> None:
         """Create every rank's socket; clients can connect once this returns."""
+        ensure_fd_budget(len(self.ranks))
         for rank in self.ranks:
             self.listen(rank)
         if self.core.config.lookup("access.allow-guest-user") is True:
