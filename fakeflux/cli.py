@@ -1,7 +1,9 @@
 """The ``fakeflux`` command line.
 
 ``fakeflux start`` mirrors ``flux start --test-size=N``; ``fakeflux
-pythonpath`` prints where the compatible ``flux`` package lives.
+pythonpath`` prints where the compatible ``flux`` package lives;
+``fakeflux replay`` and ``fakeflux record`` run and record scenarios
+(:mod:`fakeflux.scenarios.cli`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ from fakeflux.io.server import BrokerServer, SocketPathTooLong, TooManySockets
 def client_path() -> str:
     """The folder holding fakeflux's pure-Python ``flux`` package (for PYTHONPATH)."""
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), "client")
+
+
+def pythonpath_entries() -> List[str]:
+    """What an interpreter needs on PYTHONPATH for ``import flux``: the
+    package's folder, and the folder holding ``fakeflux`` itself, since the
+    package imports fakeflux's codec (an interpreter other than the one
+    fakeflux is installed in would not find it otherwise)."""
+    return [client_path(), os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
 
 
 def real_flux_importable(env: Dict[str, str]) -> bool:
@@ -104,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("pythonpath", help="print the directory to put on PYTHONPATH for `import flux`")
     sub.add_parser("demo", help="start a 4-rank instance and run the example client against it")
+    from fakeflux.scenarios.cli import add_commands
+
+    add_commands(sub)  # replay, record
     return parser
 
 
@@ -111,10 +124,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "pythonpath":
-        print(client_path())
+        print(os.pathsep.join(pythonpath_entries()))
         return 0
     if args.command == "demo":
         return run_demo()
+    if args.command in ("replay", "record"):
+        from fakeflux.scenarios.cli import run_record, run_replay
+
+        return run_replay(args) if args.command == "replay" else run_record(args)
     return run_start(parser, args)
 
 
@@ -170,7 +187,7 @@ def _child_env(uri: str, python_client: str) -> Dict[str, str]:
     env["FLUX_URI"] = uri
     use_compat = python_client == "compat" or (python_client == "auto" and not real_flux_importable(env))
     if use_compat:
-        parts = [client_path()] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        parts = pythonpath_entries() + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         env["PYTHONPATH"] = os.pathsep.join(parts)
     return env
 

@@ -150,9 +150,22 @@ def test_sockets_only_for_the_ranks_asked_for() -> None:
 def test_pythonpath_names_the_compatible_package() -> None:
     result = run(["pythonpath"])
     assert result.returncode == 0
-    path = result.stdout.strip()
-    assert path == client_path()
-    assert os.path.exists(os.path.join(path, "flux", "__init__.py"))
+    entries = result.stdout.strip().split(os.pathsep)
+    assert entries[0] == client_path()
+    assert os.path.exists(os.path.join(entries[0], "flux", "__init__.py"))
+    assert os.path.exists(os.path.join(entries[1], "fakeflux", "wire", "codec.py"))
+
+
+def test_pythonpath_works_for_an_interpreter_without_fakeflux(tmp_path: Path) -> None:
+    # A bare interpreter (-S: no site-packages, so no fakeflux) finds both
+    # the flux package and the codec it needs through PYTHONPATH alone.
+    path = run(["pythonpath"]).stdout.strip()
+    code = "import flux.core.handle, fakeflux.wire; print(flux.core.handle.Flux.__module__)"
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, env={"PYTHONPATH": path}, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "flux.core.handle"
 
 
 def test_python_client_real_without_flux_core_fails_to_import() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from typing import Any, Dict, Optional
@@ -17,10 +18,26 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names the file."""
 
 
+def _json_ready(value: Any) -> Any:
+    """TOML dates and times as the strings flux-core's config holds them
+    (``1979-05-27T07:32:00Z``); tables and arrays recursively."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None and value.utcoffset() == datetime.timedelta(0):
+            return value.replace(tzinfo=None).isoformat() + "Z"
+        return value.isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return value
+
+
 def _load_file(path: str) -> Dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            return _json_ready(tomllib.load(f))
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message carries the line and column.
         raise ConfigError(f"{path}: {exc}") from None

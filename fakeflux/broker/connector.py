@@ -45,6 +45,7 @@ class Connector:
         self.clients: Dict[str, Client] = {}
         self.providers: Dict[str, Client] = {}  # service name -> client providing it
         self.subscribers: Dict[str, Client] = {}  # clients with at least one subscription
+        self._disconnect_topics: Dict[str, str] = {}  # request topic -> its disconnect topic
         self._intercepted: Dict[str, _Intercepted] = {
             "event.subscribe": self._subscribe,
             "event.unsubscribe": self._unsubscribe,
@@ -90,21 +91,31 @@ class Connector:
         if msg.topic is None or msg.type == C.MSGTYPE_CONTROL:
             return  # dropped silently, as router_entry_recv does
         client.stamp(msg)
-        self.broker.core.trace(self.broker.rank, "rx", client, msg)
+        core = self.broker.core
+        if core.tracer is not None:
+            core.tracer(self.broker.rank, "rx", client, msg)
         if msg.type == C.MSGTYPE_REQUEST:
             handler = self._intercepted.get(msg.topic)
             if handler is not None:
                 self._answer(client, msg, handler)
                 return
-            if not msg.flags & C.FLAG_NORESPONSE:
-                dtopic = disconnect_topic(msg.topic)
+            # (msg._flags: the flag bits other than the frame ones, read
+            # without the property's cost on this per-request path)
+            if not msg._flags & C.FLAG_NORESPONSE:
+                dtopic = self._disconnect_topics.get(msg.topic)
+                if dtopic is None:
+                    if len(self._disconnect_topics) >= 4096:
+                        self._disconnect_topics.clear()  # a cache: random topics must not grow it
+                    dtopic = self._disconnect_topics[msg.topic] = disconnect_topic(msg.topic)
                 if len(dtopic) + 1 >= _TOPIC_BUFSIZE:
                     return  # arming the notice fails, so the request is dropped
             else:
                 dtopic = ""
-            msg.routes = [client.uuid]
+            # ROUTE enabled and the client's id pushed on whatever routes the
+            # client put there itself (a relay such as `flux proxy` does).
+            msg.push_route(client.uuid)
             if dtopic:
-                key = (dtopic, msg.nodeid, bool(msg.flags & C.FLAG_UPSTREAM))
+                key = (dtopic, msg.aux1, bool(msg._flags & C.FLAG_UPSTREAM))
                 if key not in client.disconnects:
                     template = msg.copy()
                     template.topic = dtopic
@@ -119,7 +130,7 @@ class Connector:
                 return
             self.broker.route_response(msg)
         elif msg.type == C.MSGTYPE_EVENT:
-            msg.routes = [self.uuid]
+            msg.routes = None
             self.broker.core.publish_from(self.broker.rank, msg)
 
     def _answer(self, client: Client, msg: Message, handler: _Intercepted) -> None:
@@ -234,7 +245,9 @@ class Connector:
 
     def _send(self, client: Client, msg: Message) -> None:
         if not client.closed:
-            self.broker.core.trace(self.broker.rank, "tx", client, msg)
+            tracer = self.broker.core.tracer
+            if tracer is not None:
+                tracer(self.broker.rank, "tx", client, msg)
             client.send(msg)
 
     def client_list(self) -> List[Client]:

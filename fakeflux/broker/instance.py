@@ -15,6 +15,8 @@ from fakeflux.broker.attrs import check_settable_at_start
 from fakeflux.broker.client import Client
 from fakeflux.broker.config import Config
 from fakeflux.broker.faults import FaultTable
+from fakeflux.broker.jobs import JobSystem
+from fakeflux.broker.kvs_store import KvsStore
 from fakeflux.broker.modules.placeholder import PlaceholderModule
 from fakeflux.broker.rank import BrokerRank
 from fakeflux.broker.topology import Topology
@@ -22,6 +24,17 @@ from fakeflux.wire import Message
 from fakeflux.wire import constants as C
 
 Tracer = Callable[[int, str, Client, Message], None]
+
+
+class TracerChain:
+    """Several tracers in one: each sees every message, in the order added."""
+
+    def __init__(self, tracers: List[Tracer]) -> None:
+        self.tracers = tracers
+
+    def __call__(self, rank: int, direction: str, client: Client, msg: Message) -> None:
+        for tracer in self.tracers:
+            tracer(rank, direction, client, msg)
 
 _NOT_LOCAL = ~C.ROLE_LOCAL & 0xFFFFFFFF
 
@@ -60,6 +73,8 @@ class InstanceCore:
         self.tracer: Optional[Tracer] = None
         # Set by the IO layer: run a function on the loop after a delay.
         self.call_later: Optional[Callable[[float, Callable[[], None]], None]] = None
+        self.kvs = KvsStore(self.owner)  # the one KVS every rank's kvs service serves
+        self.jobs = JobSystem(self)  # job-ingest/manager/exec state (jobs.py)
         self._ranks: Dict[int, BrokerRank] = {}
         self._by_uuid: Dict[str, BrokerRank] = {}
 
@@ -142,19 +157,26 @@ class InstanceCore:
         """A raw event a client sent: it travels up to rank 0 to be published."""
         if rank != 0:
             event.rolemask &= _NOT_LOCAL
-        self.publish(event)
+            self.publish(event)
+        else:
+            # Sent and received on rank 0, it keeps the connector's hop too (observed).
+            self.publish(event, local_routes=[self.rank(0).connector.uuid])
 
-    def publish(self, event: Message) -> int:
-        """Give ``event`` the next sequence number and deliver it on every rank."""
+    def publish(self, event: Message, local_routes: Optional[List[str]] = None) -> int:
+        """Give ``event`` the next sequence number and deliver it on every rank.
+
+        Delivered events carry the receiving broker's id as their route (the
+        broker-to-connector hop pushes it); only ``local_routes`` add to that,
+        on rank 0.  Clients ignore routes on events.
+        """
         self.event_seq += 1
         event.seq = self.event_seq
-        base_routes = list(event.routes or [])
         for r, broker in self._ranks.items():
             if r in self.down or not broker.connector.subscribers:
                 continue
             copy = event.copy()
             # The broker-to-connector hop pushes the broker's id on events too.
-            copy.routes = [broker.uuid, *base_routes]
+            copy.routes = [broker.uuid, *local_routes] if r == 0 and local_routes else [broker.uuid]
             if r != 0:
                 copy.rolemask &= _NOT_LOCAL
             broker.deliver_event(copy)
@@ -188,10 +210,29 @@ class InstanceCore:
         severity = 6 if entry is None else entry.severity
         if severity > self.rank(0).log.stderr_level:
             return
-        text = line.decode("utf-8", "replace") if entry is None else stdlog.human(entry)
+        text = line.decode("utf-8", "replace") if entry is None else stdlog.stderr_line(entry)
         print(text, file=self.stderr or sys.stderr, flush=True)
 
     # -- observation -------------------------------------------------------------------------
+    def add_tracer(self, tracer: Tracer) -> None:
+        """Have ``tracer`` see every message too, after the tracers already there."""
+        current = self.tracer
+        if current is None:
+            self.tracer = tracer
+        elif isinstance(current, TracerChain):
+            current.tracers.append(tracer)
+        else:
+            self.tracer = TracerChain([current, tracer])
+
+    def remove_tracer(self, tracer: Tracer) -> None:
+        current = self.tracer
+        if current is tracer:
+            self.tracer = None
+        elif isinstance(current, TracerChain) and tracer in current.tracers:
+            current.tracers.remove(tracer)
+            if len(current.tracers) == 1:
+                self.tracer = current.tracers[0]
+
     def trace(self, rank: int, direction: str, client: Client, msg: Message) -> None:
         if self.tracer is not None:
             self.tracer(rank, direction, client, msg)

@@ -48,12 +48,30 @@ def timestamp(when: Optional[float] = None) -> str:
 
 
 def encode(severity: int, hostname: str, appname: str, procid: int, message: str) -> bytes:
-    """A line as ``flux_log`` writes it: PRI is STDLOG_PRI(severity, 0)."""
-    return f"<{severity << 3}>1 {timestamp()} {hostname} {appname} {procid} - - {message}".encode()
+    """A line as ``flux_log`` writes it: PRI is STDLOG_PRI(severity, 0).  Bytes
+    of a client's topic that are not UTF-8 (kept as surrogates) go back as they came."""
+    line = f"<{severity << 3}>1 {timestamp()} {hostname} {appname} {procid} - - {message}"
+    return line.encode("utf-8", "surrogateescape")
 
 
 def human(entry: LogEntry) -> str:
     """The line as ``flux dmesg`` prints it: ``TIME app.sev[rank]: message``."""
+    return f"{entry.timestamp} {_tail(entry)}"
+
+
+def stderr_line(entry: LogEntry) -> str:
+    """The line as the broker prints it on stderr (log.c ``log_timestamp``):
+    ``Nov 22 22:39:17.904370 UTC 2026 app.err[0]: message``, in local time."""
+    try:
+        moment = datetime.datetime.strptime(entry.timestamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return f"{entry.timestamp} {_tail(entry)}"
+    local = moment.replace(tzinfo=datetime.timezone.utc).astimezone()
+    stamp = f"{local.strftime('%b %d %H:%M:%S')}.{local.microsecond:06d} {local.strftime('%Z %Y')}"
+    return f"{stamp} {_tail(entry)}"
+
+
+def _tail(entry: LogEntry) -> str:
     sev = entry.severity
     name = SEVERITY_NAMES[sev] if sev < len(SEVERITY_NAMES) else str(sev)
-    return f"{entry.timestamp} {entry.appname}.{name}[{entry.hostname}]: {entry.message}"
+    return f"{entry.appname}.{name}[{entry.hostname}]: {entry.message}"

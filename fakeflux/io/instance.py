@@ -53,6 +53,7 @@ class Instance:
         runner: str = "thread",
         trace: bool = False,
         sockets: Optional[Iterable[int]] = None,
+        owner: Optional[int] = None,
     ) -> None:
         if runner not in RUNNERS:
             raise ValueError(f"runner must be one of {RUNNERS}, not {runner!r}")
@@ -66,6 +67,9 @@ class Instance:
         self.config_path = config_path
         self.runner = runner
         self.trace = trace
+        if owner is not None and runner != "thread":
+            raise ValueError("owner= needs runner='thread'")
+        self.owner = owner  # the uid owning the instance (None: the user running it)
         # Ranks that get a local socket: all of them unless told otherwise
         # (an instance of many thousand ranks may not have the fds for all).
         self.sockets = sorted(set(range(size) if sockets is None else sockets))
@@ -112,10 +116,12 @@ class Instance:
     def _start_thread(self) -> None:
         assert self._rundir is not None
         config = Config(data=self.config, path=self.config_path)
-        self.core = InstanceCore(self.size, rundir=self._rundir.path, attrs=self.attrs, config=config)
+        self.core = InstanceCore(
+            self.size, rundir=self._rundir.path, attrs=self.attrs, config=config, owner=self.owner
+        )
         if self.trace:
             self._recorder = TraceRecorder()
-            self.core.tracer = self._recorder
+            self.core.add_tracer(self._recorder)
         server = BrokerServer(self.core, ranks=self.sockets)
         try:
             server.bind()
@@ -308,6 +314,23 @@ class Instance:
             return out
 
         return self._on_loop(lines)
+
+    def script_jobs(self, match: Any = "*", **outcome: Any) -> None:
+        """Script how jobs submitted from now on turn out (execution is always
+        simulated); ``match`` is a glob on the job name or a jobid.
+
+        >>> inst.script_jobs("sim*", exit_code=3, output=["hello"])                  # doctest: +SKIP
+        >>> inst.script_jobs(exception=("exec", "node failure"), exception_at="run") # doctest: +SKIP
+        >>> inst.script_jobs(runtime=3600, delays={"sched": 5.0}, count=1)           # doctest: +SKIP
+
+        Keywords as :meth:`fakeflux.broker.jobs.JobSystem.script`.
+        """
+        self._on_loop(lambda: self._core().jobs.script(match, **outcome) and None)
+
+    def set_time_scale(self, scale: float) -> None:
+        """Real seconds per simulated second for jobs' timers: 0 runs a
+        one-hour job at once (eventlog timestamps still show an hour)."""
+        self._on_loop(lambda: setattr(self._core().jobs, "time_scale", scale))
 
     def _core(self) -> InstanceCore:
         if self.core is None:

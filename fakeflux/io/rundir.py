@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import string
 import tempfile
 from typing import Optional
+
+
+def _make_private_dir(parent: str) -> str:
+    """A new mode-0700 ``flux-XXXXXX`` folder: six letters and digits, the
+    shape of flux-core's own rundir names (mkdtemp's template)."""
+    alphabet = string.ascii_letters + string.digits
+    for _ in range(100):
+        path = os.path.join(parent, "flux-" + "".join(random.choice(alphabet) for _ in range(6)))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"could not make a new rundir in {parent}")
 
 
 def default_parent() -> Optional[str]:
@@ -25,7 +41,7 @@ class Rundir:
     def __init__(self, path: Optional[str] = None, parent: Optional[str] = None) -> None:
         if path is None:
             # Named like flux-core's own rundirs: /tmp/flux-XXXXXX.
-            self.path = tempfile.mkdtemp(prefix="flux-", dir=parent or default_parent())
+            self.path = _make_private_dir(parent or default_parent() or tempfile.gettempdir())
             self.created = True
         else:
             self.path = os.path.abspath(path)

@@ -22,7 +22,7 @@ from fakeflux.broker.client import Client
 from fakeflux.broker.connector import Connector
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.io.connection import Connection, peer_credentials
-from fakeflux.wire import Message, ProtocolError
+from fakeflux.wire import Message, ProtocolError, string_payload
 from fakeflux.wire import constants as C
 
 T = TypeVar("T")
@@ -255,9 +255,23 @@ class BrokerServer:
     def deliver(self, connector: Connector, client: Client, msg: Message) -> None:
         try:
             connector.receive(client, msg)
-        except Exception:
-            # A fault of fakeflux's own must not take the whole instance down.
+        except Exception as exc:
+            # A fault of fakeflux's own must not take the whole instance down,
+            # nor leave the client waiting: it gets an error answer saying so.
             self._log_bug(f"handling {msg.type_name} {msg.topic!r}")
+            if msg.type == C.MSGTYPE_REQUEST and not msg._flags & C.FLAG_NORESPONSE:
+                answer = Message(
+                    C.MSGTYPE_RESPONSE,
+                    flags=msg._flags & (C.FLAG_STREAMING | C.FLAG_UPSTREAM | C.FLAG_USER1),
+                    userid=self.core.owner,
+                    rolemask=C.ROLE_OWNER | C.ROLE_LOCAL,
+                    aux1=errno.EPROTO,
+                    aux2=msg.aux2,
+                    routes=[],
+                    topic=msg.topic,
+                    payload=string_payload(f"fakeflux internal error: {type(exc).__name__}: {exc}"[:200]),
+                )
+                client.send(answer)
 
     def want_write(self, conn: Connection, on: bool) -> None:
         if conn.closed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import List, Optional, Union
+from typing import List, Optional, Tuple, Union
 
 from fakeflux.wire import constants as C
 from fakeflux.wire.errors import ProtocolError
@@ -31,37 +31,48 @@ _TEXT = "utf-8"
 _ERRORS = "surrogateescape"
 
 
+# Size prefixes for frames under 255 bytes, made once: encoding is on every
+# message's path, so it avoids per-frame allocations where it can.
+_SHORT_PREFIX = [bytes((n,)) for n in range(0xFF)]
+# PROTO magic, version, then type and flags; the four u32s follow.
+_PROTO_TAIL = struct.Struct(">BBIIII")
+_PROTO_HEAD = b"\x14" + bytes((C.PROTO_MAGIC, C.PROTO_VERSION))
+
+
 def _frame(data: bytes) -> bytes:
     n = len(data)
     if n < 0xFF:
-        return bytes((n,)) + data
+        return _SHORT_PREFIX[n] + data
     return b"\xff" + _U32_BE.pack(n) + data
 
 
 def encode_body(msg: Message) -> bytes:
     """The frames of ``msg`` as flux_msg_encode writes them."""
     parts: List[bytes] = []
-    if msg.routes is not None:
-        for route in msg.routes:
-            parts.append(_frame(route.encode(_TEXT, _ERRORS)))
-        parts.append(b"\x00")
-    if msg.topic is not None:
-        parts.append(_frame(msg.topic.encode(_TEXT, _ERRORS)))
-    if msg.payload is not None:
-        parts.append(_frame(msg.payload))
-    parts.append(b"\x14")
-    parts.append(
-        _PROTO.pack(
-            C.PROTO_MAGIC,
-            C.PROTO_VERSION,
-            msg.type,
-            msg.flags,
-            msg.userid,
-            msg.rolemask,
-            msg.aux1,
-            msg.aux2,
-        )
-    )
+    append = parts.append
+    flags = msg._flags
+    routes = msg.routes
+    if routes is not None:
+        flags |= C.FLAG_ROUTE
+        for route in routes:
+            raw = route.encode(_TEXT, _ERRORS)
+            append(_SHORT_PREFIX[len(raw)] if len(raw) < 0xFF else b"\xff" + _U32_BE.pack(len(raw)))
+            append(raw)
+        append(b"\x00")
+    topic = msg.topic
+    if topic is not None:
+        flags |= C.FLAG_TOPIC
+        raw = topic.encode(_TEXT, _ERRORS)
+        append(_SHORT_PREFIX[len(raw)] if len(raw) < 0xFF else b"\xff" + _U32_BE.pack(len(raw)))
+        append(raw)
+    payload = msg.payload
+    if payload is not None:
+        flags |= C.FLAG_PAYLOAD
+        n = len(payload)
+        append(_SHORT_PREFIX[n] if n < 0xFF else b"\xff" + _U32_BE.pack(n))
+        append(payload)
+    append(_PROTO_HEAD)
+    append(_PROTO_TAIL.pack(msg.type, flags, msg.userid, msg.rolemask, msg.aux1, msg.aux2))
     return b"".join(parts)
 
 
@@ -73,13 +84,12 @@ def envelope(body_len: int) -> bytes:
 def encode(msg: Message) -> bytes:
     """``msg`` ready to write to a local-connector socket: envelope and body."""
     body = encode_body(msg)
-    return _MAGIC_LE + _LEN_BE.pack(len(body)) + body
+    return b"".join((_MAGIC_LE, _LEN_BE.pack(len(body)), body))
 
 
-def split_frames(body: bytes) -> List[memoryview]:
-    """The frames of a body, as flux_msg_decode splits them (EINVAL if truncated)."""
-    frames: List[memoryview] = []
-    view = memoryview(body)
+def _frame_spans(body: bytes) -> List[Tuple[int, int]]:
+    """(start, end) of each frame, as flux_msg_decode splits them (EINVAL if truncated)."""
+    spans: List[Tuple[int, int]] = []
     size = len(body)
     pos = 0
     while pos < size:
@@ -101,25 +111,27 @@ def split_frames(body: bytes) -> List[memoryview]:
                 errnum=errno.EINVAL,
                 offset=start,
             )
-        frames.append(view[pos : pos + n])
+        spans.append((pos, pos + n))
         pos += n
-    return frames
+    return spans
 
 
-def _text(frame: memoryview) -> str:
-    return bytes(frame).decode(_TEXT, _ERRORS)
+def split_frames(body: bytes) -> List[memoryview]:
+    """The frames of a body, as flux_msg_decode splits them (EINVAL if truncated)."""
+    view = memoryview(body)
+    return [view[start:end] for start, end in _frame_spans(body)]
 
 
 def decode_body(body: bytes) -> Message:
     """Decode one message body; ProtocolError where flux-core would fail."""
-    frames = split_frames(body)
-    count = len(frames)
+    spans = _frame_spans(body)
+    count = len(spans)
     if count < 1:
         raise ProtocolError("empty message: no PROTO frame")
-    proto = frames[-1]
-    if len(proto) != C.PROTO_SIZE:
-        raise ProtocolError(f"PROTO frame is {len(proto)} bytes, not {C.PROTO_SIZE} (it must be the last frame)")
-    magic, version, mtype, flags, userid, rolemask, aux1, aux2 = _PROTO.unpack(proto)
+    start, end = spans[-1]
+    if end - start != C.PROTO_SIZE:
+        raise ProtocolError(f"PROTO frame is {end - start} bytes, not {C.PROTO_SIZE} (it must be the last frame)")
+    magic, version, mtype, flags, userid, rolemask, aux1, aux2 = _PROTO.unpack_from(body, start)
     if magic != C.PROTO_MAGIC:
         raise ProtocolError(f"PROTO magic is {magic:#04x}, not {C.PROTO_MAGIC:#04x}")
     if version != C.PROTO_VERSION:
@@ -133,23 +145,26 @@ def decode_body(body: bytes) -> Message:
     payload: Optional[bytes] = None
     if flags & C.FLAG_ROUTE:
         routes = []
-        while index < count and len(frames[index]) > 0:
-            routes.append(_text(frames[index]))
+        while index < count:
+            start, end = spans[index]
+            if start == end:
+                index += 1  # the empty delimiter
+                break
+            routes.append(body[start:end].decode(_TEXT, _ERRORS))
             index += 1
-        if index < count:
-            index += 1  # the empty delimiter
     if flags & C.FLAG_TOPIC:
         if index == count:
             raise ProtocolError("flags promise a topic frame that is missing")
-        raw = bytes(frames[index])
-        nul = raw.find(b"\x00")
+        start, end = spans[index]
+        nul = body.find(b"\x00", start, end)
         # flux-core copies the topic with strndup: it ends at the first NUL.
-        topic = (raw if nul < 0 else raw[:nul]).decode(_TEXT, _ERRORS)
+        topic = body[start : end if nul < 0 else nul].decode(_TEXT, _ERRORS)
         index += 1
     if flags & C.FLAG_PAYLOAD:
         if index == count:
             raise ProtocolError("flags promise a payload frame that is missing")
-        payload = bytes(frames[index])
+        start, end = spans[index]
+        payload = body[start:end]
         index += 1
     if index == count:
         # The frames the flags promise used up the PROTO frame too.

@@ -9,6 +9,8 @@ from fakeflux.wire.codec import check_envelope, decode_body
 from fakeflux.wire.errors import ProtocolError
 from fakeflux.wire.message import Message
 
+_MAGIC = (C.ENVELOPE_MAGIC).to_bytes(4, "little")
+
 
 class StreamDecoder:
     """Feed chunks of any size; get back every message they complete.
@@ -41,13 +43,24 @@ class StreamDecoder:
         if self._failed is not None:
             raise ProtocolError(f"stream already failed: {self._failed.reason}", errnum=self._failed.errnum)
         buf = self._buf
-        buf += chunk
+        if buf:
+            buf += chunk
+            if len(buf) >= C.ENVELOPE_SIZE and buf[:4] == _MAGIC:
+                # A long message arriving in many chunks: wait for all of it
+                # before copying, so the copying stays linear in its size.
+                if len(buf) < C.ENVELOPE_SIZE + int.from_bytes(buf[4:8], "big"):
+                    if int.from_bytes(buf[4:8], "big") <= self.max_size:
+                        return []
+            data: bytes = bytes(buf)
+        else:
+            # Nothing pending (the usual case): decode straight from the chunk.
+            data = bytes(chunk)
         messages: List[Message] = []
         pos = 0
-        end = len(buf)
+        end = len(data)
         while end - pos >= C.ENVELOPE_SIZE:
             try:
-                body_len = check_envelope(buf, pos, self.max_size)
+                body_len = check_envelope(data, pos, self.max_size)
             except ProtocolError as exc:
                 raise self._fail(exc.reason, exc.errnum, self._consumed + (exc.offset or pos), messages) from None
             start = pos + C.ENVELOPE_SIZE
@@ -55,7 +68,7 @@ class StreamDecoder:
             if stop > end:
                 break
             try:
-                messages.append(decode_body(bytes(buf[start:stop])))
+                messages.append(decode_body(data[start:stop]))
             except ProtocolError as exc:
                 where = self._consumed + start
                 raise self._fail(
@@ -65,7 +78,11 @@ class StreamDecoder:
                     messages,
                 ) from None
             pos = stop
-        if pos:
-            del buf[:pos]
-            self._consumed += pos
+        if pos < end:
+            # Keep the incomplete rest for the next chunk.
+            if pos or not buf:
+                self._buf = bytearray(data[pos:])
+        else:
+            self._buf = bytearray()
+        self._consumed += pos
         return messages
