@@ -23,6 +23,8 @@ from fakeflux.broker.modules.broker import BrokerMethods
 from fakeflux.broker.modules.config import ConfigModule
 from fakeflux.broker.modules.event import EventModule
 from fakeflux.broker.modules.log import LogModule
+from fakeflux.broker.modules.module import ModuleModule
+from fakeflux.broker.modules.overlay import OverlayModule
 from fakeflux.broker.modules.placeholder import NAMES as PLACEHOLDER_NAMES
 from fakeflux.broker.modules.placeholder import PlaceholderModule
 from fakeflux.broker.modules.state_machine import StateMachineModule
@@ -95,6 +97,8 @@ class BrokerRank:
             EventModule(self),
             self.log,
             StateMachineModule(self),
+            OverlayModule(self),
+            ModuleModule(self),
         ]
         modules.extend(cls(self) for cls, on_rank in EXTRA_MODULES if on_rank is None or on_rank(rank))
         modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES if n not in core.hosted_names)
@@ -187,7 +191,9 @@ class BrokerRank:
         nodeid = msg.aux1
         upstream = bool(msg.flags & C.FLAG_UPSTREAM)
         child: Optional[int] = None
-        if not (upstream and nodeid == self.rank) and nodeid != C.NODEID_ANY:
+        # An UPSTREAM request only ever climbs: sending it down toward its
+        # nodeid (the sender's rank) would bounce it between two ranks forever.
+        if not upstream and nodeid != C.NODEID_ANY:
             child = core.topology.next_hop_down(self.rank, nodeid)
         if child is not None:
             if child in core.down:
