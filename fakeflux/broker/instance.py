@@ -36,7 +36,13 @@ class TracerChain:
         for tracer in self.tracers:
             tracer(rank, direction, client, msg)
 
+
 _NOT_LOCAL = ~C.ROLE_LOCAL & 0xFFFFFFFF
+
+# Services that are the broker itself rather than a module; tests may not replace them.
+_CORE_SERVICES = frozenset(
+    {"attr", "broker", "event", "log", "service", "state-machine", "config", "overlay", "module"}
+)
 
 
 class InstanceCore:
@@ -128,16 +134,25 @@ class InstanceCore:
                 self._by_uuid.pop(broker.uuid, None)
         return back
 
-    def host_service(self, rank: int, name: str, target: Callable[[Message], None]) -> None:
-        """Install a test's own service ``name`` on ``rank``."""
+    def host_service(self, rank: int, name: str, target: Callable[[Message], None], *, replace: bool = False) -> None:
+        """Install a test's own service ``name`` on ``rank``.
+
+        A service fakeflux only keeps a placeholder for is taken over at
+        once; an emulated module service (kvs, job-manager, ...) only with
+        ``replace``.  Either way no rank keeps its own, so requests from
+        every rank find the test's service."""
         broker = self.rank(rank)
         current = broker.modules.get(name)
-        if name in broker.services and not isinstance(current, PlaceholderModule):
-            raise ValueError(f"service {name!r} already exists on rank {rank}")
-        if isinstance(current, PlaceholderModule):
+        if name in broker.services and current is None:
+            raise ValueError(f"service {name!r} already exists on rank {rank} and cannot be replaced")
+        if current is not None and not isinstance(current, PlaceholderModule) and not replace:
+            raise ValueError(f"fakeflux emulates service {name!r}: pass replace=True to put your own in its place")
+        if current is not None and name in _CORE_SERVICES:
+            raise ValueError(f"service {name!r} is part of the broker itself and cannot be replaced")
+        if current is not None:
             self.hosted_names.add(name)
             for other in self._ranks.values():
-                if isinstance(other.modules.get(name), PlaceholderModule):
+                if name in other.modules:
                     del other.modules[name]
                     other.services.pop(name, None)
         broker.services[name] = target

@@ -100,7 +100,11 @@ class BrokerRank:
             OverlayModule(self),
             ModuleModule(self),
         ]
-        modules.extend(cls(self) for cls, on_rank in EXTRA_MODULES if on_rank is None or on_rank(rank))
+        modules.extend(
+            cls(self)
+            for cls, on_rank in EXTRA_MODULES
+            if (on_rank is None or on_rank(rank)) and cls.name not in core.hosted_names
+        )
         modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES if n not in core.hosted_names)
         self.modules: Dict[str, BrokerModule] = {m.name: m for m in modules}
         for module in modules:

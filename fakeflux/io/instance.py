@@ -250,12 +250,16 @@ class Instance:
     def remove_fault(self, fault: Fault) -> None:
         self._on_loop(lambda: self._core().faults.remove(fault))
 
-    def add_service(self, name: str, handler: Callable[[ServiceRequest], Any], *, rank: int = 0) -> None:
+    def add_service(
+        self, name: str, handler: Callable[[ServiceRequest], Any], *, rank: int = 0, replace: bool = False
+    ) -> None:
         """Host ``handler`` as service ``name`` on ``rank``: ``name.*`` requests
         go to it.  It gets a :class:`ServiceRequest` and returns the payload
         (dict and list as JSON, str, bytes, or None), raises ``OSError(errno,
         text)`` to answer an error, or yields payloads to stream (then ENODATA).
-        It runs on the broker's thread: it must not block.
+        It runs on the broker's thread: it must not block.  To put it in the
+        place of a service fakeflux emulates (kvs, job-manager, ...), pass
+        ``replace=True``.
 
         >>> inst.add_service("kvs", lambda req: {"value": 42})             # doctest: +SKIP
         """
@@ -264,7 +268,7 @@ class Instance:
 
         def add() -> None:
             core = self._core()
-            core.host_service(rank, name, PythonService(core.rank(rank), name, handler).handle)
+            core.host_service(rank, name, PythonService(core.rank(rank), name, handler).handle, replace=replace)
 
         self._on_loop(add)
 

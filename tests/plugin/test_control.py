@@ -105,7 +105,7 @@ def test_hosted_service_returns_raises_and_streams(flux_instance: Instance, flux
             return (n for n in range(3))
         return "plain text"
 
-    flux_instance.add_service("kvs", kvs)
+    flux_instance.add_service("kvs", kvs, replace=True)
     assert flux_handle.rpc("kvs.lookup", {"key": "a"}).get() == {"value": 42}
     with pytest.raises(FileNotFoundError, match="no such key"):
         flux_handle.rpc("kvs.lookup", {"key": "missing"}).get()
@@ -169,3 +169,11 @@ def test_requests_in_flight_to_a_lost_rank_fail_with_ehostunreach(flux_instance:
     with pytest.raises(OSError) as exc:
         future.get()
     assert exc.value.errno == errno.EHOSTUNREACH
+
+
+def test_replacing_services_is_explicit(flux_instance: Instance) -> None:
+    with pytest.raises(ValueError, match="pass replace=True"):
+        flux_instance.add_service("kvs", lambda req: None)
+    with pytest.raises(ValueError, match="part of the broker itself"):
+        flux_instance.add_service("attr", lambda req: None, replace=True)
+    flux_instance.add_service("barrier", lambda req: {"ok": 1})  # a placeholder: taken over at once
