@@ -38,12 +38,12 @@ def _read_all(socks: List[socket.socket], expected_bytes: List[int]) -> None:
         remaining[s] = expected
     while remaining:
         for key, _ in sel.select():
-            s = key.fileobj
-            assert isinstance(s, socket.socket)
-            remaining[s] -= len(s.recv(1 << 20))
-            if remaining[s] <= 0:
-                sel.unregister(s)
-                del remaining[s]
+            ready = key.fileobj
+            assert isinstance(ready, socket.socket)
+            remaining[ready] -= len(ready.recv(1 << 20))
+            if remaining[ready] <= 0:
+                sel.unregister(ready)
+                del remaining[ready]
     sel.close()
 
 

@@ -1,8 +1,9 @@
 """A pure-Python drop-in for flux-core's ``flux`` package (handles, messages, futures, RPCs).
 
 Speaks Flux's real wire protocol over the local connector, so the same
-code runs against fakeflux and against a real Flux broker.  kvs, job and
-resource modules are not provided yet.
+code runs against fakeflux and against a real Flux broker.  ``flux.kvs`` and
+``flux.job`` need an explicit import, as in flux-core; ``flux.resource`` is
+not provided yet.
 """
 
 from __future__ import annotations

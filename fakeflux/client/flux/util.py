@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
+import math
+import os
+import re
+import stat
+from datetime import timedelta
 from typing import Any, Dict, Mapping, Optional, Union
 
 __all__ = [
@@ -12,6 +18,9 @@ __all__ = [
     "get_treedict",
     "set_treedict",
     "del_treedict",
+    "parse_fsd",
+    "fsd",
+    "Fileref",
 ]
 
 
@@ -88,10 +97,86 @@ def set_treedict(in_dict: Dict[str, Any], key: str, val: Any) -> None:
     node[parts[-1]] = val
 
 
-def del_treedict(in_dict: Dict[str, Any], key: str) -> None:
-    """Delete ``d["a"]["b"]["c"]`` for ``key="a.b.c"`` (KeyError if missing)."""
+def del_treedict(in_dict: Dict[str, Any], key: str, remove_empty: bool = False) -> None:
+    """Delete ``d["a"]["b"]["c"]`` for ``key="a.b.c"`` (KeyError if missing).
+
+    With ``remove_empty``, levels left empty by the deletion go too.
+    """
     node: Union[Dict[str, Any], Any] = in_dict
     parts = key.split(".")
+    path = []
     for part in parts[:-1]:
+        path.append((node, part))
         node = node[part]
     del node[parts[-1]]
+    if remove_empty:
+        for parent, part in reversed(path):
+            if parent[part]:
+                break
+            del parent[part]
+
+
+def parse_fsd(fsd_string: str) -> float:
+    """Seconds in a Flux Standard Duration (RFC 23): ``"1.5h"``, ``"30"``, ``"2ms"``, ``"inf"``.
+
+    ValueError("invalid Flux standard duration") for anything else, or a
+    negative, NaN or infinite value given with a unit.
+    """
+    if fsd_string in ("inf", "infinity", "INF", "INFINITY"):
+        return float("inf")
+    m = re.match(r"(.*?)(s|m|h|d|ms)$", fsd_string)
+    try:
+        value = float(m.group(1) if m else fsd_string)
+    except (TypeError, ValueError):
+        raise ValueError("invalid Flux standard duration") from None
+    scale = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "ms": 0.001}[m.group(2) if m else "s"]
+    seconds = value if scale == 1.0 else timedelta(seconds=value * scale).total_seconds()
+    if seconds < 0 or math.isnan(seconds) or math.isinf(seconds):
+        raise ValueError("invalid Flux standard duration")
+    return seconds
+
+
+def fsd(secs: float) -> str:
+    """Seconds as a short Flux Standard Duration string (``"1.5m"``, ``"0s"``, ``"inf"``)."""
+    if math.isinf(secs):
+        return "inf"
+    if secs < 1.0e-3:
+        return "0s"
+    if secs < 10.0:
+        return f"{secs:.3f}s"
+    for limit, div, unit in ((60.0, 1.0, "s"), (3600.0, 60.0, "m"), (86400.0, 3600.0, "h")):
+        if secs < limit:
+            return f"{secs / div:.4g}{unit}"
+    return "%.4gd" % (secs / 86400.0)
+
+
+class Fileref(dict):
+    """An RFC 37 file object: ``Fileref(data, perms=0o600, encoding=None)``.
+
+    A dict ``data`` is stored as is; with ``encoding`` ("utf-8" or "base64")
+    ``data`` is content already encoded; otherwise ``data`` is a path whose
+    content is read (utf-8 if it decodes, else base64).
+    """
+
+    def __init__(self, data: Any, perms: int = 0o600, encoding: Optional[str] = None) -> None:
+        ref: Dict[str, Any] = {"mode": perms | stat.S_IFREG}
+        if isinstance(data, dict):
+            ref["data"] = data
+        elif encoding is not None:
+            if encoding not in ("base64", "utf-8"):
+                raise ValueError("invalid encoding: {encoding}")
+            ref["data"] = data
+            ref["encoding"] = encoding
+        else:
+            st = os.stat(data)
+            ref["size"] = st.st_size
+            ref["mode"] = st.st_mode
+            with open(data, "rb") as infp:
+                raw = infp.read()
+            try:
+                ref["data"] = raw.decode("utf-8")
+                ref["encoding"] = "utf-8"
+            except UnicodeError:
+                ref["data"] = base64.b64encode(raw).decode("utf-8")
+                ref["encoding"] = "base64"
+        super().__init__(**ref)

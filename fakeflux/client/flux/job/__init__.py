@@ -1,0 +1,77 @@
+"""Jobs (flux-core's ``flux.job``): jobspecs, ids, submission, waiting, events, listing, executor.
+
+``import flux.job`` is explicit, as in flux-core.  What each call sends is
+what libjob sends (``job-ingest.submit``, ``job-manager.wait/raise/kill``,
+``job-info.eventlog-watch``, ``job-info.lookup``, ``job-list.list/list-id``),
+so the module works against fakeflux and against a real broker.
+"""
+
+from __future__ import annotations
+
+from .event import (
+    MAIN_EVENTS,
+    EventLogEvent,
+    JobEventWatchFuture,
+    JobException,
+    event_wait,
+    event_watch,
+    event_watch_async,
+)
+from .executor import FluxExecutor, FluxExecutorFuture
+from .info import JobInfo, job_fields_to_attrs
+from .JobID import JobID, id_encode, id_parse
+from .Jobspec import Jobspec, JobspecV1, validate_jobspec
+from .kill import cancel, cancel_async, job_raise, job_raise_async, kill, kill_async
+from .kvs import job_kvs, job_kvs_guest
+from .kvslookup import JobInfoLookupRPC, job_info_lookup, job_kvs_lookup
+from .list import JobList, get_job, job_list, job_list_id, job_list_inactive
+from .submit import SubmitFuture, submit, submit_async, submit_get_id
+from .wait import JobResultFuture, JobWaitFuture, JobWaitResult, result, result_async, wait, wait_async, wait_get_status
+
+__all__ = [
+    "Jobspec",
+    "JobspecV1",
+    "validate_jobspec",
+    "id_parse",
+    "id_encode",
+    "JobID",
+    "job_kvs",
+    "job_kvs_guest",
+    "kill_async",
+    "kill",
+    "cancel_async",
+    "cancel",
+    "job_raise_async",
+    "job_raise",
+    "submit_async",
+    "submit",
+    "submit_get_id",
+    "SubmitFuture",
+    "JobInfo",
+    "job_fields_to_attrs",
+    "job_list",
+    "job_list_inactive",
+    "job_list_id",
+    "JobList",
+    "get_job",
+    "job_info_lookup",
+    "job_kvs_lookup",
+    "JobInfoLookupRPC",
+    "wait_async",
+    "wait",
+    "wait_get_status",
+    "JobWaitFuture",
+    "JobWaitResult",
+    "result_async",
+    "result",
+    "JobResultFuture",
+    "event_watch_async",
+    "event_watch",
+    "event_wait",
+    "JobEventWatchFuture",
+    "EventLogEvent",
+    "JobException",
+    "MAIN_EVENTS",
+    "FluxExecutor",
+    "FluxExecutorFuture",
+]
