@@ -6,12 +6,12 @@ them; dispatch, the role check and the error texts follow flux-core's
 from __future__ import annotations
 
 import errno
-import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
 from fakeflux.broker.errors import ServiceError
 from fakeflux.wire import Message, ProtocolError, json_payload, string_payload
 from fakeflux.wire import constants as C
+from fakeflux.wire.payload import json_value
 
 if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
@@ -94,11 +94,9 @@ def ping_payload(msg: Message, own_uuid: str, rank: int) -> bytes:
     that is not an object makes jansson's update fail, reported as ENOMEM;
     the answer is printed with jansson's default (non-compact) separators.
     """
-    if msg.payload is None or not msg.payload or msg.payload[-1] != 0:
-        raise ServiceError(errno.EPROTO)
     try:
-        obj = json.loads(msg.payload[:-1].decode("utf-8", "surrogateescape"))
-    except ValueError:
+        obj = json_value(msg.payload)
+    except ProtocolError:
         raise ServiceError(errno.EPROTO) from None
     if isinstance(obj, list):
         raise ServiceError(errno.ENOMEM)  # jansson loads arrays, then cannot update them

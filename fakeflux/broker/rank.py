@@ -203,10 +203,18 @@ class BrokerRank:
             if child in core.down:
                 raise ServiceError(errno.EHOSTUNREACH, None)
             target = core.rank(child)
+            # The overlay's RPC tracker: if the child is lost before it answers,
+            # the requester gets EHOSTUNREACH (rpc_track.c: only requests that
+            # want a response and have a matchtag; a disconnect notice forgets
+            # the departed client's requests).
             if not msg.flags & C.FLAG_NORESPONSE:
-                # The overlay's RPC tracker: if the child is lost before it
-                # answers, the requester gets EHOSTUNREACH (overlay.c rpc_track).
-                self.tracked.setdefault(child, {})[(tuple(msg.routes or ()), msg.aux2)] = msg.copy()
+                if msg.aux2 != C.MATCHTAG_NONE:
+                    self.tracked.setdefault(child, {})[(tuple(msg.routes or ()), msg.aux2)] = msg.copy()
+            elif child in self.tracked and msg.routes and (msg.topic or "").endswith(".disconnect"):
+                sender = msg.routes[-1]
+                held = self.tracked[child]
+                for key in [k for k in held if k[0] and k[0][-1] == sender]:
+                    del held[key]
         else:
             parent = core.topology.parent(self.rank)
             if parent is None or parent in core.down:

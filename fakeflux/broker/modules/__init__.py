@@ -16,3 +16,31 @@ if TYPE_CHECKING:
 # state-machine), as (module class, predicate on rank or None for every rank).
 # Real Flux loads e.g. kvs on every rank but job-manager on rank 0 only.
 EXTRA_MODULES: List[Tuple[Type[BrokerModule], Optional[Callable[[int], bool]]]] = []
+
+
+def _register() -> None:
+    from fakeflux.broker.modules.job_info import JobInfoModule
+    from fakeflux.broker.modules.job_ingest import JobIngestModule
+    from fakeflux.broker.modules.job_list import JobListModule
+    from fakeflux.broker.modules.job_manager import JobManagerModule
+    from fakeflux.broker.modules.kvs import KvsModule
+    from fakeflux.broker.modules.kvs_watch import KvsWatchModule
+    from fakeflux.broker.modules.resource import ResourceModule
+
+    def rank0(rank: int) -> bool:
+        return rank == 0
+
+    EXTRA_MODULES.extend(
+        [
+            (KvsModule, None),  # every rank, as flux-core loads kvs and kvs-watch
+            (KvsWatchModule, None),
+            (JobIngestModule, rank0),  # job-ingest runs on every rank in flux-core; one submit path here
+            (JobManagerModule, rank0),
+            (JobInfoModule, rank0),
+            (JobListModule, rank0),
+            (ResourceModule, rank0),
+        ]
+    )
+
+
+_register()

@@ -1,0 +1,394 @@
+"""The instance's KVS as one in-process object (flux-core ``modules/kvs``),
+shared by the ``kvs`` and ``kvs-watch`` services of every rank and by the
+job services, which write job eventlogs straight into it.
+
+As in flux-core the store is content addressed (RFC 10/11): every directory
+is a blob named by its hash (``sha1-<hex>``, the default ``content.hash``),
+a namespace is a root reference plus a sequence number, and a commit copies
+the path it changes, unrolls new directories into ``dirref`` objects and
+values longer than a blobref into ``valref`` objects (kvstxn.c), so lookups
+see the same tree objects a real instance gives.
+
+Nothing here does IO; watchers are plain callbacks run after each commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import errno
+import hashlib
+import json
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+
+from fakeflux.broker.errors import ServiceError
+
+Treeobj = Dict[str, Any]
+
+PRIMARY = "primary"
+USERID_UNKNOWN = 0xFFFFFFFF
+
+# lookup and commit flags (libkvs kvs.h)
+READDIR = 1
+READLINK = 2
+WATCH = 4
+WAITCREATE = 8
+TREEOBJ = 16
+APPEND = 32
+WATCH_FULL = 64
+WATCH_UNIQ = 128
+WATCH_APPEND = 256
+STREAM = 512
+WATCH_INITIAL_SENTINEL = 1024
+NO_MERGE = 1
+SYNC = 4
+
+BLOBREF_MAX_STRING_SIZE = 72  # libutil/blobref.h: longer val data becomes a valref
+SYMLINK_CYCLE_LIMIT = 10  # lookup.c
+
+_TYPES = ("val", "valref", "dir", "dirref", "symlink")
+
+
+def normalize_key(key: str) -> str:
+    """kvs_util_normalize_key: collapse runs of '.', drop one leading and one
+    trailing separator."""
+    while ".." in key:
+        key = key.replace("..", ".")
+    if len(key) > 1 and key.startswith("."):
+        key = key[1:]
+    if len(key) > 1 and key.endswith("."):
+        key = key[:-1]
+    return key
+
+
+def val(data: bytes) -> Treeobj:
+    return {"ver": 1, "type": "val", "data": base64.b64encode(data).decode("ascii")}
+
+
+def empty_dir() -> Treeobj:
+    return {"ver": 1, "type": "dir", "data": {}}
+
+
+def dirref(ref: str) -> Treeobj:
+    return {"ver": 1, "type": "dirref", "data": [ref]}
+
+
+def encode_treeobj(obj: Treeobj) -> bytes:
+    """treeobj_encode: jansson's JSON_COMPACT|JSON_SORT_KEYS."""
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def blobref(data: bytes) -> str:
+    return "sha1-" + hashlib.sha1(data).hexdigest()
+
+
+def validate_treeobj(obj: Any) -> bool:
+    """treeobj_validate, as far as the shapes go."""
+    if not isinstance(obj, dict) or obj.get("ver") != 1 or obj.get("type") not in _TYPES:
+        return False
+    kind, data = obj["type"], obj.get("data")
+    if kind == "val":
+        if not isinstance(data, str):
+            return False
+        try:
+            base64.b64decode(data, validate=True)
+        except ValueError:
+            return False
+        return True
+    if kind in ("valref", "dirref"):
+        if not isinstance(data, list) or not all(isinstance(r, str) for r in data):
+            return False
+        return kind == "valref" and len(data) > 0 or kind == "dirref" and len(data) == 1
+    if kind == "dir":
+        return isinstance(data, dict) and all(validate_treeobj(v) for v in data.values())
+    if kind == "symlink":
+        return (
+            isinstance(data, dict)
+            and isinstance(data.get("target"), str)
+            and isinstance(data.get("namespace", ""), str)
+        )
+    return False
+
+
+class Namespace:
+    __slots__ = ("name", "owner", "flags", "rootref", "seq")
+
+    def __init__(self, name: str, owner: int, flags: int, rootref: str) -> None:
+        self.name = name
+        self.owner = owner
+        self.flags = flags
+        self.rootref = rootref
+        self.seq = 0
+
+
+# A watcher callback: (namespace name, event) with event "commit", "created"
+# or "removed"; on "commit" the store's ``last_keys`` holds the changed keys.
+WatchCallback = Callable[[str, str], None]
+
+
+class KvsStore:
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.blobs: Dict[str, bytes] = {}
+        self.namespaces: Dict[str, Namespace] = {}
+        self.watchers: Dict[str, List[WatchCallback]] = {}
+        self.last_keys: Set[str] = set()
+        self.empty_root = self.store(encode_treeobj(empty_dir()))
+        self.namespaces[PRIMARY] = Namespace(PRIMARY, owner, 0, self.empty_root)
+
+    # -- content ---------------------------------------------------------------------
+    def store(self, data: bytes) -> str:
+        ref = blobref(data)
+        self.blobs[ref] = data
+        return ref
+
+    def load_dir(self, ref: str) -> Treeobj:
+        data = self.blobs.get(ref)
+        if data is None:
+            raise ServiceError(errno.ENOENT)  # content.load of an unknown blob
+        obj = json.loads(data)
+        if not isinstance(obj, dict) or obj.get("type") != "dir":
+            raise ServiceError(errno.ENOTRECOVERABLE)
+        # back in flux-core's own key order (treeobj_create_*: ver, type, data)
+        return {"ver": 1, "type": "dir", "data": obj["data"]}
+
+    def valref_data(self, obj: Treeobj) -> bytes:
+        out = []
+        for ref in obj["data"]:
+            data = self.blobs.get(ref)
+            if data is None:
+                raise ServiceError(errno.ENOENT)
+            out.append(data)
+        return b"".join(out)
+
+    # -- namespaces ---------------------------------------------------------------------
+    def namespace(self, name: str, userid: int, rolemask: int) -> Namespace:
+        ns = self.namespaces.get(name)
+        if ns is None:
+            raise ServiceError(errno.ENOTSUP)
+        if not rolemask & 1 and userid != ns.owner:  # kvsroot_check_user
+            raise ServiceError(errno.EPERM)
+        return ns
+
+    def namespace_create(self, name: str, rootref: str, owner: int, flags: int) -> None:
+        if name in self.namespaces:
+            raise ServiceError(errno.EEXIST)
+        if owner == USERID_UNKNOWN:
+            owner = self.owner
+        self.namespaces[name] = Namespace(name, owner, flags, rootref)
+        self._notify(name, "created")
+
+    def namespace_remove(self, name: str) -> None:
+        if name == PRIMARY:
+            raise ServiceError(errno.ENOTSUP)
+        if self.namespaces.pop(name, None) is not None:
+            self._notify(name, "removed")
+
+    # -- lookup ---------------------------------------------------------------------------
+    def lookup(
+        self,
+        key: str,
+        flags: int,
+        *,
+        namespace: Optional[str] = None,
+        rootref: Optional[str] = None,
+        userid: int = 0,
+        rolemask: int = 1,
+    ) -> Optional[Treeobj]:
+        """lookup.c: the tree object at ``key``, or None when there is none
+        (the service answers ENOENT); errors as ServiceError."""
+        if rootref is None:
+            assert namespace is not None
+            rootref = self.namespace(namespace, userid, rolemask).rootref
+        path = normalize_key(key)
+        if path == ".":
+            if flags & TREEOBJ:
+                return dirref(rootref)
+            if not flags & READDIR:
+                raise ServiceError(errno.EISDIR)
+            return self.load_dir(rootref)
+        dirent = self._walk(rootref, path, flags, 0, userid, rolemask)
+        if dirent is None:
+            return None
+        return self._value(dirent, flags)
+
+    def _walk(
+        self, rootref: str, path: str, flags: int, depth: int, userid: int, rolemask: int
+    ) -> Optional[Treeobj]:
+        comps = path.split(".")
+        current: Treeobj = dirref(rootref)
+        for i, name in enumerate(comps):
+            last = i == len(comps) - 1
+            if current["type"] == "dirref":
+                directory = self.load_dir(current["data"][0])
+            elif current["type"] == "dir":
+                directory = current
+            elif current["type"] in ("val", "valref"):
+                return None  # a value in the middle of the path: not found
+            else:
+                raise ServiceError(errno.ENOTRECOVERABLE)
+            entry = directory["data"].get(name)
+            if entry is None:
+                return None
+            if entry["type"] == "symlink" and (not last or not flags & (READLINK | TREEOBJ)):
+                if depth == SYMLINK_CYCLE_LIMIT:
+                    raise ServiceError(errno.ELOOP)
+                target = entry["data"]["target"]
+                ns_name = entry["data"].get("namespace")
+                ref = rootref if ns_name is None else self.namespace(ns_name, userid, rolemask).rootref
+                if target == ".":
+                    entry = dirref(ref)
+                else:
+                    resolved = self._walk(ref, normalize_key(target), flags & ~(READLINK | TREEOBJ), depth + 1,
+                                          userid, rolemask)
+                    if resolved is None:
+                        return None
+                    entry = resolved
+            current = entry
+        return current
+
+    def _value(self, dirent: Treeobj, flags: int) -> Treeobj:
+        """lookup.c LOOKUP_STATE_VALUE."""
+        if flags & TREEOBJ:
+            return copy.deepcopy(dirent)
+        kind = dirent["type"]
+        if kind in ("dirref", "dir"):
+            if flags & READLINK:
+                raise ServiceError(errno.EINVAL)
+            if not flags & READDIR:
+                raise ServiceError(errno.EISDIR)
+            return self.load_dir(dirent["data"][0]) if kind == "dirref" else copy.deepcopy(dirent)
+        if kind in ("valref", "val"):
+            if flags & READLINK:
+                raise ServiceError(errno.EINVAL)
+            if flags & READDIR:
+                raise ServiceError(errno.ENOTDIR)
+            return val(self.valref_data(dirent)) if kind == "valref" else dict(dirent)
+        # symlink at the end of the path, READLINK asked
+        if flags & READDIR:
+            raise ServiceError(errno.ENOTDIR)
+        return copy.deepcopy(dirent)
+
+    # -- commit ------------------------------------------------------------------------------
+    def commit(self, namespace: str, ops: List[Dict[str, Any]], flags: int) -> Tuple[str, int]:
+        """kvstxn.c: apply ``ops`` (already unpacked and validated) atomically;
+        returns the new (rootref, rootseq)."""
+        ns = self.namespaces.get(namespace)
+        if ns is None:
+            raise ServiceError(errno.ENOTSUP)
+        if flags & SYNC and namespace != PRIMARY:
+            raise ServiceError(errno.EINVAL)
+        root = self.load_dir(ns.rootref)
+        keys: Set[str] = set()
+        pending: List[bytes] = []  # blobs of appended data, stored on success only
+        for op in ops:
+            key, opflags, dirent = op["key"], op["flags"], op["dirent"]
+            self._link(root, namespace, key, dirent, opflags, pending)
+            keys.add(normalize_key(key))
+        for data in pending:
+            self.store(data)
+        self._unroll(root)
+        ns.rootref = self.store(encode_treeobj(root))
+        ns.seq += 1
+        self.last_keys = keys
+        self._notify(namespace, "commit")
+        return ns.rootref, ns.seq
+
+    def _link(self, root: Treeobj, namespace: str, key: str, dirent: Optional[Treeobj], flags: int,
+              pending: List[bytes]) -> None:
+        name = normalize_key(key)
+        if name == ".":
+            raise ServiceError(errno.EINVAL)
+        comps = name.split(".")
+        directory = root
+        for i, comp in enumerate(comps[:-1]):
+            entry = directory["data"].get(comp)
+            if entry is None or entry["type"] in ("val", "valref"):
+                if dirent is None:
+                    return  # unlinking something that is not there
+                sub = empty_dir()
+            elif entry["type"] == "dir":
+                sub = entry
+            elif entry["type"] == "dirref":
+                sub = self.load_dir(entry["data"][0])
+            elif entry["type"] == "symlink":
+                target_ns = entry["data"].get("namespace")
+                if target_ns is not None and target_ns != namespace:
+                    raise ServiceError(errno.EINVAL)  # can't cross into a new namespace
+                rest = ".".join(comps[i + 1 :])
+                self._link(root, namespace, f"{entry['data']['target']}.{rest}", dirent, flags, pending)
+                return
+            else:
+                raise ServiceError(errno.ENOTRECOVERABLE)
+            directory["data"][comp] = sub
+            directory = sub
+        last = comps[-1]
+        if dirent is None:
+            directory["data"].pop(last, None)
+            return
+        if not validate_treeobj(dirent):
+            raise ServiceError(errno.EINVAL)
+        if not flags & APPEND:
+            directory["data"][last] = copy.deepcopy(dirent)
+            return
+        # kvstxn_append
+        if dirent["type"] != "val":
+            raise ServiceError(errno.EPROTO)
+        entry = directory["data"].get(last)
+        new = base64.b64decode(dirent["data"])
+        if entry is None:
+            directory["data"][last] = dict(dirent)
+        elif entry["type"] == "valref":
+            pending.append(new)
+            directory["data"][last] = {"ver": 1, "type": "valref", "data": [*entry["data"], blobref(new)]}
+        elif entry["type"] == "val":
+            old = base64.b64decode(entry["data"])
+            pending.extend((old, new))
+            directory["data"][last] = {"ver": 1, "type": "valref", "data": [blobref(old), blobref(new)]}
+        elif entry["type"] == "symlink":
+            raise ServiceError(errno.EOPNOTSUPP)
+        else:
+            raise ServiceError(errno.EISDIR)
+
+    def _unroll(self, directory: Treeobj) -> None:
+        """kvstxn_unroll: new directories become dirrefs, long values valrefs."""
+        data = directory["data"]
+        for name, entry in list(data.items()):
+            if entry["type"] == "dir":
+                self._unroll(entry)
+                data[name] = dirref(self.store(encode_treeobj(entry)))
+            elif entry["type"] == "val" and len(entry["data"]) > BLOBREF_MAX_STRING_SIZE:
+                data[name] = {"ver": 1, "type": "valref", "data": [self.store(base64.b64decode(entry["data"]))]}
+
+    # -- watching ------------------------------------------------------------------------------
+    def watch(self, namespace: str, callback: WatchCallback) -> None:
+        self.watchers.setdefault(namespace, []).append(callback)
+
+    def unwatch(self, namespace: str, callback: WatchCallback) -> None:
+        callbacks = self.watchers.get(namespace)
+        if callbacks and callback in callbacks:
+            callbacks.remove(callback)
+            if not callbacks:
+                del self.watchers[namespace]
+
+    def _notify(self, namespace: str, what: str) -> None:
+        for callback in list(self.watchers.get(namespace, ())):
+            callback(namespace, what)
+
+    # -- conveniences for the job services (owner's writes, no RPC) --------------------------
+    def put(self, namespace: str, key: str, data: bytes, *, append: bool = False) -> None:
+        self.commit(namespace, [{"key": key, "flags": APPEND if append else 0, "dirent": val(data)}], 0)
+
+    def put_many(self, namespace: str, items: Iterable[Tuple[str, Optional[bytes], int]]) -> None:
+        ops = [{"key": k, "flags": f, "dirent": None if d is None else val(d)} for k, d, f in items]
+        self.commit(namespace, ops, 0)
+
+    def get(self, namespace: str, key: str) -> Optional[bytes]:
+        """The value at ``key`` (appended pieces joined), or None."""
+        try:
+            obj = self.lookup(key, 0, namespace=namespace)
+        except ServiceError:
+            return None
+        if obj is None or obj["type"] != "val":
+            return None
+        return base64.b64decode(obj["data"])

@@ -1,0 +1,74 @@
+"""``job-ingest``: ``job-ingest.submit`` (flux-core ``modules/job-ingest``),
+rank 0.  J must be signed with mechanism "none" (flux-core built without
+flux-security accepts nothing else); the jobspec is checked as the default
+job-validator ("jobspec" plugin) checks it, and its error text is answered
+with EINVAL."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+
+from fakeflux.broker import jobs as J
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.module import BrokerModule
+from fakeflux.wire import Message, ProtocolError, payload_json
+from fakeflux.wire import constants as C
+
+
+class JobIngestModule(BrokerModule):
+    name = "job-ingest"
+    methods = {
+        "submit": ("submit", C.ROLE_USER),
+        "getinfo": ("getinfo", 0),
+    }
+
+    def submit(self, msg: Message) -> None:
+        try:
+            req = payload_json(msg.payload)
+            signed, urgency, flags = req.get("J"), req.get("urgency"), req.get("flags")
+            if (not isinstance(signed, str) or not isinstance(urgency, int) or isinstance(urgency, bool)
+                    or not isinstance(flags, int) or isinstance(flags, bool)):
+                raise ProtocolError("bad submit request")
+        except ProtocolError:
+            raise ServiceError(errno.EPROTO, f"error decoding job request: {os.strerror(errno.EPROTO)}") from None
+        owner = bool(msg.rolemask & C.ROLE_OWNER)
+        if flags & ~J.VALID_SUBMIT_FLAGS:
+            raise ServiceError(errno.EINVAL, "invalid job flags")
+        if not owner and flags & J.FLAG_NOVALIDATE:
+            raise ServiceError(errno.EPERM, "only the instance owner can submit with FLUX_JOB_NOVALIDATE")
+        if not J.URGENCY_MIN <= urgency <= J.URGENCY_MAX:
+            raise ServiceError(errno.EINVAL, f"urgency range is [{J.URGENCY_MIN}:{J.URGENCY_MAX}]")
+        if not owner and urgency > J.URGENCY_DEFAULT:
+            raise ServiceError(errno.EINVAL, f"only the instance owner can submit with urgency >{J.URGENCY_DEFAULT}")
+        if not owner and flags & J.FLAG_WAITABLE:
+            raise ServiceError(errno.EINVAL, "only the instance owner can submit with FLUX_JOB_WAITABLE")
+        try:
+            payload, signer = J.sign_none_unwrap(signed)
+        except ValueError:
+            raise ServiceError(errno.EINVAL, f"could not unwrap jobspec: {os.strerror(errno.EINVAL)}") from None
+        if signer != msg.userid:
+            raise ServiceError(errno.EPERM, f"signer={signer} != requestor={msg.userid}")
+        if not owner:
+            raise ServiceError(errno.EPERM, "only instance owner can use sign-type=none")
+        try:
+            jobspec = json.loads(payload.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ServiceError(errno.EINVAL, f"jobspec: invalid JSON: {exc}") from None
+        if not flags & J.FLAG_NOVALIDATE:
+            try:
+                J.validate_jobspec(jobspec)
+            except (ValueError, TypeError) as exc:
+                raise ServiceError(errno.EINVAL, str(exc)) from None
+        else:
+            try:
+                J.Request(jobspec)
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+                raise ServiceError(errno.EINVAL, "jobspec could not be parsed") from None
+        job = self.broker.core.jobs.submit(msg.userid, msg.rolemask, jobspec, urgency, flags, signed)
+        self.respond_json(msg, {"id": job.id})
+
+    def getinfo(self, msg: Message) -> None:
+        jobs = self.broker.core.jobs
+        self.respond_json(msg, {"timestamp": jobs._last_ts})

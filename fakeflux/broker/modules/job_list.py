@@ -1,0 +1,300 @@
+"""``job-list`` (flux-core ``modules/job-list``), rank 0: ``list`` (RFC 31
+constraints: and/or/not, userid, name, queue, states, results, t_submit ...
+comparisons), ``list-id`` and ``list-attrs``."""
+
+from __future__ import annotations
+
+import errno
+from typing import Any, Callable, Dict, List, Optional
+
+from fakeflux.broker import jobs as J
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.module import BrokerModule
+from fakeflux.wire import Message, payload_json
+from fakeflux.wire import constants as C
+
+ATTRS = ["userid", "urgency", "priority", "t_submit", "t_depend", "t_priority", "t_sched", "t_run", "t_cleanup",
+         "t_inactive", "state", "name", "cwd", "queue", "project", "bank", "ntasks", "ncores", "duration",
+         "nnodes", "ranks", "nodelist", "expiration", "waitstatus", "success", "exception_occurred",
+         "exception_severity", "exception_type", "exception_note", "result", "annotations", "dependencies"]
+_T = {"t_depend": J.DEPEND, "t_priority": J.PRIORITY, "t_sched": J.SCHED, "t_run": J.RUN,
+      "t_cleanup": J.CLEANUP, "t_inactive": J.INACTIVE}
+
+
+def attr_value(job: J.Job, attr: str) -> Any:
+    """store_attr in job_util.c: the value, or ``...`` when it is left out."""
+    mask = job.states_mask
+    if attr == "userid":
+        return job.userid
+    if attr == "urgency":
+        return job.urgency
+    if attr == "priority":
+        return job.priority if mask & J.SCHED else ...
+    if attr == "t_submit":
+        return job.t_submit
+    if attr in _T:
+        state = _T[attr]
+        if attr == "t_depend":
+            return job.t_submit if mask & J.DEPEND else ...
+        return job.times[state] if mask & state and state in job.times else ...
+    if attr == "state":
+        return job.state
+    if attr == "name":
+        return job.name if job.name is not None else ...
+    if attr == "cwd":
+        return job.cwd if isinstance(job.cwd, str) else ...
+    if attr == "queue":
+        return job.queue if isinstance(job.queue, str) else ...
+    if attr in ("project", "bank", "dependencies"):
+        return ...
+    if attr == "ntasks":
+        return job.request.ntasks
+    if attr == "ncores":
+        if job.alloc or mask & J.RUN:
+            return sum(len(c) for _, c, _ in _alloc_of(job))
+        return job.request.nslots * job.request.slot_cores
+    if attr == "duration":
+        return job.duration
+    if attr == "nnodes":
+        if mask & J.RUN:
+            return len(_alloc_of(job))
+        return job.request.nnodes if job.request.nnodes else ...
+    if attr == "ranks":
+        return J.idset_encode([r for r, _, _ in _alloc_of(job)]) if mask & J.RUN and job.R else ...
+    if attr == "nodelist":
+        return job.R["execution"]["nodelist"][0] if mask & J.RUN and job.R and job.R["execution"]["nodelist"] \
+            else ...
+    if attr == "expiration":
+        return job.expiration if mask & J.RUN and job.expiration >= 0 else ...
+    if attr == "waitstatus":
+        return job.wait_status if job.wait_status >= 0 else ...
+    inactive = bool(mask & J.INACTIVE)
+    exc = job.exception
+    if attr == "success":
+        return job.success if inactive else ...
+    if attr == "exception_occurred":
+        return exc is not None if inactive else ...
+    if attr == "exception_severity":
+        return exc["severity"] if inactive and exc else ...
+    if attr == "exception_type":
+        return exc["type"] if inactive and exc else ...
+    if attr == "exception_note":
+        return exc["note"] if inactive and exc and exc.get("note") is not None else ...
+    if attr == "result":
+        return job.result if inactive else ...
+    if attr == "annotations":
+        return job.annotations if job.annotations and job.state in (J.RUN, J.CLEANUP, J.SCHED) else ...
+    raise ServiceError(errno.EINVAL, f"{attr} is not a valid attribute")
+
+
+def _alloc_of(job: J.Job) -> List[Any]:
+    if job.R is None:
+        return []
+    out: List[Any] = []
+    for entry in job.R["execution"]["R_lite"]:
+        cores = _idset_decode(entry["children"].get("core", ""))
+        for r in _idset_decode(entry["rank"]):
+            out.append((r, cores, []))
+    return out
+
+
+def _idset_decode(text: str) -> List[int]:
+    out: List[int] = []
+    for part in text.strip("[]").split(","):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def job_to_json(job: J.Job, attrs: List[Any]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"id": job.id}
+    for attr in attrs:
+        if not isinstance(attr, str):
+            raise ServiceError(errno.EINVAL, "attr has no string value")
+        for name in ATTRS if attr == "all" else [attr]:
+            value = attr_value(job, name)
+            if value is not ...:
+                out[name] = value
+    return out
+
+
+def constraint_fn(c: Any) -> Callable[[J.Job], bool]:
+    """RFC 31 job constraints, as job-list's match.c understands them."""
+    if not isinstance(c, dict) or len(c) != 1:
+        raise ValueError("constraint must be an object with exactly one key")
+    op, args = next(iter(c.items()))
+    if not isinstance(args, list):
+        raise ValueError(f"operator {op} value must be an array")
+    if op in ("and", "or", "not"):
+        subs = [constraint_fn(a) for a in args]
+        if op == "and":
+            return lambda j: all(f(j) for f in subs)
+        if op == "or":
+            return lambda j: any(f(j) for f in subs)
+        return lambda j: not all(f(j) for f in subs)
+    if op == "userid":
+        ids = set(args)
+        return lambda j: j.userid in ids or 0xFFFFFFFF in ids or -1 in ids
+    if op == "name":
+        names = set(args)
+        return lambda j: j.name in names
+    if op == "queue":
+        queues = set(args)
+        return lambda j: j.queue in queues
+    if op in ("states", "results"):
+        mask = 0
+        for a in args:
+            if isinstance(a, int):
+                mask |= a
+            elif isinstance(a, str):
+                mask |= _state_or_result(op, a)
+            else:
+                raise ValueError(f"{op} value invalid")
+        if op == "states":
+            return lambda j: bool(j.state & mask)
+        return lambda j: j.state == J.INACTIVE and bool(j.result & mask)
+    if op in ("t_submit", "t_depend", "t_run", "t_cleanup", "t_inactive"):
+        tests = [_comparison(op, a) for a in args]
+        return lambda j: all(t(j) for t in tests)
+    raise ValueError(f"unknown constraint operator: {op}")
+
+
+def _state_or_result(op: str, name: str) -> int:
+    table = {"depend": J.DEPEND, "priority": J.PRIORITY, "sched": J.SCHED, "run": J.RUN, "cleanup": J.CLEANUP,
+             "inactive": J.INACTIVE, "new": J.NEW, "pending": J.DEPEND | J.PRIORITY | J.SCHED,
+             "running": J.RUN | J.CLEANUP, "active": 63}
+    if op == "results":
+        table = {"completed": J.COMPLETED, "failed": J.FAILED, "canceled": J.CANCELED, "timeout": J.TIMEOUT}
+    value = table.get(name.lower())
+    if value is None:
+        raise ValueError(f"{op} value '{name}' not valid")
+    return value
+
+
+def _comparison(op: str, arg: Any) -> Callable[[J.Job], bool]:
+    if isinstance(arg, (int, float)):
+        text = f">={arg}"
+    elif isinstance(arg, str):
+        text = arg
+    else:
+        raise ValueError(f"{op} value invalid")
+    for prefix in (">=", "<=", ">", "<"):
+        if text.startswith(prefix):
+            value = float(text[len(prefix):])
+            break
+    else:
+        raise ValueError(f"{op} comparison invalid")
+
+    def get(j: J.Job) -> Optional[float]:
+        v = attr_value(j, op)
+        return None if v is ... else float(v)
+
+    cmp = {">=": float.__ge__, "<=": float.__le__, ">": float.__gt__, "<": float.__lt__}[prefix]
+    return lambda j: (lambda v: v is not None and cmp(v, value))(get(j))
+
+
+def ordered_jobs(jobs: J.JobSystem) -> List[J.Job]:
+    """Pending (priority, then submission), running (latest t_run first),
+    inactive (latest t_inactive first), as job-list keeps its lists."""
+    pending = [j for j in jobs.jobs.values() if j.state in (J.NEW, J.DEPEND, J.PRIORITY, J.SCHED)]
+    running = [j for j in jobs.jobs.values() if j.state in (J.RUN, J.CLEANUP)]
+    inactive = [j for j in jobs.jobs.values() if j.state == J.INACTIVE]
+    pending.sort(key=lambda j: (-j.priority, j.t_submit, j.id))
+    running.sort(key=lambda j: -j.times.get(J.RUN, 0.0))
+    inactive.sort(key=lambda j: -j.times.get(J.INACTIVE, 0.0))
+    return pending + running + inactive
+
+
+class JobListModule(BrokerModule):
+    name = "job-list"
+    methods = {
+        "list": ("list", C.ROLE_USER),
+        "list-id": ("list_id", C.ROLE_USER),
+        "list-attrs": ("list_attrs", C.ROLE_USER),
+        "job-stats": ("job_stats", C.ROLE_USER),
+    }
+
+    def list(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        max_entries, attrs = req.get("max_entries"), req.get("attrs", ...)
+        since = req.get("since", 0.0)
+        if not isinstance(max_entries, int) or attrs is ... or not isinstance(since, (int, float)):
+            raise ServiceError(errno.EPROTO, "invalid payload: '{s:i s:o s?F s?o}' unpack failed")
+        if max_entries < 0:
+            raise ServiceError(errno.EPROTO, "invalid payload: max_entries < 0 not allowed")
+        if since < 0:
+            raise ServiceError(errno.EPROTO, "invalid payload: since < 0.0 not allowed")
+        if not isinstance(attrs, list):
+            raise ServiceError(errno.EPROTO, "invalid payload: attrs must be an array")
+        constraint = req.get("constraint")
+        if not msg.rolemask & C.ROLE_OWNER:
+            guard = {"userid": [msg.userid]}
+            constraint = guard if constraint is None else {"and": [constraint, guard]}
+        try:
+            match = constraint_fn(constraint) if constraint is not None else (lambda j: True)
+        except (ValueError, TypeError) as exc:
+            raise ServiceError(errno.EPROTO, f"invalid payload: constraint object invalid: {exc}") from None
+        out = []
+        for job in ordered_jobs(self.broker.core.jobs):
+            inactive_t = job.times.get(J.INACTIVE, 0.0) if job.state == J.INACTIVE else 0.0
+            if inactive_t and inactive_t <= since:
+                continue
+            if match(job):
+                out.append(job_to_json(job, attrs))
+                if len(out) == max_entries:
+                    break
+        if msg.flags & C.FLAG_STREAMING:
+            for i, job_obj in enumerate(out):
+                self.respond_json(msg, {"jobs": [job_obj], "version": 1} if i == 0 else {"jobs": [job_obj]})
+            self.respond_error(msg, errno.ENODATA)
+        else:
+            self.respond_json(msg, {"jobs": out})
+
+    def list_id(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid, attrs, state = req.get("id"), req.get("attrs", ...), req.get("state", 0)
+        if not isinstance(jobid, int) or attrs is ... or not isinstance(state, int):
+            raise ServiceError(errno.EPROTO, "invalid payload: '{s:I s:o s?i}' unpack failed")
+        if not isinstance(attrs, list):
+            raise ServiceError(errno.EPROTO, "invalid payload: attrs must be an array")
+        if state and state & ~127:
+            raise ServiceError(errno.EPROTO, "invalid payload: invalid state specified")
+        jobs = self.broker.core.jobs
+        job = jobs.jobs.get(jobid)
+        if job is None:
+            raise ServiceError(errno.ENOENT)
+        if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
+            raise ServiceError(errno.ENOENT)
+        if state and not job.states_mask & state:
+            def later(j: J.Job, what: str, entry: Dict[str, Any]) -> None:
+                if j is job and job.states_mask & state:
+                    jobs.listeners.remove(later)
+                    self.respond_json(msg, {"job": job_to_json(job, attrs)})
+
+            jobs.listeners.append(later)
+            return
+        self.respond_json(msg, {"job": job_to_json(job, attrs)})
+
+    def list_attrs(self, msg: Message) -> None:
+        self.respond_json(msg, {"attrs": ATTRS})
+
+    def job_stats(self, msg: Message) -> None:
+        jobs = list(self.broker.core.jobs.jobs.values())
+        counts = {name.lower(): 0 for name in J.STATE_NAMES.values()}
+        for job in jobs:
+            counts[J.STATE_NAMES[job.state].lower()] += 1
+        inactive = [j for j in jobs if j.state == J.INACTIVE]
+        self.respond_json(
+            msg,
+            {
+                "job_states": {**counts, "total": len(jobs)},
+                "successful": sum(1 for j in inactive if j.result == J.COMPLETED),
+                "failed": sum(1 for j in inactive if j.result == J.FAILED),
+                "timeout": sum(1 for j in inactive if j.result == J.TIMEOUT),
+                "canceled": sum(1 for j in inactive if j.result == J.CANCELED),
+                "inactive_purged": 0,
+                "queues": [],
+            },
+        )

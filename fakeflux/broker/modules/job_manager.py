@@ -1,0 +1,295 @@
+"""``job-manager`` (flux-core ``modules/job-manager``), rank 0: ``wait``,
+``raise``, ``kill``, ``urgency``, ``events-journal`` (+ ``-cancel``),
+``getattr``, ``stats-get``, ``queue-status``, ``drain``/``undrain``."""
+
+from __future__ import annotations
+
+import errno
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+
+from fakeflux.broker import jobs as J
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.module import BrokerModule
+from fakeflux.wire import Message, ProtocolError, payload_json
+from fakeflux.wire import constants as C
+
+if TYPE_CHECKING:
+    from fakeflux.broker.rank import BrokerRank
+
+NSIG = 65
+
+
+def _int(req: Dict[str, Any], key: str) -> int:
+    value = req.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ProtocolError(f"{key!r} must be an integer")
+    return value
+
+
+class JobManagerModule(BrokerModule):
+    name = "job-manager"
+    methods = {
+        "wait": ("wait", C.ROLE_USER),
+        "raise": ("raise_", C.ROLE_USER),
+        "kill": ("kill", C.ROLE_USER),
+        "urgency": ("urgency", C.ROLE_USER),
+        "events-journal": ("journal", C.ROLE_USER),
+        "events-journal-cancel": ("journal_cancel", C.ROLE_USER),
+        "getattr": ("getattr", C.ROLE_USER),
+        "stats-get": ("stats_get", C.ROLE_USER),
+        "queue-status": ("queue_status", C.ROLE_USER),
+        "drain": ("drain", 0),
+        "undrain": ("undrain", 0),
+        "disconnect": ("on_disconnect", C.ROLE_USER),
+    }
+
+    def __init__(self, broker: BrokerRank) -> None:
+        super().__init__(broker)
+        self.journals: List[Message] = []
+        self.drain_waiters: List[Message] = []
+        self.accepting = True
+        self.jobs.listeners.append(self._on_job_event)
+
+    @property
+    def jobs(self) -> J.JobSystem:
+        return self.broker.core.jobs
+
+    def _lookup(self, jobid: int, unknown: str, inactive: str, errnum: int) -> J.Job:
+        job = self.jobs.jobs.get(jobid)
+        if job is None:
+            raise ServiceError(errnum, unknown)
+        if job.state == J.INACTIVE:
+            raise ServiceError(errnum, inactive)
+        return job
+
+    # -- wait ---------------------------------------------------------------------------------
+    def wait(self, msg: Message) -> None:
+        try:
+            jobid = _int(payload_json(msg.payload), "id") & 0xFFFFFFFFFFFFFFFF
+        except ProtocolError:
+            raise ServiceError(errno.EPROTO, "malformed wait request") from None
+        jobs = self.jobs
+        if jobid == J.JOBID_ANY:
+            if jobs.zombies:
+                self.wait_respond(msg, jobs.zombies.pop(next(iter(jobs.zombies))))
+                return
+            jobs.wait_any.append((self, msg))
+        else:
+            zombie = jobs.zombies.pop(jobid, None)
+            if zombie is not None:
+                self.wait_respond(msg, zombie)
+                return
+            found = jobs.jobs.get(jobid)
+            if found is None or found.state == J.INACTIVE:
+                raise ServiceError(errno.ECHILD, "invalid job id, or job may be inactive and not waitable")
+            job = found
+            if job.waiter is not None:
+                raise ServiceError(errno.ECHILD, "job id already has a waiter")
+            if not job.flags & J.FLAG_WAITABLE:
+                raise ServiceError(errno.ECHILD, "job was not submitted with FLUX_JOB_WAITABLE")
+            job.waiter = (self, msg)
+        waiters = sum(1 for j in jobs.jobs.values() if j.waiter is not None)
+        if len(jobs.wait_any) + waiters > jobs.waitables and jobs.wait_any:
+            module, last = jobs.wait_any.pop()
+            module.respond_error(last, errno.ECHILD, "there are no more waitable jobs")
+
+    def wait_respond(self, msg: Message, job: J.Job) -> None:
+        import json
+
+        success = False
+        errstr = ""
+        end: Dict[str, Any] = json.loads(job.end_event) if job.end_event else {"name": "", "context": {}}
+        ctx: Dict[str, Any] = end.get("context", {})
+        if end["name"] == "exception":
+            errstr = f"Fatal exception type={ctx['type']} {ctx['note']}"
+        elif end["name"] == "finish":
+            success, errstr = waitstatus_text(ctx["status"])
+        self.respond_json(msg, {"id": job.id, "success": success, "errstr": errstr})
+
+    # -- raise, kill, urgency -------------------------------------------------------------------
+    def raise_(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid = _int(req, "id")
+        severity = _int(req, "severity")
+        kind = req.get("type")
+        note = req.get("note")
+        if not isinstance(kind, str) or (note is not None and not isinstance(note, str)):
+            raise ProtocolError("bad raise request")
+        if not 0 <= severity <= 7:
+            raise ServiceError(errno.EPROTO, "invalid exception severity")
+        if not kind or any(c.isspace() or c == "=" for c in kind):
+            raise ServiceError(errno.EPROTO, "invalid exception type")
+        job = self._lookup(jobid, "unknown job id", "job is inactive", errno.ENOENT)
+        if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
+            raise ServiceError(errno.EPERM, "guests can only raise exceptions on their own jobs")
+        self.jobs.raise_exception(job, kind, severity, note, userid=msg.userid)
+        self.respond(msg)
+
+    def kill(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid = _int(req, "id")
+        signum = _int(req, "signum")
+        if not 0 < signum < NSIG:
+            raise ServiceError(errno.EINVAL, "Invalid signal number")
+        job = self._lookup(jobid, "unknown job id", "job is inactive", errno.EINVAL)
+        if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
+            raise ServiceError(errno.EPERM, "guests may only send signals to their own jobs")
+        if job.state not in (J.RUN, J.CLEANUP):
+            raise ServiceError(errno.EINVAL, "job is not running")
+        self.jobs.kill(job, signum)
+        self.respond(msg)
+
+    def urgency(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid = _int(req, "id")
+        urgency = _int(req, "urgency")
+        if not J.URGENCY_MIN <= urgency <= J.URGENCY_MAX:
+            raise ServiceError(errno.EINVAL, "urgency value is out of range")
+        job = self._lookup(jobid, "unknown job", "job is inactive", errno.EINVAL)
+        owner = bool(msg.rolemask & C.ROLE_OWNER)
+        if not owner and msg.userid != job.userid:
+            raise ServiceError(errno.EPERM, "guests can only reprioritize their own jobs")
+        if not owner and urgency > max(J.URGENCY_DEFAULT, job.urgency):
+            raise ServiceError(errno.EPERM, "guests can only adjust urgency <= default")
+        if job.alloc or job.state >= J.RUN:
+            raise ServiceError(errno.EINVAL, "urgency cannot be changed once resources are allocated")
+        old = self.jobs.set_urgency(job, urgency, msg.userid)
+        self.respond_json(msg, {"old_urgency": old})
+
+    # -- the journal ----------------------------------------------------------------------------
+    def journal(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        full = req.get("full", False)
+        if not isinstance(full, bool):
+            raise ProtocolError("'full' must be a boolean")
+        if not msg.flags & C.FLAG_STREAMING:
+            raise ServiceError(errno.EPROTO, "job-manager.events-journal requires streaming RPC flag")
+        import json
+
+        for job in sorted(self.jobs.jobs.values(), key=lambda j: j.id):
+            if not self._visible(msg, job):
+                continue
+            for line in job.eventlog:
+                entry = json.loads(line)
+                self.respond_json(msg, self._journal_entry(job, entry, full))
+        self.respond_json(msg, {"id": -1, "events": []})
+        self.journals.append(msg)
+
+    @staticmethod
+    def _visible(msg: Message, job: J.Job) -> bool:
+        return bool(msg.rolemask & C.ROLE_OWNER) or msg.userid == job.userid
+
+    def _journal_entry(self, job: J.Job, entry: Dict[str, Any], full: bool) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"id": job.id, "events": [entry]}
+        if full and entry["name"] == "submit":
+            out["jobspec"] = job.jobspec
+        if full and entry["name"] == "alloc" and job.R is not None:
+            out["R"] = job.R
+        return out
+
+    def _on_job_event(self, job: J.Job, what: str, entry: Dict[str, Any]) -> None:
+        if what == "event":
+            for msg in self.journals:
+                if self._visible(msg, job):
+                    self.respond_json(msg, self._journal_entry(job, entry, True))
+        elif job.state == J.INACTIVE and self.drain_waiters and all(
+            j.state == J.INACTIVE for j in self.jobs.jobs.values()
+        ):
+            for msg in self.drain_waiters:
+                self.respond(msg)
+            self.drain_waiters.clear()
+
+    def journal_cancel(self, msg: Message) -> None:
+        matchtag = payload_json(msg.payload).get("matchtag")
+        if not isinstance(matchtag, int):
+            raise ProtocolError("'matchtag' must be an integer")
+        for req in [m for m in self.journals if m.sender == msg.sender and m.matchtag == matchtag]:
+            self.journals.remove(req)
+            self.respond_error(req, errno.ENODATA)
+
+    def on_disconnect(self, msg: Message) -> None:
+        sender = msg.sender
+        self.journals = [m for m in self.journals if m.sender != sender]
+        self.drain_waiters = [m for m in self.drain_waiters if m.sender != sender]
+        jobs = self.jobs
+        jobs.wait_any = [(mod, m) for mod, m in jobs.wait_any if m.sender != sender]
+        for job in jobs.jobs.values():
+            if job.waiter is not None and job.waiter[1].sender == sender:
+                job.waiter = None
+
+    # -- misc --------------------------------------------------------------------------------------
+    def getattr(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid = _int(req, "id")
+        attrs = req.get("attrs")
+        if not isinstance(attrs, list):
+            raise ProtocolError("'attrs' must be an array")
+        job = self.jobs.jobs.get(jobid)
+        if job is None or job.state == J.INACTIVE:
+            raise ServiceError(errno.ENOENT, "unknown job")
+        out: Dict[str, Any] = {"id": job.id}
+        for name in attrs:
+            if name == "jobspec":
+                out["jobspec"] = job.jobspec
+            elif name == "R" and job.R is not None:
+                out["R"] = job.R
+            elif name == "eventlog":
+                out["eventlog"] = "".join(job.eventlog)
+            else:
+                raise ServiceError(errno.EINVAL, f"unknown attr {name}")
+        self.respond_json(msg, out)
+
+    def stats_get(self, msg: Message) -> None:
+        counts = {name.lower(): 0 for name in J.STATE_NAMES.values()}
+        for job in self.jobs.jobs.values():
+            counts[J.STATE_NAMES[job.state].lower()] += 1
+        active = sum(1 for j in self.jobs.jobs.values() if j.state != J.INACTIVE)
+        self.respond_json(
+            msg,
+            {
+                "journal": {"listeners": len(self.journals)},
+                "active_jobs": active,
+                "inactive_jobs": len(self.jobs.jobs) - active,
+                "max_jobid": max(self.jobs.jobs, default=0),
+                "housekeeping": {"running": {}},
+            },
+        )
+
+    def queue_status(self, msg: Message) -> None:
+        self.respond_json(msg, {"enable": self.accepting, "start": True})
+
+    def drain(self, msg: Message) -> None:
+        self.accepting = False
+        if all(j.state == J.INACTIVE for j in self.jobs.jobs.values()):
+            self.respond(msg)
+        else:
+            self.drain_waiters.append(msg)
+
+    def undrain(self, msg: Message) -> None:
+        self.accepting = True
+        self.respond(msg)
+
+
+_SIGNAMES = {1: "Hangup", 2: "Interrupt", 3: "Quit", 4: "Illegal instruction", 6: "Aborted", 7: "Bus error",
+             8: "Floating point exception", 9: "Killed", 10: "User defined signal 1", 11: "Segmentation fault",
+             12: "User defined signal 2", 13: "Broken pipe", 14: "Alarm clock", 15: "Terminated"}
+
+
+def strsignal(sig: int) -> str:
+    return _SIGNAMES.get(sig, f"Unknown signal {sig}")
+
+
+def waitstatus_text(status: int) -> Tuple[bool, str]:
+    """flux_job_waitstatus_to_exitcode: (success, error text)."""
+    if status & 0x7F and (status & 0x7F) != 0x7F:  # WIFSIGNALED
+        return False, f"job shell {strsignal(status & 0x7F)}"
+    code = (status >> 8) & 0xFF
+    if code > 128:
+        return False, f"task(s) {strsignal(code - 128)}"
+    if code > 0:
+        return False, f"task(s) exited with exit code {code}"
+    return True, ""
+
+
+def optional_int(value: Any) -> Optional[int]:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
