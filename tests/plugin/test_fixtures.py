@@ -8,11 +8,9 @@ import sys
 from typing import Any
 
 import pytest
-from fakeflux_pytest import InstanceFactory, flux_instance_fixture
+from fakeflux_pytest import InstanceFactory
 
 from fakeflux import Instance
-
-module_instance = flux_instance_fixture(scope="module", size=3)
 
 
 def test_flux_instance_defaults_to_four_ranks_and_sets_flux_uri(flux_instance: Instance) -> None:
@@ -43,16 +41,27 @@ def test_factory_makes_many_instances(flux_instance_factory: InstanceFactory) ->
     assert os.path.exists(big.uri(15)[len("local://") :])
 
 
-def test_module_scoped_fixture_is_shared(module_instance: Instance) -> None:
-    assert module_instance.size == 3
-    pytest.shared_rundir = module_instance.rundir  # type: ignore[attr-defined]
+def test_module_scoped_fixture_is_shared_and_flux_uri_restored(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        from fakeflux_pytest import flux_instance_fixture
 
+        cluster = flux_instance_fixture(scope="module", size=3)
+        seen = []
 
-def test_module_scoped_fixture_is_shared_again(module_instance: Instance) -> None:
-    assert module_instance.rundir == pytest.shared_rundir  # type: ignore[attr-defined]
+        def test_first(cluster, flux_instance):
+            assert cluster.size == 3
+            assert os.environ["FLUX_URI"] == flux_instance.uri(0)
+            seen.append(cluster.rundir)
 
-
-def test_flux_uri_is_restored_after_a_test() -> None:
-    # The previous tests set FLUX_URI; none leaks out of them.
-    assert os.environ.get("FLUX_URI") != getattr(pytest, "shared_rundir", None)
-    assert "FLUX_URI" not in os.environ or not os.environ["FLUX_URI"].startswith("local:///tmp/pytest")
+        def test_second(cluster):
+            assert cluster.rundir == seen[0]
+            assert os.environ.get("FLUX_URI") == "before"
+        """
+    )
+    monkeypatch.setenv("FLUX_URI", "before")  # the inner run must find it again after test_first
+    result = pytester.runpytest_subprocess("-p", "no:randomly")
+    result.assert_outcomes(passed=2)
