@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
 from fakeflux import Instance
 from fakeflux.cli import client_path
+from fakeflux.scenarios import ScenarioError, ScenarioRun
+from fakeflux.scenarios import load as load_scenario
 
 from . import options
 from .diagram import render_html
@@ -21,6 +23,7 @@ REPORT_LINES = 60
 
 _USED = pytest.StashKey[List[Instance]]()
 _CLIENT = pytest.StashKey[str]()
+_SCENARIO = pytest.StashKey[ScenarioRun]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -30,7 +33,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "flux_instance(size=4, attrs=None, config=None): how the flux_instance fixture starts its instance",
+        "flux_instance(size=4, attrs=None, config=None, scenario=None): how the flux_instance fixture starts "
+        "its instance (scenario: a scenario file, relative to the test file, to run in it)",
     )
     options.flux_size(config)  # a bad setting is a usage error now, not in every test
     choice = options.python_client(config)
@@ -102,16 +106,57 @@ def flux_instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     factory = _RecordingFactory(
         request, str(tmp_path_factory.getbasetemp()), default_size=options.flux_size(request.config)
     )
+    run = _scenario_run(request, kwargs.pop("scenario", None))
+    if run is not None:
+        kwargs = {**run.instance_kwargs(), **kwargs}
     try:
         inst = factory(**kwargs)
     except TypeError as exc:
         raise pytest.UsageError(f"@pytest.mark.flux_instance: {exc}") from None
+    if run is not None:
+        try:
+            run.attach(inst)
+        except BaseException:
+            factory.stop_all()
+            raise
+        request.node.stash[_SCENARIO] = run
     env = _Environment(inst.uri(0), request.config.stash[_CLIENT])
+    report = None
     try:
         yield inst
     finally:
         env.restore()
-        factory.stop_all()
+        try:
+            if run is not None and not run.checked:
+                result = run.result()
+                report = None if result.ok else result.report()
+        finally:
+            factory.stop_all()
+    if report is not None:
+        pytest.fail(report, pytrace=False)
+
+
+def _scenario_run(request: pytest.FixtureRequest, path: Any) -> Optional[ScenarioRun]:
+    """The run of the marker's ``scenario=`` (relative to the test file's folder), or None."""
+    if path is None:
+        return None
+    full = os.path.join(os.path.dirname(str(request.node.path)), os.fspath(path))
+    try:
+        return ScenarioRun(load_scenario(full))
+    except ScenarioError as exc:
+        pytest.fail(f"@pytest.mark.flux_instance(scenario=...): {exc}", pytrace=False)
+
+
+@pytest.fixture
+def flux_scenario(request: pytest.FixtureRequest, flux_instance: Instance) -> ScenarioRun:
+    """The running scenario of ``@pytest.mark.flux_instance(scenario="path.yaml")``:
+    ``.instance``, ``.result()`` (expectations checked so far), ``.check()``
+    (AssertionError with the report if one failed).  Unless the test called
+    ``check()``, the expectations are checked when the test ends."""
+    run = request.node.stash.get(_SCENARIO, None)
+    if run is None:
+        raise pytest.UsageError('flux_scenario needs @pytest.mark.flux_instance(scenario="path.yaml")')
+    return run
 
 
 @pytest.fixture
