@@ -136,6 +136,18 @@ class ScenarioRun:
             self.services.append(service)
             for rank in self._service_ranks(service):
                 core.host_service(rank, spec.name, service.target(core.rank(rank)))
+        for job in self.scenario.jobs:
+            core.jobs.script(
+                job.match,
+                exit_code=job.exit_code,
+                exception=job.exception,
+                exception_at=job.exception_at,
+                output=job.output,
+                stderr=job.stderr,
+                runtime=job.runtime,
+                delays=job.delays,
+                count=job.count,
+            )
         for event in self.scenario.events:
             self._arm(event.trigger, self._publisher(event), f"event {event.topic} ({event.where})")
         for fault in self.scenario.faults:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from fakeflux.wire import constants as C
 
@@ -169,6 +169,22 @@ class Expectation:
 
 
 @dataclass
+class JobOutcome:
+    """How jobs whose name matches ``match`` turn out (mock execution)."""
+
+    where: Where
+    match: str = "*"
+    exit_code: Optional[int] = None
+    exception: Optional[Tuple[str, str]] = None
+    exception_at: str = "run"
+    output: Optional[List[str]] = None
+    stderr: Optional[List[str]] = None
+    runtime: Optional[float] = None
+    delays: Optional[Dict[str, float]] = None
+    count: Optional[int] = None
+
+
+@dataclass
 class Scenario:
     source: str
     version: int = 1
@@ -179,3 +195,4 @@ class Scenario:
     events: List[EventSpec] = field(default_factory=list)
     faults: List[FaultSpec] = field(default_factory=list)
     expect: List[Expectation] = field(default_factory=list)
+    jobs: List[JobOutcome] = field(default_factory=list)

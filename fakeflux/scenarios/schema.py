@@ -25,6 +25,7 @@ from fakeflux.scenarios.model import (
     Expectation,
     FaultSpec,
     InstanceSpec,
+    JobOutcome,
     MessagePattern,
     Rule,
     Scenario,
@@ -503,7 +504,50 @@ def _expect(node: Node) -> List[Expectation]:
     return out
 
 
-TOP_KEYS = ("version", "name", "description", "instance", "services", "events", "faults", "expect")
+JOB_KEYS = ("match", "exit-code", "exception", "output", "stderr", "runtime", "delays", "count")
+JOB_STATES = ("depend", "sched", "init", "run", "cleanup")
+DELAY_STATES = ("depend", "priority", "sched", "cleanup")
+
+
+def _lines(node: Node, what: str) -> List[str]:
+    return [string(item, "a line of text") for item in sequence(node, what)]
+
+
+def _jobs(node: Node) -> List[JobOutcome]:
+    out = []
+    for item in sequence(node, "job outcomes"):
+        m = mapping(item, JOB_KEYS, what="a job outcome")
+        job = JobOutcome(where=where(item))
+        if (n := m.get("match")) is not None:
+            job.match = string(n, "a glob on job names such as sim*")
+        if (n := m.get("exit-code")) is not None:
+            job.exit_code = integer(n, 0, "an exit code")
+            if job.exit_code > 255:
+                raise n.error(f"expected an exit code from 0 to 255, got {job.exit_code}")
+        if (n := m.get("exception")) is not None:
+            e = mapping(n, ("type", "note", "at"), required=("type",), what="a job exception")
+            note = e.get("note")
+            job.exception = (string(e.need("type")), string(note) if note is not None else "")
+            if (at := e.get("at")) is not None:
+                job.exception_at = string(at)
+                if job.exception_at not in JOB_STATES:
+                    raise at.error(f"expected one of {', '.join(JOB_STATES)}, got {job.exception_at!r}")
+        if (n := m.get("output")) is not None:
+            job.output = _lines(n, "output lines")
+        if (n := m.get("stderr")) is not None:
+            job.stderr = _lines(n, "stderr lines")
+        if (n := m.get("runtime")) is not None:
+            job.runtime = seconds(n)
+        if (n := m.get("delays")) is not None:
+            d = mapping(n, DELAY_STATES, what="delays per job state")
+            job.delays = {state: seconds(d.need(state)) for state in DELAY_STATES if d.get(state) is not None}
+        if (n := m.get("count")) is not None:
+            job.count = integer(n, 1, "a number of jobs")
+        out.append(job)
+    return out
+
+
+TOP_KEYS = ("version", "name", "description", "instance", "services", "events", "faults", "expect", "jobs")
 
 
 def build(root: Node) -> Scenario:
@@ -532,6 +576,8 @@ def build(root: Node) -> Scenario:
         scenario.faults = _faults(n, size)
     if (n := m.get("expect")) is not None:
         scenario.expect = _expect(n)
+    if (n := m.get("jobs")) is not None:
+        scenario.jobs = _jobs(n)
     return scenario
 
 

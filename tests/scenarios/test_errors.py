@@ -26,7 +26,7 @@ CASES = {
         "version: 1\nservics: {}\n",
         2,
         "servics: unknown key 'servics' (did you mean 'services'?): expected one of version, name, "
-        "description, instance, services, events, faults, expect",
+        "description, instance, services, events, faults, expect, jobs",
     ),
     "two actions": (
         "version: 1\nservices:\n  jobs:\n    - respond: {a: 1}\n      error: ENOENT\n",
@@ -208,3 +208,21 @@ def test_binary_that_is_not_utf8(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as exc:
         load(str(path))
     assert str(exc.value) == f"{path}:2: not UTF-8 text (a scenario is YAML, or msgpack named *.msgpack)"
+
+
+@pytest.mark.parametrize(
+    "jobs, message",
+    [
+        ("  - exit-code: 300", "jobs[0].exit-code: expected an exit code from 0 to 255, got 300"),
+        ("  - exception: {type: exec, at: later}", "jobs[0].exception.at: expected one of depend, sched"),
+        ("  - delays: {running: 5}", "jobs[0].delays"),
+        ("  - exception: {note: x}", "jobs[0].exception"),
+    ],
+)
+def test_bad_job_outcomes_are_named_precisely(tmp_path: Path, jobs: str, message: str) -> None:
+    bad = tmp_path / "jobs.yaml"
+    bad.write_text("version: 1\njobs:\n" + jobs + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        load(str(bad))
+    assert f"{bad}:3: " in str(exc.value)
+    assert message in str(exc.value)

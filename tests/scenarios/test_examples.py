@@ -53,6 +53,29 @@ EXAMPLES: Dict[str, Any] = {
         ],
     ),
     "guest-refused.yaml": ("guest_refused.py", [{"connected": False, "error": "EPERM"}]),
+    "job-outcomes.yaml": (
+        "job_outcomes.py",
+        [
+            {"job": "sim-ok", "success": True, "errstr": ""},
+            {"job": "sim-fail", "success": False, "errstr": "task(s) exited with exit code 3"},
+            {"job": "sim-crash", "success": False, "errstr": "Fatal exception type=exec node failure"},
+            {
+                "events": [
+                    "submit",
+                    "validate",
+                    "depend",
+                    "priority",
+                    "alloc",
+                    "start",
+                    "finish",
+                    "release",
+                    "free",
+                    "clean",
+                ]
+            },
+            {"runtime": 3600},
+        ],
+    ),
     "retry-timing.yaml": (
         "retry_timing.py",
         [
