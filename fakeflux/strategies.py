@@ -7,14 +7,26 @@ is not a dependency of fakeflux itself: install the ``test`` extra
 Strategies for valid data:
 
 * :func:`topics`, :func:`route_ids`, :func:`payloads` and :func:`u32s` for the
-  parts of a message;
+  parts of a message; :func:`json_values` and :func:`json_objects` for what
+  JSON payloads hold;
 * :func:`messages` for whole :class:`~fakeflux.wire.Message` objects of every
   type and every combination of the flags byte;
 * :func:`encoded_streams` for lists of messages together with their encoding,
   concatenated as they would arrive on a socket.
 
 And for invalid data, :func:`malformed_streams`: streams that start with
-valid messages and then contain one defect (see :data:`MALFORMED_KINDS`).
+valid messages and then contain one defect (see :data:`MALFORMED_KINDS`);
+:func:`malformed_payloads`: payload frames that decode fine but that a
+service expecting a JSON object must refuse (see
+:data:`MALFORMED_PAYLOAD_KINDS`).
+
+Fuzzing a service of your own (see the README, "Fuzzing your services")::
+
+    from hypothesis import given
+    from fakeflux import strategies as fst
+
+    @given(payload=fst.payloads())
+    def test_my_service(payload): ...  # send it, expect exactly one answer
 
 Every valid message these strategies generate satisfies
 ``decode(encode(m)) == m``: topics and route ids are non-empty and contain no
@@ -36,10 +48,13 @@ from fakeflux.wire.message import Message
 
 __all__ = [
     "MALFORMED_KINDS",
+    "MALFORMED_PAYLOAD_KINDS",
     "MalformedStream",
     "encoded_streams",
     "flags_bytes",
     "json_objects",
+    "json_values",
+    "malformed_payloads",
     "malformed_streams",
     "message_types",
     "messages",
@@ -87,7 +102,8 @@ def route_ids() -> st.SearchStrategy[str]:
     )
 
 
-def _json_values() -> st.SearchStrategy[Any]:
+def json_values() -> st.SearchStrategy[Any]:
+    """Any JSON value: null, booleans, integers, floats, strings, arrays, objects."""
     scalars = st.one_of(
         st.none(),
         st.booleans(),
@@ -107,20 +123,24 @@ def _json_values() -> st.SearchStrategy[Any]:
 
 def json_objects() -> st.SearchStrategy[Any]:
     """JSON objects (dicts) with JSON-compatible keys and values."""
-    return st.dictionaries(st.text(_NAME_CHARS, max_size=10), _json_values(), max_size=5)
+    return st.dictionaries(st.text(_NAME_CHARS, max_size=10), json_values(), max_size=5)
+
+
+def _dump(obj: Any, compact: bool) -> bytes:
+    seps = (",", ":") if compact else (", ", ": ")
+    return json.dumps(obj, separators=seps, ensure_ascii=False).encode("utf-8") + b"\x00"
 
 
 def _json_payloads() -> st.SearchStrategy[bytes]:
-    def dump(obj: Any, compact: bool) -> bytes:
-        seps = (",", ":") if compact else (", ", ": ")
-        return json.dumps(obj, separators=seps, ensure_ascii=False).encode("utf-8") + b"\x00"
-
-    return st.builds(dump, json_objects(), st.booleans())
+    # Mostly objects (what flux_msg_unpack accepts), sometimes any JSON value.
+    values = st.one_of(json_objects(), json_objects(), json_values())
+    return st.builds(_dump, values, st.booleans())
 
 
 def payloads(*, allow_none: bool = True) -> st.SearchStrategy[Optional[bytes]]:
-    """Payload frames: NUL-terminated JSON objects and strings, raw bytes
-    (empty, and sizes around the 255-byte prefix boundary), or None."""
+    """Payload frames: NUL-terminated JSON (mostly objects, any JSON value
+    sometimes) and strings, raw bytes (empty, and sizes around the 255-byte
+    prefix boundary), or None."""
     strings = st.text(_NAME_CHARS, max_size=40).map(lambda s: s.encode("utf-8") + b"\x00")
     raw = st.one_of(st.binary(max_size=64), st.binary(min_size=250, max_size=260))
     options: List[st.SearchStrategy[Optional[bytes]]] = [_json_payloads(), strings, raw]
@@ -185,6 +205,66 @@ def encoded_streams(
     return st.lists(messages(), min_size=min_messages, max_size=max_messages).map(
         lambda ms: (ms, b"".join(encode(m) for m in ms))
     )
+
+
+# -- malformed payloads --------------------------------------------------------
+
+#: The payload defects :func:`malformed_payloads` knows.  flux-core's
+#: ``flux_msg_unpack`` refuses each one with EPROTO (PROTOCOL.md 1.7).
+MALFORMED_PAYLOAD_KINDS = {
+    "no-nul": "a JSON object without its trailing NUL",
+    "empty": "a payload frame of 0 bytes",
+    "not-json": "NUL-terminated text that is not JSON",
+    "not-object": "NUL-terminated JSON that is not an object (array, number, string, null)",
+    "bad-utf8": "NUL-terminated bytes that are not UTF-8",
+    "deep": "a JSON object nested more than 2048 levels deep (jansson's limit)",
+    "wrong-types": "a JSON object whose usual keys (topic, name, service, ...) hold the wrong types",
+}
+
+_USUAL_KEYS = ("topic", "name", "value", "service", "flags", "payload", "follow", "names", "env", "matchtag")
+
+
+@st.composite
+def _bad_payload(draw: st.DrawFn, kind: str) -> bytes:
+    if kind == "no-nul":
+        return _dump(draw(json_objects()), draw(st.booleans()))[:-1]
+    if kind == "empty":
+        return b""
+    if kind == "not-json":
+        text = draw(st.text(_NAME_CHARS, min_size=1, max_size=30))
+        return draw(st.sampled_from(["{", "{]", "nul", "{'a': 1}", '{"a":}', text + "}"])).encode() + b"\x00"
+    if kind == "not-object":
+        value = draw(json_values().filter(lambda v: not isinstance(v, dict)))
+        return _dump(value, True)
+    if kind == "bad-utf8":
+        junk = draw(st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\x80\x80", b"\xf8\x88\x80\x80\x80"]))
+        return b'{"topic":"' + junk + b'","name":"' + junk + b'"}\x00'
+    if kind == "deep":
+        depth = draw(st.integers(min_value=2049, max_value=20000))
+        return b'{"a":' * depth + b"1" + b"}" * depth + b"\x00"
+    if kind == "wrong-types":
+        wrong: st.SearchStrategy[Any] = st.one_of(
+            st.none(), st.booleans(), st.integers(), st.lists(st.integers(), max_size=2), st.just({})
+        )
+        keys = st.lists(st.sampled_from(_USUAL_KEYS), min_size=1, max_size=4, unique=True)
+        return _dump({k: draw(wrong) for k in draw(keys)}, True)
+    raise ValueError(f"unknown malformed payload kind {kind!r}")
+
+
+def malformed_payloads(*, kinds: Optional[Sequence[str]] = None) -> st.SearchStrategy[bytes]:
+    """Payload frames that are valid on the wire but that a service expecting
+    a JSON object must refuse: no NUL, not JSON, not an object, not UTF-8,
+    nested too deeply, or keys of the wrong type (see
+    :data:`MALFORMED_PAYLOAD_KINDS`; ``kinds`` restricts them).
+
+    ``wrong-types`` payloads are refused only by services that read those
+    keys; the others by any service that unpacks its payload.
+    """
+    chosen = list(MALFORMED_PAYLOAD_KINDS) if kinds is None else list(kinds)
+    unknown = [k for k in chosen if k not in MALFORMED_PAYLOAD_KINDS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown or no malformed payload kinds: {unknown}")
+    return st.sampled_from(chosen).flatmap(_bad_payload)
 
 
 # -- malformed streams ---------------------------------------------------------

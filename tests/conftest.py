@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 settings.register_profile(
     "ci",
@@ -24,6 +25,10 @@ settings.register_profile(
     max_examples=5000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
+    # Failures found are saved here and replayed first by the next run (with
+    # HYPOTHESIS_PROFILE=fuzz); print_blob also prints a @reproduce_failure line.
+    database=DirectoryBasedExampleDatabase(".hypothesis/examples"),
+    print_blob=True,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -73,6 +73,8 @@ class Connector:
         client.services.clear()
         notices = list(client.disconnects.values())
         client.disconnects.clear()
+        if self.broker.rank in self.broker.core.down:
+            return  # its broker was lost with it: a dead broker sends no notices
         for template in notices:
             notice = Message.request(
                 template.topic or "",
