@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import List
 
@@ -173,3 +174,23 @@ def test_python_client_real_without_flux_core_fails_to_import() -> None:
     result = run(["start", "--python-client", "real"] + child("import flux"))
     assert result.returncode == 1
     assert "No module named 'flux'" in result.stderr
+
+
+def test_sigterm_in_command_mode_reaches_the_command_and_cleans_up(tmp_path: Path) -> None:
+    marker = tmp_path / "uri"
+    code = f"import os, time; open({str(marker)!r}, 'w').write(os.environ['FLUX_URI']); time.sleep(60)"
+    proc = subprocess.Popen(FAKEFLUX + ["start", "--", sys.executable, "-c", code])
+    try:
+        for _ in range(200):
+            if marker.exists() and marker.read_text():
+                break
+
+            time.sleep(0.05)
+        rundir = os.path.dirname(marker.read_text()[len("local://") :])
+        assert os.path.isdir(rundir)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+        assert not os.path.exists(rundir)
+    finally:
+        proc.kill()
+        proc.wait()
