@@ -218,10 +218,35 @@ MALFORMED_PAYLOAD_KINDS = {
     "not-object": "NUL-terminated JSON that is not an object (array, number, string, null)",
     "bad-utf8": "NUL-terminated bytes that are not UTF-8",
     "deep": "a JSON object nested more than 2048 levels deep (jansson's limit)",
-    "wrong-types": "a JSON object whose usual keys (topic, name, service, ...) hold the wrong types",
+    "wrong-types": "a JSON object whose usual keys (topic, name, service, follow, ...) hold values of the wrong type",
 }
 
-_USUAL_KEYS = ("topic", "name", "value", "service", "flags", "payload", "follow", "names", "env", "matchtag")
+# Keys Flux services read, and the JSON type each must have.
+_USUAL_KEYS = {
+    "topic": str,
+    "name": str,
+    "value": str,
+    "service": str,
+    "payload": str,
+    "flags": int,
+    "matchtag": int,
+    "follow": bool,
+    "names": list,
+    "env": dict,
+}
+
+
+def _wrong_for(right: type) -> st.SearchStrategy[Any]:
+    """JSON values of any type but ``right`` (booleans are not integers in JSON)."""
+    candidates: List[Tuple[type, st.SearchStrategy[Any]]] = [
+        (type(None), st.none()),
+        (bool, st.booleans()),
+        (int, st.integers()),
+        (str, st.text(max_size=5)),
+        (list, st.lists(st.integers(), max_size=2)),
+        (dict, st.just({})),
+    ]
+    return st.one_of([strategy for kind, strategy in candidates if kind is not right])
 
 
 @st.composite
@@ -243,11 +268,8 @@ def _bad_payload(draw: st.DrawFn, kind: str) -> bytes:
         depth = draw(st.integers(min_value=2049, max_value=20000))
         return b'{"a":' * depth + b"1" + b"}" * depth + b"\x00"
     if kind == "wrong-types":
-        wrong: st.SearchStrategy[Any] = st.one_of(
-            st.none(), st.booleans(), st.integers(), st.lists(st.integers(), max_size=2), st.just({})
-        )
-        keys = st.lists(st.sampled_from(_USUAL_KEYS), min_size=1, max_size=4, unique=True)
-        return _dump({k: draw(wrong) for k in draw(keys)}, True)
+        keys = draw(st.lists(st.sampled_from(sorted(_USUAL_KEYS)), min_size=1, max_size=4, unique=True))
+        return _dump({k: draw(_wrong_for(_USUAL_KEYS[k])) for k in keys}, True)
     raise ValueError(f"unknown malformed payload kind {kind!r}")
 
 
