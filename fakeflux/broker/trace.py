@@ -25,7 +25,15 @@ class TraceRecord(NamedTuple):
     flags: int
     aux1: int
     aux2: int
+    rolemask: int
     payload: Optional[bytes]
+
+    @classmethod
+    def of(cls, when: float, rank: int, direction: str, client: Client, msg: Message) -> TraceRecord:
+        return cls(
+            when, rank, direction, client.pid, client.uuid, msg.type, msg.topic, msg.flags, msg.aux1, msg.aux2,
+            msg.rolemask, msg.payload,
+        )  # fmt: skip
 
     def format(self, start: float) -> str:
         kind = C.MSGTYPE_NAMES.get(self.type, str(self.type))
@@ -58,21 +66,7 @@ class TraceRecorder:
         self.start = time.time()
 
     def __call__(self, rank: int, direction: str, client: Client, msg: Message) -> None:
-        self.records.append(
-            TraceRecord(
-                time.time(),
-                rank,
-                direction,
-                client.pid,
-                client.uuid,
-                msg.type,
-                msg.topic,
-                msg.flags,
-                msg.aux1,
-                msg.aux2,
-                msg.payload,
-            )
-        )
+        self.records.append(TraceRecord.of(time.time(), rank, direction, client, msg))
 
     def snapshot(self) -> List[TraceRecord]:
         return list(self.records)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
 from fakeflux.broker.client import Client
+from fakeflux.broker.trace import TraceRecord
 from fakeflux.io.instance import Instance
 from fakeflux.scenarios.expect import Outcome, check
 from fakeflux.scenarios.match import Seen, matches
@@ -183,7 +184,7 @@ class ScenarioRun:
 
     def _observe(self, rank: int, direction: str, client: Client, msg: Message) -> None:
         self.count += 1
-        seen = Seen.of(self.count, time.time(), rank, direction, client.pid, client.uuid, msg)
+        seen = Seen(self.count, TraceRecord.of(time.time(), rank, direction, client, msg))
         self.seen.append(seen)
         if len(self.seen) > MAX_SEEN:
             del self.seen[: MAX_SEEN // 10]

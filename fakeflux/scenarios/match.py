@@ -16,34 +16,10 @@ class Seen(NamedTuple):
     """One message between a client and the instance, numbered from 1."""
 
     number: int
-    time: float
-    rank: int
-    direction: str  # "rx": client to broker, "tx": broker to client
-    client_pid: Optional[int]
-    client_id: str
-    type: int
-    topic: Optional[str]
-    flags: int
-    aux1: int
-    aux2: int
-    rolemask: int
-    payload: Optional[bytes]
-
-    @classmethod
-    def of(
-        cls, number: int, time: float, rank: int, direction: str, pid: Optional[int], cid: str, msg: Message
-    ) -> Seen:
-        return cls(
-            number, time, rank, direction, pid, cid, msg.type, msg.topic, msg.flags, msg.aux1, msg.aux2,
-            msg.rolemask, msg.payload,
-        )  # fmt: skip
+    record: TraceRecord
 
     def format(self, start: float) -> str:
-        record = TraceRecord(
-            self.time, self.rank, self.direction, self.client_pid, self.client_id, self.type, self.topic,
-            self.flags, self.aux1, self.aux2, self.payload,
-        )  # fmt: skip
-        return f"message #{self.number}: {record.format(start).strip()}"
+        return f"message #{self.number}: {self.record.format(start).strip()}"
 
 
 def decode_payload(raw: Optional[bytes]) -> Any:
@@ -184,9 +160,10 @@ def diff(p: MessagePattern, *, type: int, topic: Optional[str], rank: Optional[i
 
 
 def diff_seen(p: MessagePattern, s: Seen) -> List[str]:
+    r = s.record
     return diff(
-        p, type=s.type, topic=s.topic, rank=s.rank, direction=s.direction, flags=s.flags, aux1=s.aux1,
-        rolemask=s.rolemask, payload=s.payload,
+        p, type=r.type, topic=r.topic, rank=r.rank, direction=r.direction, flags=r.flags, aux1=r.aux1,
+        rolemask=r.rolemask, payload=r.payload,
     )  # fmt: skip
 
 
