@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 _BrokerStep = Callable[[], None]
 _Intercepted = Callable[[Client, Dict[str, object]], Optional[_BrokerStep]]
 
+# Distinct request topics whose disconnect topic is remembered per rank: real
+# clients use a handful, so a small bound keeps a fuzzing client from growing it.
+_TOPIC_CACHE_SIZE = 256
+
 # librouter/disconnect.c builds disconnect topics in a buffer of this size.
 _TOPIC_BUFSIZE = 256
 
@@ -106,7 +110,7 @@ class Connector:
             if not msg._flags & C.FLAG_NORESPONSE:
                 dtopic = self._disconnect_topics.get(msg.topic)
                 if dtopic is None:
-                    if len(self._disconnect_topics) >= 4096:
+                    if len(self._disconnect_topics) >= _TOPIC_CACHE_SIZE:
                         self._disconnect_topics.clear()  # a cache: random topics must not grow it
                     dtopic = self._disconnect_topics[msg.topic] = disconnect_topic(msg.topic)
                 if len(dtopic) + 1 >= _TOPIC_BUFSIZE:
