@@ -1,0 +1,419 @@
+"""The job manager (``core.jobs``): job-ingest's bookkeeping, the RFC 21 state
+machine, each job's eventlog in the KVS at ``job.<dothex>.eventlog`` as
+flux-core writes it, and the hand-offs to the scheduler (:mod:`.sched`) and an
+exec back end (:mod:`.exec`).
+
+Time: delays of simulated execution and scripted outcomes are simulated
+seconds, run on the IO loop through ``core.call_later`` after multiplying by
+``time_scale`` (real seconds per simulated second; 0 runs a one-hour job at
+once).  The default comes from the configuration ``[fakeflux] time-scale``,
+else 1.0.  Eventlog timestamps follow a simulated clock that jumps forward
+when a scaled timer fires early, so a one-hour job still shows one hour
+between ``start`` and ``finish``.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import math
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+from fakeflux.broker import kvs_store as K
+from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.eventlog import dumps, eventlog_entry
+from fakeflux.broker.jobs.exec import ExecBackend
+from fakeflux.broker.jobs.exec_sim import JobScript, SimulatedExec
+from fakeflux.broker.jobs.model import (
+    CLEANUP,
+    DEPEND,
+    FLAG_WAITABLE,
+    INACTIVE,
+    PRIORITY,
+    PRIORITY_MAX,
+    RUN,
+    SCHED,
+    SIGALRM,
+    SIGTERM,
+    URGENCY_EXPEDITE,
+    URGENCY_HOLD,
+    Job,
+)
+from fakeflux.broker.jobs.sched import Alloc, SimpleScheduler
+from fakeflux.broker.jobs.util import guest_namespace, kvs_key
+
+if TYPE_CHECKING:
+    from fakeflux.broker.instance import InstanceCore
+
+Listener = Callable[[Job, str, Dict[str, Any]], None]
+
+
+class JobSystem:
+    def __init__(self, core: InstanceCore) -> None:
+        self.core = core
+        self.jobs: Dict[int, Job] = {}
+        self.scripts: List[JobScript] = []
+        self.listeners: List[Listener] = []
+        self.skew = 0.0
+        self._last_ts = -1
+        self._seq = 0
+        self._time_scale: Optional[float] = None
+        self.sched = SimpleScheduler(self)
+        self.simulated: ExecBackend = SimulatedExec(self)
+        self.zombies: Dict[int, Job] = {}  # waitable, inactive, not yet waited for
+        self.wait_any: List[Any] = []  # wait requests for any job, with their module
+        self.waitables = 0
+
+    # -- configuration --------------------------------------------------------------------
+    def fakeflux_conf(self) -> Dict[str, Any]:
+        conf = self.core.config.data.get("fakeflux", {})
+        return conf if isinstance(conf, dict) else {}
+
+    @property
+    def time_scale(self) -> float:
+        if self._time_scale is not None:
+            return self._time_scale
+        value = self.fakeflux_conf().get("time-scale", 1.0)
+        return float(value) if isinstance(value, (int, float)) and value >= 0 else 1.0
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        if not value >= 0 or math.isinf(value):
+            raise ValueError("time_scale must be a finite number >= 0")
+        self._time_scale = float(value)
+
+    def cores_per_rank(self) -> int:
+        return self.sched.cores_per_rank()
+
+    def gpus_per_rank(self) -> int:
+        return self.sched.gpus_per_rank()
+
+    def R_of(self, alloc: Alloc, starttime: float, expiration: float) -> Dict[str, Any]:
+        return self.sched.R_of(alloc, starttime, expiration)
+
+    def exec_for(self, job: Job) -> ExecBackend:
+        return self.simulated
+
+    # -- clock and timers -------------------------------------------------------------------
+    def now(self) -> float:
+        return time.time() + self.skew
+
+    def after(self, job: Optional[Job], delay: float, fn: Callable[[], None]) -> None:
+        """Run ``fn`` ``delay`` simulated seconds from now (cancelled with the job)."""
+        token = [False]
+        target = self.now() + delay
+        if job is not None:
+            job.timers.append(token)
+
+        def fire() -> None:
+            if token[0]:
+                return
+            if job is not None and token in job.timers:
+                job.timers.remove(token)
+            behind = target - self.now()
+            if behind > 0:
+                self.skew += behind
+            fn()
+
+        call_later = self.core.call_later
+        if call_later is None:
+            fire()
+        else:
+            call_later(delay * self.time_scale, fire)
+
+    @staticmethod
+    def cancel_timers(job: Job) -> None:
+        for token in job.timers:
+            token[0] = True
+        job.timers.clear()
+
+    # -- scripting ---------------------------------------------------------------------------------
+    def script(self, match: Any = "*", **outcome: Any) -> JobScript:
+        """Script the outcome of jobs submitted from now on whose name matches
+        the glob ``match`` (or whose id is ``match``).  Keywords: ``exit_code``
+        or ``wait_status``; ``exception=(type, note)`` raised ``exception_at``
+        "depend", "sched", "init", "run" (default) or "cleanup"; ``output`` and
+        ``stderr`` lines (written to the job's ``guest.output``); ``runtime``
+        (simulated seconds, instead of the jobspec duration); ``delays`` per
+        state ({"depend"|"priority"|"sched"|"cleanup": seconds}); ``count``
+        (how many jobs it applies to; default every one).  The most recent
+        matching script wins."""
+        js = JobScript(match, **outcome)
+        self.scripts.insert(0, js)
+        job = self.jobs.get(match) if isinstance(match, int) else None
+        if job is not None and job.state < RUN:
+            job.script = js
+        return js
+
+    def _script_for(self, job: Job) -> Optional[JobScript]:
+        for js in self.scripts:
+            if js.matches(job) and (js.count is None or js.count > 0):
+                if js.count is not None:
+                    js.count -= 1
+                return js
+        return None
+
+    # -- ids -----------------------------------------------------------------------------------------
+    def new_id(self) -> int:
+        """FLUID (RFC 19): 40 bits of milliseconds since the instance started,
+        14 bits of generator id (rank 0), 10 bits of sequence."""
+        ts = max(int((time.time() - self.core.starttime) * 1000), 0)
+        if ts <= self._last_ts:
+            ts = self._last_ts
+            self._seq += 1
+            if self._seq >= 1024:
+                ts += 1
+                self._seq = 0
+        else:
+            self._seq = 0
+        self._last_ts = ts
+        return (ts << 24) | self._seq
+
+    # -- ingest ----------------------------------------------------------------------------------------
+    def submit(self, userid: int, rolemask: int, jobspec: Dict[str, Any], urgency: int, flags: int, J: str) -> Job:
+        job = Job(self.new_id(), userid, rolemask, urgency, flags, self.now(), jobspec)
+        job.script = self._script_for(job)
+        self.jobs[job.id] = job
+        stored = json.loads(json.dumps(jobspec))
+        stored.get("attributes", {}).get("system", {}).pop("environment", None)
+        store = self.core.kvs
+        store.put_many(K.PRIMARY, [(kvs_key(job.id, "J"), J.encode(), 0),
+                                   (kvs_key(job.id, "jobspec"), dumps(stored).encode(), 0)])
+        if flags & FLAG_WAITABLE:
+            self.waitables += 1
+        self.post(job, "submit", {"userid": userid, "urgency": urgency, "flags": flags, "version": 1},
+                  timestamp=job.t_submit)
+        self.post(job, "validate")
+        self._state(job, DEPEND)
+        self._then(job, "depend", lambda: self._depend(job))
+        return job
+
+    def _then(self, job: Job, state: str, fn: Callable[[], None]) -> None:
+        """As job-manager does, with no dependency and the default priority
+        plugin: DEPEND and PRIORITY are passed synchronously (all of submit ..
+        priority are posted before the submit response), unless a script
+        delays them."""
+        delay = self._delay(job, state)
+        if delay:
+            self.after(job, delay, fn)
+        else:
+            fn()
+
+    def _delay(self, job: Job, state: str) -> float:
+        return job.script.delays.get(state, 0.0) if job.script is not None else 0.0
+
+    def scripted_exception(self, job: Job, where: str) -> bool:
+        js = job.script
+        if js is not None and js.exception is not None and js.exception_at == where:
+            self.raise_exception(job, js.exception[0], 0, js.exception[1], userid=self.core.owner)
+            return True
+        if where in ("init", "run") and job.test.get("mock_exception") == where:
+            note = "mock initialization exception generated" if where == "init" else "mock run exception generated"
+            self.raise_exception(job, "exec", 0, note, userid=self.core.owner)
+            return True
+        return False
+
+    # -- the state machine --------------------------------------------------------------------------------
+    def _depend(self, job: Job) -> None:
+        if job.state != DEPEND or self.scripted_exception(job, "depend"):
+            return
+        self.post(job, "depend")
+        self._state(job, PRIORITY)
+        self._then(job, "priority", lambda: self._prioritize(job))
+
+    def _prioritize(self, job: Job) -> None:
+        if job.state != PRIORITY:
+            return
+        self.post(job, "priority", {"priority": self._priority_of(job)})
+        job.priority = self._priority_of(job)
+        self._state(job, SCHED)
+        self.after(job, self._delay(job, "sched"), lambda: self._ready(job))
+
+    @staticmethod
+    def _priority_of(job: Job) -> int:
+        if job.urgency == URGENCY_HOLD:
+            return 0
+        if job.urgency == URGENCY_EXPEDITE:
+            return PRIORITY_MAX
+        return job.urgency
+
+    def _ready(self, job: Job) -> None:
+        if job.state != SCHED or self.scripted_exception(job, "sched"):
+            return
+        job.sched_ready = True
+        self.sched.schedule()
+
+    def allocated(self, job: Job, alloc: Alloc) -> None:
+        """The scheduler gave ``job`` its resources: write R, start it."""
+        job.alloc = alloc
+        now = self.now()
+        expiration = now + job.duration if job.duration > 0 else 0.0
+        job.expiration = expiration
+        job.R = self.sched.R_of(alloc, now, expiration)
+        self.core.kvs.put(K.PRIMARY, kvs_key(job.id, "R"), dumps(job.R).encode())
+        job.annotations = {"sched": {"resource_summary": self.sched.resource_summary(alloc)}}
+        self.post(job, "alloc", {"annotations": job.annotations})
+        self._state(job, RUN)
+        job.backend = self.exec_for(job)
+        job.backend.start(job)
+
+    # -- what exec back ends report ------------------------------------------------------------
+    def exec_init(self, job: Job) -> None:
+        """job-exec creates the guest namespace and posts ``init``."""
+        ns = guest_namespace(job.id)
+        store = self.core.kvs
+        if ns not in store.namespaces:
+            store.namespace_create(ns, store.empty_root, job.userid, 0)
+        self.exec_event(job, "init", first=True)
+
+    def exec_starting(self, job: Job) -> None:
+        """``starting`` in guest.exec.eventlog, then ``start`` in the job's eventlog."""
+        self.exec_event(job, "starting")
+        job.started = True
+        self.post(job, "start")
+
+    def exec_event(self, job: Job, name: str, context: Optional[Dict[str, Any]] = None,
+                   first: bool = False) -> None:
+        ns = guest_namespace(job.id)
+        store = self.core.kvs
+        if ns in store.namespaces:
+            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), name, context).encode(), append=not first)
+
+    def expired(self, job: Job) -> None:
+        """The time limit passed while the job ran."""
+        if job.state != RUN:
+            return
+        self.raise_exception(job, "timeout", 0, "resource allocation expired", userid=self.core.owner,
+                             kill_signal=SIGALRM)
+
+    def tasks_complete(self, job: Job, status: int) -> None:
+        if job.state not in (RUN, CLEANUP) or not job.started or job.wait_status >= 0:
+            return
+        self.cancel_timers(job)
+        job.wait_status = status
+        store = self.core.kvs
+        ns = guest_namespace(job.id)
+        if ns in store.namespaces:
+            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), "complete", {"status": status}).encode(),
+                      append=True)
+        self.post(job, "finish", {"status": status})
+        self.exec_done(job, status)
+
+    def exec_done(self, job: Job, status: Optional[int]) -> None:
+        store = self.core.kvs
+        ns = guest_namespace(job.id)
+        if ns in store.namespaces:
+            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), "done").encode(), append=True)
+        if job.state == RUN:
+            self._state(job, CLEANUP)
+        self.post(job, "release", {"ranks": "all", "final": True})
+        self.sched.release(job)
+        self.post(job, "free")
+        self.after(job, self._delay(job, "cleanup"), lambda: self._clean(job))
+        self.sched.schedule()
+
+    def _clean(self, job: Job) -> None:
+        if job.state != CLEANUP:
+            return
+        if self.scripted_exception(job, "cleanup"):
+            pass
+        store = self.core.kvs
+        ns = guest_namespace(job.id)
+        if ns in store.namespaces:
+            # job-exec moves the guest namespace into the job's directory
+            ops = []
+            for key in ("exec.eventlog", "output"):
+                data = store.get(ns, key)
+                if data is not None:
+                    ops.append((kvs_key(job.id, f"guest.{key}"), data, 0))
+            if ops:
+                store.put_many(K.PRIMARY, ops)
+            store.namespace_remove(ns)
+        self.post(job, "clean")
+        self._state(job, INACTIVE)
+
+    # -- events ---------------------------------------------------------------------------------------
+    def post(self, job: Job, name: str, context: Optional[Dict[str, Any]] = None,
+             timestamp: Optional[float] = None) -> None:
+        ts = self.now() if timestamp is None else timestamp
+        line = eventlog_entry(ts, name, context)
+        job.eventlog.append(line)
+        self.core.kvs.put(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
+        entry: Dict[str, Any] = {"timestamp": ts, "name": name}
+        if context is not None:
+            entry["context"] = context
+        fatal = name == "finish" or (name == "exception" and (context or {}).get("severity") == 0)
+        if fatal and job.end_event is None:
+            job.end_event = line
+        for listener in list(self.listeners):
+            listener(job, "event", entry)
+
+    def _state(self, job: Job, state: int) -> None:
+        job.state = state
+        job.states_mask |= state
+        job.times[state] = self.now()
+        if state == INACTIVE:
+            self._inactive(job)
+        for listener in list(self.listeners):
+            listener(job, "state", {"state": state})
+
+    def _inactive(self, job: Job) -> None:
+        if job.flags & FLAG_WAITABLE:
+            if job.waiter is not None:
+                module, msg = job.waiter
+                job.waiter = None
+                self.waitables -= 1
+                module.wait_respond(msg, job)
+            elif self.wait_any:
+                module, msg = self.wait_any.pop(0)
+                self.waitables -= 1
+                module.wait_respond(msg, job)
+            else:
+                self.zombies[job.id] = job
+
+    # -- exceptions, kill, urgency ---------------------------------------------------------------------
+    def raise_exception(self, job: Job, kind: str, severity: int, note: Optional[str], *,
+                        userid: Optional[int] = None, kill_signal: int = SIGTERM) -> None:
+        context: Dict[str, Any] = {"type": kind, "severity": severity, "note": note or ""}
+        if userid is not None:
+            context["userid"] = userid
+        if severity == 0 and job.exception is None:
+            job.exception = context
+        job.exception_occurred = job.exception_occurred or severity == 0
+        self.post(job, "exception", context)
+        if severity != 0:
+            return
+        if job.state in (DEPEND, PRIORITY, SCHED):
+            self.cancel_timers(job)
+            self._state(job, CLEANUP)
+            self.after(job, 0, lambda: self._clean(job))
+            self.sched.schedule()
+        elif job.state == RUN:
+            if job.started and job.backend is not None:
+                job.backend.terminate(job, kill_signal)
+            else:
+                self.exec_done(job, None)
+
+    def kill(self, job: Job, signum: int) -> None:
+        """``flux job kill``: the signal goes to the running tasks."""
+        if job.state == RUN and job.started and job.backend is not None:
+            job.backend.kill(job, signum)
+
+    def set_urgency(self, job: Job, urgency: int, userid: int) -> int:
+        old = job.urgency
+        job.urgency = urgency
+        self.post(job, "urgency", {"userid": userid, "urgency": urgency})
+        if job.state in (SCHED,):
+            priority = self._priority_of(job)
+            if priority != job.priority:
+                job.priority = priority
+                self.post(job, "priority", {"priority": priority})
+            self.sched.schedule()
+        return old
+
+    def get(self, jobid: int) -> Job:
+        job = self.jobs.get(jobid)
+        if job is None:
+            raise ServiceError(errno.ENOENT)
+        return job
