@@ -1,27 +1,174 @@
-"""Helpers shared by the handle, messages and futures (flux-core's ``flux.util`` subset)."""
+"""flux-core's ``flux.util``: payload/topic encoding, tree dicts, durations and datetimes,
+and (loaded on first use) the output formatting, argparse and config helpers of its tools.
+
+``import flux`` imports this module (messages need the encoders), so the
+heavier parts live in private modules that are imported only when one of
+their names is first looked up here.
+"""
 
 from __future__ import annotations
 
 import base64
 import errno
+import functools
+import importlib
 import json
 import math
 import os
 import re
+import signal
 import stat
-from datetime import timedelta
-from typing import Any, Dict, Mapping, Optional, Union
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, TypeVar, Union
+
+if TYPE_CHECKING:
+    from ._cliutil import (
+        CLIMain as CLIMain,
+    )
+    from ._cliutil import (
+        ColorAction as ColorAction,
+    )
+    from ._cliutil import (
+        FilterAction as FilterAction,
+    )
+    from ._cliutil import (
+        FilterActionSetUpdate as FilterActionSetUpdate,
+    )
+    from ._cliutil import (
+        FilterActionUser as FilterActionUser,
+    )
+    from ._cliutil import (
+        FilterTrueAction as FilterTrueAction,
+    )
+    from ._cliutil import (
+        TreedictAction as TreedictAction,
+    )
+    from ._cliutil import (
+        YesNoAction as YesNoAction,
+    )
+    from ._cliutil import (
+        help_formatter as help_formatter,
+    )
+    from ._outputformat import (
+        AltField as AltField,
+    )
+    from ._outputformat import (
+        Deduplicator as Deduplicator,
+    )
+    from ._outputformat import (
+        DisplayValue as DisplayValue,
+    )
+    from ._outputformat import (
+        OutputFormat as OutputFormat,
+    )
+    from ._outputformat import (
+        UtilDatetime as UtilDatetime,
+    )
+    from ._outputformat import (
+        UtilFormatter as UtilFormatter,
+    )
+    from ._outputformat import (
+        empty_outputs as empty_outputs,
+    )
+    from ._tree import Tree as Tree
+    from ._utilconfig import UtilConfig as UtilConfig
+    from ._utilconfig import dict_merge as dict_merge
+    from ._utilconfig import xdg_searchpath as xdg_searchpath
 
 __all__ = [
+    "check_future_error",
     "encode_payload",
     "encode_topic",
-    "get_treedict",
-    "set_treedict",
-    "del_treedict",
+    "CLIMain",
     "parse_fsd",
-    "fsd",
-    "Fileref",
 ]
+
+#: Names defined in the private modules, imported on first use (PEP 562).
+_LAZY = {
+    "_outputformat": (
+        "AltField",
+        "Deduplicator",
+        "DisplayValue",
+        "OutputFormat",
+        "UtilDatetime",
+        "UtilFormatter",
+        "empty_outputs",
+    ),
+    "_cliutil": (
+        "CLIMain",
+        "ColorAction",
+        "FilterAction",
+        "FilterActionSetUpdate",
+        "FilterActionUser",
+        "FilterTrueAction",
+        "TreedictAction",
+        "YesNoAction",
+        "help_formatter",
+    ),
+    "_tree": ("Tree",),
+    "_utilconfig": ("UtilConfig", "dict_merge", "xdg_searchpath"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY_NAMES))
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def check_future_error(func: _F) -> _F:
+    """Decorator: an OSError from ``func`` gets the future's own error text when it has one."""
+
+    @functools.wraps(func)
+    def wrapper(calling_obj: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(calling_obj, *args, **kwargs)
+        except OSError as error:
+            future = calling_obj if hasattr(calling_obj, "error_string") else getattr(calling_obj, "handle", None)
+            try:
+                text = future.error_string() if future is not None else None
+            except (OSError, AttributeError):
+                raise error from None
+            if text is None:
+                raise error from None
+            raise OSError(error.errno, text) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def interruptible(func: _F) -> _F:
+    """Decorator for blocking Future methods: Ctrl-C interrupts them (main thread, outside a reactor)."""
+
+    @functools.wraps(func)
+    def wrapper(future: Any, *args: Any, **kwargs: Any) -> Any:
+        handle = future.get_flux()
+        active = (
+            threading.current_thread() is threading.main_thread()
+            and handle is not None
+            and not handle.reactor_running()
+        )
+        if active:
+            previous = signal.getsignal(signal.SIGINT)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+        try:
+            return func(future, *args, **kwargs)
+        finally:
+            if active:
+                signal.signal(signal.SIGINT, previous)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def encode_payload(payload: Any) -> Optional[bytes]:
@@ -89,11 +236,7 @@ def set_treedict(in_dict: Dict[str, Any], key: str, val: Any) -> None:
     node = in_dict
     parts = key.split(".")
     for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = {}
-            node[part] = child
-        node = child
+        node = node.setdefault(part, {})
     node[parts[-1]] = val
 
 
@@ -140,14 +283,33 @@ def fsd(secs: float) -> str:
     """Seconds as a short Flux Standard Duration string (``"1.5m"``, ``"0s"``, ``"inf"``)."""
     if math.isinf(secs):
         return "inf"
-    if secs < 1.0e-3:
+    if secs < 1.0e-3:  # below a millisecond shows as zero
         return "0s"
     if secs < 10.0:
-        return f"{secs:.3f}s"
+        return f"{secs:.03f}s"
     for limit, div, unit in ((60.0, 1.0, "s"), (3600.0, 60.0, "m"), (86400.0, 3600.0, "h")):
         if secs < limit:
             return f"{secs / div:.4g}{unit}"
-    return "%.4gd" % (secs / 86400.0)
+    return f"{secs / 86400.0:.4g}d"
+
+
+def parse_datetime(string: str, now: Optional[datetime] = None) -> datetime:
+    """A datetime from ``now``, ``+FSD``/``-FSD`` (an offset from ``now``) or a date/time in words.
+
+    ``now`` defaults to the current local time.  ValueError for anything
+    unreadable (``Invalid datetime: "..."``, or the FSD error for a bad offset).
+    """
+    if now is None:
+        now = datetime.now().astimezone()
+    if string == "now":
+        return now
+    if string.startswith(("+", "-")):
+        seconds = parse_fsd(string[1:])
+        stamp = now.timestamp() + (seconds if string[0] == "+" else -seconds)
+        return datetime.fromtimestamp(stamp).astimezone()
+    from ._datetime import parse_natural
+
+    return parse_natural(string, now).astimezone()
 
 
 class Fileref(dict):
