@@ -11,6 +11,8 @@ SEVERITY_NAMES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", 
 
 # stdlog_decode: the structured data must be followed by a space (the
 # message may be empty); any version number is accepted.
+# RFC 3339 as flux_log writes it ("%Y-%m-%dT%H:%M:%S.%fZ").
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})T(\d{1,2}):(\d{1,2}):(\d{1,2})\.(\d{1,6})Z$")
 _LINE = re.compile(rb"^<(\d{1,3})>\d+ (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$", re.S)
 
 
@@ -62,8 +64,15 @@ def human(entry: LogEntry) -> str:
 def stderr_line(entry: LogEntry) -> str:
     """The line as the broker prints it on stderr (log.c ``log_timestamp``):
     ``Nov 22 22:39:17.904370 UTC 2026 app.err[0]: message``, in local time."""
+    # Parsed by hand: strptime imports a module on first use, and this line
+    # may be the one saying that the process is out of file descriptors.
+    m = _TIMESTAMP.match(entry.timestamp)
     try:
-        moment = datetime.datetime.strptime(entry.timestamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+        if m is None:
+            raise ValueError(entry.timestamp)
+        fields = [int(g) for g in m.groups()[:6]]
+        micro = int(m.group(7).ljust(6, "0"))
+        moment = datetime.datetime(*fields, micro)
     except ValueError:
         return f"{entry.timestamp} {_tail(entry)}"
     local = moment.replace(tzinfo=datetime.timezone.utc).astimezone()

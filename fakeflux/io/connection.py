@@ -18,7 +18,7 @@ READ_SIZE = 256 * 1024
 
 
 class Connection:
-    __slots__ = ("server", "sock", "client", "decoder", "wbuf", "writing", "closed", "fd")
+    __slots__ = ("server", "sock", "client", "decoder", "wbuf", "writing", "closed", "fd", "__weakref__")
 
     def __init__(self, server: BrokerServer, sock: socket.socket, rank: int, uid: int, rolemask: int, pid: int) -> None:
         self.server = server
@@ -94,11 +94,25 @@ class Connection:
         return f"client pid {self.client.pid} uid {self.client.userid} on rank {self.client.rank}"
 
     def shutdown(self) -> None:
+        """Close the socket and let go of everything it held at once.
+
+        ``client.send`` is this connection's bound method, so the two refer to
+        each other: left alone, they (and an unsent backlog of any size) would
+        wait for the cyclic garbage collector.  The buffers go now, and the
+        client keeps a sender that drops what the core still hands it.
+        """
         self.closed = True
         try:
             self.sock.close()
         except OSError:
             pass
+        self.wbuf = bytearray()
+        self.decoder = StreamDecoder(0)
+        self.client.send = _drop
+
+
+def _drop(msg: Message) -> None:
+    """The sender of a client whose connection is closed."""
 
 
 _UCRED = struct.Struct("3i")

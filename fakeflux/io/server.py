@@ -16,7 +16,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from typing import Callable, Deque, Dict, Iterable, List, Optional, Tuple, TypeVar
+from typing import Callable, Deque, Dict, Iterable, List, Optional, Set, Tuple, TypeVar
 
 from fakeflux.broker.client import Client
 from fakeflux.broker.connector import Connector
@@ -84,6 +84,8 @@ class BrokerServer:
         self._timers: List[Tuple[float, int, Callable[[], None]]] = []
         self._timer_ids = itertools.count()
         self._to_close: List[Connection] = []
+        self._paused: Set[int] = set()  # ranks whose listening socket waits for a free descriptor
+        self._out_of_fds_noted = False
         self._stopping = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -119,13 +121,17 @@ class BrokerServer:
             sock.close()
             raise
         self.listeners[rank] = sock
+        self._paused.discard(rank)
         self.selector.register(sock, selectors.EVENT_READ, lambda: self._on_accept(rank, sock))
 
     def unlisten(self, rank: int) -> None:
         """Close a rank's socket (the rank went down); its clients stay until closed."""
         sock = self.listeners.pop(rank, None)
         if sock is not None:
-            self.selector.unregister(sock)
+            if rank in self._paused:
+                self._paused.discard(rank)
+            else:
+                self.selector.unregister(sock)
             sock.close()
             try:
                 os.unlink(socket_path(self.core.rundir, rank))
@@ -138,13 +144,20 @@ class BrokerServer:
         while not self._stopping:
             for key, mask in select(self._timeout()):
                 callback = key.data
-                if isinstance(callback, Connection):
-                    if mask & selectors.EVENT_READ and not callback.closed:
-                        callback.on_readable()
-                    if mask & selectors.EVENT_WRITE and not callback.closed:
-                        callback.on_writable()
-                else:
-                    callback()
+                try:
+                    if isinstance(callback, Connection):
+                        if mask & selectors.EVENT_READ and not callback.closed:
+                            callback.on_readable()
+                        if mask & selectors.EVENT_WRITE and not callback.closed:
+                            callback.on_writable()
+                    else:
+                        callback()
+                except Exception:
+                    # Whatever one connection's input does, the loop serves
+                    # on; the fault is fakeflux's, so it goes to the log.
+                    self._log_bug("serving a connection")
+                    if isinstance(callback, Connection):
+                        self.close_connection(callback)
                 if self._to_close:
                     self._close_pending()
             while self._calls:
@@ -233,24 +246,71 @@ class BrokerServer:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
-                # Out of fds, for instance: say so and keep serving the others.
-                self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}")
+                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                    self._pause_accepting(rank, exc)
+                else:
+                    self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}")
                 return
-            pid, uid, _gid = peer_credentials(sock)
-            roles = self.core.authenticate(uid)
-            if roles is None:
-                try:
-                    sock.send(bytes((errno.EPERM,)))
-                finally:
-                    sock.close()
-                self.log(rank, LOG_WARNING, f"rejected connection from uid {uid} (pid {pid})")
-                continue
-            sock.setblocking(False)
-            sock.send(b"\x00")  # the handshake: a fresh socket always takes one byte
-            conn = Connection(self, sock, rank, uid, roles, pid)
-            self.connections[conn.fd] = conn
-            self.core.rank(rank).connector.attach(conn.client)
-            self.selector.register(sock, selectors.EVENT_READ, conn)
+            self._out_of_fds_noted = False
+            try:
+                self._greet(rank, sock)
+            except OSError:
+                # The client left before its handshake (connect, then close
+                # at once): nothing to serve, and nobody else is affected.
+                self._discard(sock)
+            except Exception:
+                self._log_bug(f"accepting a client on rank {rank}")
+                self._discard(sock)
+
+    def _greet(self, rank: int, sock: socket.socket) -> None:
+        """Check a new client's credentials and send the handshake byte."""
+        pid, uid, _gid = peer_credentials(sock)
+        roles = self.core.authenticate(uid)
+        if roles is None:
+            self.log(rank, LOG_WARNING, f"rejected connection from uid {uid} (pid {pid})")
+            try:
+                sock.send(bytes((errno.EPERM,)))
+            finally:
+                sock.close()
+            return
+        sock.setblocking(False)
+        sock.send(b"\x00")  # the handshake: a fresh socket always takes one byte
+        conn = Connection(self, sock, rank, uid, roles, pid)
+        self.connections[conn.fd] = conn
+        self.core.rank(rank).connector.attach(conn.client)
+        self.selector.register(sock, selectors.EVENT_READ, conn)
+
+    @staticmethod
+    def _discard(sock: socket.socket) -> None:
+        try:
+            sock.close()
+        except OSError:
+            pass
+
+    # Out of descriptors (EMFILE, ENFILE), a listening socket stays readable
+    # while its clients wait, so polling it again would spin.  As the real
+    # usock server does, it leaves the loop for a short pause (or until a
+    # connection closes and frees a descriptor), and the log says so once.
+    ACCEPT_PAUSE = 0.01
+
+    def _pause_accepting(self, rank: int, exc: OSError) -> None:
+        lsock = self.listeners.get(rank)
+        if lsock is None or rank in self._paused:
+            return
+        self.selector.unregister(lsock)
+        self._paused.add(rank)
+        if not self._out_of_fds_noted:
+            self._out_of_fds_noted = True
+            self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}; not accepting until a descriptor is free")
+        self.call_later(self.ACCEPT_PAUSE, lambda: self._resume_accepting(rank))
+
+    def _resume_accepting(self, rank: int) -> None:
+        if rank not in self._paused:
+            return
+        self._paused.discard(rank)
+        lsock = self.listeners.get(rank)
+        if lsock is not None and not self._stopping:
+            self.selector.register(lsock, selectors.EVENT_READ, lambda: self._on_accept(rank, lsock))
 
     def deliver(self, connector: Connector, client: Client, msg: Message) -> None:
         try:
@@ -293,8 +353,11 @@ class BrokerServer:
             return
         self.selector.unregister(conn.sock)
         self.connections.pop(conn.fd, None)
+        client = conn.client
         conn.shutdown()
-        self.core.rank(conn.client.rank).connector.detach(conn.client)
+        self.core.rank(client.rank).connector.detach(client)
+        for rank in list(self._paused):
+            self._resume_accepting(rank)  # a descriptor is free now
 
     def protocol_error(self, conn: Connection, exc: ProtocolError) -> None:
         self.log(conn.client.rank, LOG_ERR, f"disconnecting {conn.describe()}: {exc}")
@@ -310,7 +373,15 @@ class BrokerServer:
 
     def _log_bug(self, what: str) -> None:
         text = traceback.format_exc().strip().replace("\n", " | ")
-        self.log(0, LOG_ERR, f"fakeflux internal error while {what}: {text}")
+        try:
+            self.log(0, LOG_ERR, f"fakeflux internal error while {what}: {text}")
+        except Exception:
+            # The log itself failed (out of memory, descriptors...): stderr
+            # is already open, and the loop must go on.
+            try:
+                os.write(2, f"fakeflux internal error while {what}: {text}\n".encode("utf-8", "replace"))
+            except OSError:
+                pass
 
     # -- tearing down ------------------------------------------------------------------------
     def _teardown(self) -> None:

@@ -1,0 +1,225 @@
+"""No client can take the broker down, and closed connections give their
+memory back (issue 15: early close, out of descriptors, reference cycles)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import weakref
+from typing import Callable, Iterator, List, Tuple
+
+import pytest
+
+import fakeflux
+from fakeflux.io.server import BrokerServer
+from fakeflux.wire import constants as C
+from tests.rawclient import RawClient, socket_path
+
+
+def _held(server: BrokerServer) -> Tuple[threading.Event, threading.Event]:
+    """Keep the broker loop busy until the returned ``release`` is set, so
+    that connections made meanwhile wait in the listen backlog."""
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        busy.set()
+        release.wait(10)
+
+    server.call_soon(hold)
+    assert busy.wait(10)
+    return busy, release
+
+
+def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+# -- 1: a client that closes before the broker accepts it ----------------------------------
+
+
+def test_clients_closing_before_accept_do_not_kill_the_broker(instance: fakeflux.Instance) -> None:
+    server = instance.server
+    assert server is not None
+    path = socket_path(instance.uri(0))
+    _, release = _held(server)
+    try:
+        for _ in range(60):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(path)  # completes in the kernel's backlog
+            sock.close()  # gone before the broker sends the handshake byte
+    finally:
+        release.set()
+    with RawClient(instance.uri(0)) as client:
+        assert client.handshake == b"\x00"
+        assert client.rpc_json("broker.ping", {"after": "early closes"})["after"] == "early closes"
+    assert server.thread is not None and server.thread.is_alive()
+    assert server.call(lambda: len(server.connections)) <= 1
+
+
+def test_early_close_of_a_guest_being_refused_is_harmless() -> None:
+    # The EPERM handshake byte goes to a peer that is already gone.
+    with fakeflux.Instance(size=1, owner=os.getuid() + 1) as inst:
+        server = inst.server
+        assert server is not None
+        _, release = _held(server)
+        try:
+            for _ in range(20):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(socket_path(inst.uri(0)))
+                sock.close()
+        finally:
+            release.set()
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(5)
+            sock.connect(socket_path(inst.uri(0)))
+            assert sock.recv(1) == bytes((1,))  # EPERM: refused, and the broker still answers
+        assert server.thread is not None and server.thread.is_alive()
+
+
+# -- 2: out of file descriptors --------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_process() -> Iterator[Tuple[subprocess.Popen, str]]:
+    """``fakeflux start`` in a child process (its fd limit is lowered by the test)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakeflux", "start", "--size", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    line = proc.stdout.readline().strip()
+    assert line.startswith("FLUX_URI="), line
+    try:
+        yield proc, line[len("FLUX_URI=") :]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+
+def _dmesg_lines(client: RawClient) -> List[str]:
+    req = client.request("log.dmesg", {"follow": False}, flags=C.FLAG_STREAMING)
+    lines: List[str] = []
+    while True:
+        msg = client.recv()
+        if msg.matchtag != req.matchtag:
+            continue
+        if msg.errnum:
+            return lines
+        assert msg.payload is not None
+        lines.append(msg.payload[:-1].decode())
+
+
+def test_out_of_descriptors_pauses_accepting_then_recovers(broker_process: Tuple[subprocess.Popen, str]) -> None:
+    proc, uri = broker_process
+    watcher = RawClient(uri)  # connected while descriptors are plenty
+    assert watcher.rpc_json("broker.ping", {})["rank"] == 0
+    in_use = len(os.listdir(f"/proc/{proc.pid}/fd"))
+    soft, hard = resource.prlimit(proc.pid, resource.RLIMIT_NOFILE)
+    resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (in_use + 5, hard))
+    socks: List[socket.socket] = []
+    try:
+        for _ in range(30):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(socket_path(uri))
+            socks.append(sock)
+        # The first few get their handshake; the broker then runs out of
+        # descriptors, and the rest wait in the backlog, unanswered.
+        greeted = [s.recv(1) for s in socks[:5]]
+        assert greeted == [b"\x00"] * 5
+        # Still serving the clients it has, and quiet about it: a single line.
+        assert watcher.rpc_json("broker.ping", {"still": "here"})["still"] == "here"
+        time.sleep(0.3)  # let a spinning broker (the bug) write its lines
+        assert watcher.rpc_json("broker.ping", {})["rank"] == 0
+        noted = [line for line in _dmesg_lines(watcher) if "accept" in line]
+        assert len(noted) == 1, noted
+        assert "Too many open files" in noted[0]
+        # Descriptors free up (five clients leave, and five more that were
+        # still waiting): as many waiting clients are accepted.
+        for sock in socks[:10]:
+            sock.close()
+        for sock in socks[10:15]:
+            assert sock.recv(1) == b"\x00"
+    finally:
+        for sock in socks:
+            sock.close()
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    with RawClient(uri) as late:
+        assert late.rpc_json("broker.ping", {"late": True})["late"] is True
+    watcher.close()
+    assert proc.poll() is None
+    usage = _cpu_seconds(proc.pid)
+    assert usage < 30, usage  # not a measurement: a spinning loop would have burnt the whole run
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- 3: memory of closed connections comes back without the cyclic GC --------------------------
+
+
+def test_closed_connection_and_its_backlog_are_freed_without_gc(instance: fakeflux.Instance) -> None:
+    server = instance.server
+    assert server is not None
+    subscriber = RawClient(instance.uri(0))
+    assert subscriber.rpc_json("event.subscribe", {"topic": "bulk"}) is None
+    conn_ref = server.call(lambda: weakref.ref(server.connections[max(server.connections)]))
+    conn = conn_ref()
+    assert conn is not None and conn.client.subscriptions == {"bulk": 1}
+    del conn
+    gc.collect()
+    gc.disable()
+    try:
+        # A slow subscriber: it reads nothing, so the broker buffers the events.
+        blob = "x" * 65536
+        for i in range(64):
+            instance.publish("bulk", {"i": i, "blob": blob})
+        backlog = server.call(lambda: len(conn_ref().wbuf) if conn_ref() is not None else 0)
+        assert backlog > 1_000_000
+        subscriber.close()
+        _wait_for(lambda: server.call(lambda: len(server.connections)) == 0, "the broker to handle the close")
+        assert conn_ref() is None, "the closed connection is only freed by the cyclic GC"
+    finally:
+        gc.enable()
+
+
+def test_half_sent_message_is_freed_at_close_without_gc(instance: fakeflux.Instance) -> None:
+    server = instance.server
+    assert server is not None
+    sender = RawClient(instance.uri(0))
+    assert sender.rpc_json("broker.ping", {})["rank"] == 0
+    conn_ref = server.call(lambda: weakref.ref(server.connections[max(server.connections)]))
+    gc.collect()
+    gc.disable()
+    try:
+        # Half of a 4 MB message, then gone.
+        sender.send_bytes(b"\x12\x00\xee\xff" + (4 << 20).to_bytes(4, "big") + b"\x00" * (2 << 20))
+        _wait_for(lambda: server.call(lambda: conn_ref().decoder.buffered if conn_ref() else 0) >= 2 << 20, "buffering")
+        sender.close()
+        _wait_for(lambda: server.call(lambda: len(server.connections)) == 0, "the broker to handle the close")
+        assert conn_ref() is None
+    finally:
+        gc.enable()
