@@ -70,9 +70,9 @@ def stderr_line(entry: LogEntry) -> str:
     try:
         if m is None:
             raise ValueError(entry.timestamp)
-        fields = [int(g) for g in m.groups()[:6]]
+        year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
         micro = int(m.group(7).ljust(6, "0"))
-        moment = datetime.datetime(*fields, micro)
+        moment = datetime.datetime(year, month, day, hour, minute, second, micro)
     except ValueError:
         return f"{entry.timestamp} {_tail(entry)}"
     local = moment.replace(tzinfo=datetime.timezone.utc).astimezone()
