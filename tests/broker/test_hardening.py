@@ -13,11 +13,12 @@ import sys
 import threading
 import time
 import weakref
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
 import fakeflux
+from fakeflux.io.connection import Connection
 from fakeflux.io.server import BrokerServer
 from fakeflux.wire import constants as C
 from tests.rawclient import RawClient, socket_path
@@ -206,6 +207,11 @@ def test_closed_connection_and_its_backlog_are_freed_without_gc(instance: fakefl
         gc.enable()
 
 
+def _buffered(conn: Optional[Connection]) -> int:
+    assert conn is not None
+    return conn.decoder.buffered
+
+
 def test_half_sent_message_is_freed_at_close_without_gc(instance: fakeflux.Instance) -> None:
     server = instance.server
     assert server is not None
@@ -217,7 +223,7 @@ def test_half_sent_message_is_freed_at_close_without_gc(instance: fakeflux.Insta
     try:
         # Half of a 4 MB message, then gone.
         sender.send_bytes(b"\x12\x00\xee\xff" + (4 << 20).to_bytes(4, "big") + b"\x00" * (2 << 20))
-        _wait_for(lambda: server.call(lambda: getattr(conn_ref(), "decoder").buffered) >= 2 << 20, "buffering")
+        _wait_for(lambda: server.call(lambda: _buffered(conn_ref())) >= 2 << 20, "buffering")
         sender.close()
         _wait_for(lambda: server.call(lambda: len(server.connections)) == 0, "the broker to handle the close")
         assert conn_ref() is None
