@@ -19,8 +19,8 @@ from typing import Dict, List, Optional
 from fakeflux.broker.config import Config, ConfigError
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.broker.topology import TopologyError
-from fakeflux.io.rundir import Rundir
-from fakeflux.io.server import BrokerServer, SocketPathTooLong, TooManySockets
+from fakeflux.io.rundir import Rundir, RundirError
+from fakeflux.io.server import BrokerServer, ListenError, SocketPathTooLong, TooManySockets
 
 
 def client_path() -> str:
@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("-c", "--config-path", metavar="PATH", help="TOML config file or directory of them")
     start.add_argument("--config-json", metavar="JSON", help=argparse.SUPPRESS)
     start.add_argument("--rundir", metavar="DIR", help="run directory (default: a new private one)")
+    # The process runner's rundir is made for the instance, though given.
+    start.add_argument("--rundir-is-private", action="store_true", help=argparse.SUPPRESS)
     start.add_argument(
         "--sockets",
         type=_rank_list,
@@ -147,7 +149,10 @@ def run_start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         config = Config(data=data, path=args.config_path)
     except (ConfigError, ValueError) as exc:
         parser.error(f"config: {exc}")
-    rundir = Rundir(args.rundir)
+    try:
+        rundir = Rundir(args.rundir)
+    except RundirError as exc:
+        parser.error(str(exc))
     try:
         try:
             core = InstanceCore(args.size, rundir=rundir.path, attrs=attrs, config=config, stderr=sys.stderr)
@@ -158,8 +163,8 @@ def run_start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             if 0 not in sockets:
                 parser.error("--sockets must include rank 0, where FLUX_URI points")
             server = BrokerServer(core, ranks=sockets)
-            server.bind()
-        except (TopologyError, SocketPathTooLong, TooManySockets) as exc:
+            server.bind(own_rundir=rundir.created or args.rundir_is_private)
+        except (TopologyError, SocketPathTooLong, TooManySockets, ListenError) as exc:
             parser.error(str(exc))
         except ValueError as exc:
             parser.error(f"--setattr: {exc}")

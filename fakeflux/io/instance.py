@@ -124,7 +124,7 @@ class Instance:
             self.core.add_tracer(self._recorder)
         server = BrokerServer(self.core, ranks=self.sockets)
         try:
-            server.bind()
+            server.bind(own_rundir=self._rundir.created)
         except BaseException:
             server.request_stop()
             server.serve_forever()  # runs only the teardown: closes what bind opened
@@ -135,6 +135,8 @@ class Instance:
     def _start_process(self) -> None:
         assert self._rundir is not None
         cmd = [sys.executable, "-m", "fakeflux", "start", "--size", str(self.size), "--rundir", self._rundir.path]
+        if self._rundir.created:
+            cmd.append("--rundir-is-private")
         if len(self.sockets) != self.size:
             cmd += ["--sockets", ",".join(map(str, self.sockets))]
         for name, value in self.attrs.items():

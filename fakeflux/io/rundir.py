@@ -1,10 +1,13 @@
-"""The instance's run directory: private (mode 0700), removed when we made it."""
+"""The instance's run directory: private (mode 0700) when made here, and
+removed only then; a given one is used as it is."""
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import shutil
+import stat
 import string
 import tempfile
 from typing import Optional
@@ -37,17 +40,60 @@ def default_parent() -> Optional[str]:
     return None
 
 
+class RundirError(ValueError):
+    """A run directory that cannot be used, said as the real broker says it."""
+
+
+def _check_dir(path: str) -> None:
+    """What flux-core's ``rundir_checkdir`` requires of a run directory."""
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise RundirError(f"rundir cannot stat {path}: {exc.strerror}") from None
+    if st.st_uid != os.getuid():
+        raise RundirError(f"rundir {path} is not owned by instance owner: {os.strerror(errno.EPERM)}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise RundirError(f"rundir {path}: {os.strerror(errno.ENOTDIR)}")
+    if st.st_mode & stat.S_IRWXU != stat.S_IRWXU:
+        raise RundirError(f"rundir {path} does not have owner=rwx permissions")
+
+
 class Rundir:
+    """Where the rank sockets go, chosen as flux-core's broker chooses it.
+
+    Without a path, a new private ``flux-XXXXXX``.  A given path that does
+    not exist is made (mode 0700); one that exists is used as it is, its
+    mode untouched (it may be a folder others need); a sticky one (/tmp)
+    gets a new private ``flux-XXXXXX`` inside it.  Only what was made here
+    is removed afterwards (``created``).
+    """
+
     def __init__(self, path: Optional[str] = None, parent: Optional[str] = None) -> None:
+        self.created = True
         if path is None:
             # Named like flux-core's own rundirs: /tmp/flux-XXXXXX.
             self.path = _make_private_dir(parent or default_parent() or tempfile.gettempdir())
-            self.created = True
+            return
+        self.path = os.path.abspath(path)
+        try:
+            st: Optional[os.stat_result] = os.stat(self.path)
+        except FileNotFoundError:
+            st = None
+        except OSError as exc:
+            raise RundirError(f"rundir cannot stat {self.path}: {exc.strerror}") from None
+        if st is None:
+            try:
+                os.makedirs(self.path, mode=0o700)
+            except OSError as exc:
+                raise RundirError(f"rundir error creating {self.path}: {exc.strerror}") from None
+        elif stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX:
+            try:
+                self.path = _make_private_dir(self.path)
+            except OSError as exc:
+                raise RundirError(f"rundir cannot create directory in {self.path}: {exc.strerror}") from None
         else:
-            self.path = os.path.abspath(path)
-            self.created = not os.path.exists(self.path)
-            os.makedirs(self.path, mode=0o700, exist_ok=True)
-        os.chmod(self.path, 0o700)
+            self.created = False
+            _check_dir(self.path)
 
     def remove(self) -> None:
         if self.created:

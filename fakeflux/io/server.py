@@ -62,6 +62,21 @@ def ensure_fd_budget(sockets: int) -> None:
     )
 
 
+class ListenError(OSError):
+    """A rank socket that cannot be set up (the path is taken by a folder, say)."""
+
+
+def _remove(path: str) -> None:
+    """remove(3): unlink a file, rmdir an empty folder, nothing if absent."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def socket_path(rundir: str, rank: int) -> str:
     return os.path.join(rundir, f"local-{rank}")
 
@@ -95,12 +110,14 @@ class BrokerServer:
         core.call_later = self.call_later
 
     # -- setting up -------------------------------------------------------------------
-    def bind(self) -> None:
-        """Create every rank's socket; clients can connect once this returns."""
+    def bind(self, *, own_rundir: bool = True) -> None:
+        """Create every rank's socket; clients can connect once this returns.
+        ``own_rundir``: the rundir was made for this instance (a given one's
+        mode is left alone, as real Flux leaves it)."""
         ensure_fd_budget(len(self.ranks))
         for rank in self.ranks:
             self.listen(rank)
-        if self.core.config.lookup("access.allow-guest-user") is True:
+        if own_rundir and self.core.config.lookup("access.allow-guest-user") is True:
             # Other users must be able to reach the sockets through the rundir.
             os.chmod(self.core.rundir, 0o711)
 
@@ -113,13 +130,18 @@ class BrokerServer:
             )
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            # Whatever is in the way goes, as remove(3) in flux-core's
+            # usock_server_create: a socket left by a killed instance (the
+            # usual case; a live one is not told apart there either), a file,
+            # an empty folder.
+            _remove(path)
             sock.bind(path)
             os.chmod(path, 0o777)  # as connector-local: access is decided by credentials
             sock.listen(128)
             sock.setblocking(False)
-        except OSError:
+        except OSError as exc:
             sock.close()
-            raise
+            raise ListenError(f"{path}: cannot set up socket listener: {exc.strerror}") from None
         self.listeners[rank] = sock
         self._paused.discard(rank)
         self.selector.register(sock, selectors.EVENT_READ, lambda: self._on_accept(rank, sock))
@@ -142,29 +164,34 @@ class BrokerServer:
     def serve_forever(self) -> None:
         select = self.selector.select
         while not self._stopping:
-            for key, mask in select(self._timeout()):
-                callback = key.data
-                try:
-                    if isinstance(callback, Connection):
-                        if mask & selectors.EVENT_READ and not callback.closed:
-                            callback.on_readable()
-                        if mask & selectors.EVENT_WRITE and not callback.closed:
-                            callback.on_writable()
-                    else:
-                        callback()
-                except Exception:
-                    # Whatever one connection's input does, the loop serves
-                    # on; the fault is fakeflux's, so it goes to the log.
-                    self._log_bug("serving a connection")
-                    if isinstance(callback, Connection):
-                        self.close_connection(callback)
-                if self._to_close:
-                    self._close_pending()
+            self._dispatch(select(self._timeout()))
             while self._calls:
                 self._run_call(self._calls.popleft())
             if self._timers:
                 self._run_due_timers()
         self._teardown()
+
+    def _dispatch(self, ready: List[Tuple[selectors.SelectorKey, int]]) -> None:
+        # A method of its own so that no local of the loop keeps the last
+        # connection (closed, perhaps, with its buffers) alive while it waits.
+        for key, mask in ready:
+            callback = key.data
+            try:
+                if isinstance(callback, Connection):
+                    if mask & selectors.EVENT_READ and not callback.closed:
+                        callback.on_readable()
+                    if mask & selectors.EVENT_WRITE and not callback.closed:
+                        callback.on_writable()
+                else:
+                    callback()
+            except Exception:
+                # Whatever one connection's input does, the loop serves on;
+                # the fault is fakeflux's, so it goes to the log.
+                self._log_bug("serving a connection")
+                if isinstance(callback, Connection):
+                    self.close_connection(callback)
+            if self._to_close:
+                self._close_pending()
 
     def start_thread(self) -> None:
         self.thread = threading.Thread(target=self.serve_forever, name="fakeflux-broker", daemon=True)

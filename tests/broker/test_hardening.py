@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import weakref
+from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Tuple
 
 import pytest
@@ -229,3 +230,101 @@ def test_half_sent_message_is_freed_at_close_without_gc(instance: fakeflux.Insta
         assert conn_ref() is None
     finally:
         gc.enable()
+
+
+# -- 4, 5: a given rundir is used as it is ---------------------------------------------------
+
+FAKEFLUX = [sys.executable, "-m", "fakeflux"]
+PRINT_URI = ["--", sys.executable, "-c", "import os; print(os.environ['FLUX_URI'])"]
+
+
+def _start(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(FAKEFLUX + ["start", *args], capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("guests", [False, True])
+def test_existing_rundir_keeps_its_mode(tmp_path: Path, guests: bool) -> None:
+    rundir = tmp_path / "shared"
+    rundir.mkdir()
+    rundir.chmod(0o755)
+    config = ["--config-json", '{"access": {"allow-guest-user": true}}'] if guests else []
+    result = _start("--rundir", str(rundir), *config, *PRINT_URI)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"local://{rundir}/local-0"
+    assert rundir.stat().st_mode & 0o7777 == 0o755  # as real Flux: untouched
+    assert rundir.exists()
+
+
+def test_existing_rundir_keeps_its_mode_in_process(tmp_path: Path) -> None:
+    rundir = tmp_path / "shared"
+    rundir.mkdir()
+    rundir.chmod(0o750)
+    with fakeflux.Instance(size=2, rundir=str(rundir), config={"access": {"allow-guest-user": True}}) as inst:
+        assert inst.rundir == str(rundir)
+        assert rundir.stat().st_mode & 0o7777 == 0o750
+    assert rundir.stat().st_mode & 0o7777 == 0o750
+
+
+def test_sticky_rundir_gets_a_private_folder_inside(tmp_path: Path) -> None:
+    # Like /tmp: real Flux makes DIR/flux-XXXXXX rather than taking DIR over.
+    sticky = tmp_path / "tmp"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    result = _start("--rundir", str(sticky), *PRINT_URI)
+    assert result.returncode == 0, result.stderr
+    uri = result.stdout.strip()
+    inner = os.path.dirname(uri[len("local://") :])
+    assert os.path.dirname(inner) == str(sticky) and os.path.basename(inner).startswith("flux-")
+    assert not os.path.exists(inner)  # made here, so removed afterwards
+    assert sticky.stat().st_mode & 0o7777 == 0o1777
+
+
+def test_stale_socket_in_rundir_is_replaced(tmp_path: Path) -> None:
+    rundir = tmp_path / "rd"
+    rundir.mkdir()
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(rundir / "local-0"))  # as a killed instance leaves it
+    stale.close()
+    result = _start("--rundir", str(rundir), *PRINT_URI)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"local://{rundir}/local-0"
+    assert not (rundir / "local-0").exists()  # removed at exit, as its own
+
+
+def test_stale_socket_is_replaced_by_the_thread_runner(tmp_path: Path) -> None:
+    rundir = tmp_path / "rd"
+    rundir.mkdir()
+    for rank in range(2):
+        stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        stale.bind(str(rundir / f"local-{rank}"))
+        stale.close()
+    with fakeflux.Instance(size=2, rundir=str(rundir)) as inst, RawClient(inst.uri(1)) as client:
+        assert client.rpc_json("broker.ping", {})["rank"] == 1
+
+
+@pytest.mark.parametrize(
+    "setup, expected",
+    [
+        ("folder", "local-0: cannot set up socket listener: Directory not empty"),
+        ("file-rundir", ": Not a directory"),
+        ("no-rwx", "does not have owner=rwx permissions"),
+    ],
+)
+def test_unusable_rundir_is_one_line_and_exit_2(tmp_path: Path, setup: str, expected: str) -> None:
+    rundir = tmp_path / "rd"
+    if setup == "folder":
+        (rundir / "local-0" / "x").mkdir(parents=True)
+    elif setup == "file-rundir":
+        rundir.write_text("")
+    else:
+        rundir.mkdir()
+        rundir.chmod(0o500)
+    try:
+        result = _start("--rundir", str(rundir), "--", "true")
+    finally:
+        if rundir.is_dir():
+            rundir.chmod(0o700)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert "Traceback" not in result.stderr
+    assert expected in lines[-1] and str(rundir) in lines[-1]
