@@ -1,0 +1,31 @@
+"""What flux-core's job shell provides to a job's tasks, as plain objects
+without IO: the simple PMI-1 server (:mod:`fakeflux.shell.pmi`) and task
+maps (:mod:`fakeflux.shell.taskmap`)."""
+
+from fakeflux.shell.pmi import (
+    PmiAbort,
+    PmiBarrierStranded,
+    PmiFinalized,
+    PmiOutcome,
+    PmiProtocolError,
+    PmiServer,
+    PmiSetupError,
+    PmiWarning,
+    pmi_environment,
+    simple_pmi_enabled,
+)
+from fakeflux.shell.taskmap import TaskMap
+
+__all__ = [
+    "PmiAbort",
+    "PmiBarrierStranded",
+    "PmiFinalized",
+    "PmiOutcome",
+    "PmiProtocolError",
+    "PmiServer",
+    "PmiSetupError",
+    "PmiWarning",
+    "TaskMap",
+    "pmi_environment",
+    "simple_pmi_enabled",
+]
