@@ -10,8 +10,10 @@ from fakeflux.shell.pmi import (
     PmiProtocolError,
     PmiServer,
     PmiSetupError,
+    PmiSimpleOptions,
     PmiWarning,
     pmi_environment,
+    pmi_simple_options,
     simple_pmi_enabled,
 )
 from fakeflux.shell.taskmap import TaskMap
@@ -24,8 +26,10 @@ __all__ = [
     "PmiProtocolError",
     "PmiServer",
     "PmiSetupError",
+    "PmiSimpleOptions",
     "PmiWarning",
     "TaskMap",
     "pmi_environment",
+    "pmi_simple_options",
     "simple_pmi_enabled",
 ]

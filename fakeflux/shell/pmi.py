@@ -60,9 +60,16 @@ SLURM_PMI2_WARNING: Final = "is application unintentionally using slurm libpmi2.
 MAPPING_OVERFLOW_WARNING: Final = "PMI_process_mapping overflows PMI max value."
 
 
+# The exception note of a job whose shell plugin failed to initialize (recorded
+# from real Flux: the shell reports its init failure with a stale errno)
+SETUP_FAILURE_NOTE: Final = "shell_init: No such file or directory"
+
+
 class PmiSetupError(ValueError):
-    """The shell's PMI plugin could not start (bad option or attribute); the
-    real shell fails the job with this text."""
+    """The shell's PMI plugin could not start (bad option or attribute).  The
+    real shell logs this text as an ERROR of component ``pmi-simple``, then
+    ``plugin 'pmi-simple': shell.init failed``, and the job gets the fatal
+    ``exec`` exception :data:`SETUP_FAILURE_NOTE`."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,70 @@ def simple_pmi_enabled(pmi_option: object) -> bool:
         raise PmiSetupError("pmi shell option must be a string")
     names = pmi_option.split(",")
     return any(name in names for name in ("simple", "pmi1", "pmi2"))
+
+
+@dataclass(frozen=True)
+class PmiSimpleOptions:
+    """The shell option ``pmi-simple`` (``-o pmi-simple.nomap=1`` ...)."""
+
+    nomap: bool = False
+    exchange_k: int = 2  # fan-out of the shells' exchange tree (no effect here)
+    warnings: tuple[str, ...] = ()  # what shell rank 0 logs at warning level
+
+
+def _json_type(value: object) -> str:
+    # the type names jansson puts in its unpack errors
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    for kind, name in ((int, "integer"), (float, "real"), (str, "string"), (list, "array"), (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _unpacked_left(obj: dict[str, object], known: tuple[str, ...]) -> None:
+    left = [key for key in obj if key not in known]
+    if left:
+        raise PmiSetupError(f"option error: {len(left)} object item(s) left unpacked: {', '.join(left)}")
+
+
+def pmi_simple_options(config: object, shell_size: int) -> PmiSimpleOptions:
+    """Parse the ``pmi-simple`` shell option (None: not given) as the shell
+    does, for a job of ``shell_size`` shells; :class:`PmiSetupError` with the
+    shell's message when it is wrong."""
+    if config is None:
+        return PmiSimpleOptions()
+    if not isinstance(config, dict):
+        raise PmiSetupError(f"option error: Expected object, got {_json_type(config)}")
+    kvs = config.get("kvs", "exchange")
+    if not isinstance(kvs, str):
+        raise PmiSetupError(f"option error: Expected string, got {_json_type(kvs)}")
+    k = 0
+    exchange = config.get("exchange", {})
+    if not isinstance(exchange, dict):
+        raise PmiSetupError(f"option error: Expected object, got {_json_type(exchange)}")
+    if "k" in exchange:
+        k = exchange["k"]
+        if not isinstance(k, int) or isinstance(k, bool):
+            raise PmiSetupError(f"option error: Expected integer, got {_json_type(k)}")
+    _unpacked_left(exchange, ("k",))
+    nomap = config.get("nomap", 0)
+    if not isinstance(nomap, int) or isinstance(nomap, bool):
+        raise PmiSetupError(f"option error: Expected integer, got {_json_type(nomap)}")
+    _unpacked_left(config, ("kvs", "exchange", "nomap"))
+    if kvs != "exchange":
+        raise PmiSetupError(f"Unknown kvs implementation {kvs}")
+    warnings: tuple[str, ...] = ()
+    if k <= 0:
+        k = 2
+    elif k > shell_size:
+        k = shell_size
+        warnings = (f"requested exchange fanout too large, using k={k}",)
+    else:
+        warnings = (f"using k={k}",)
+    return PmiSimpleOptions(nomap=nomap != 0, exchange_k=k, warnings=warnings)
 
 
 def pmi_environment(task_rank: int, size: int, fd: int) -> dict[str, str]:

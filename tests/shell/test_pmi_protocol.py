@@ -9,6 +9,8 @@ MPICH 5.0.2).
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from fakeflux.shell import (
     PmiAbort,
@@ -17,9 +19,11 @@ from fakeflux.shell import (
     PmiProtocolError,
     PmiServer,
     PmiSetupError,
+    PmiSimpleOptions,
     PmiWarning,
     TaskMap,
     pmi_environment,
+    pmi_simple_options,
     simple_pmi_enabled,
 )
 
@@ -344,3 +348,59 @@ def test_oversized_mapping_is_left_out_with_a_warning() -> None:
 
 def test_environment() -> None:
     assert pmi_environment(2, 4, 18) == {"PMI_FD": "18", "PMI_RANK": "2", "PMI_SIZE": "4"}
+
+
+def test_pmi_simple_option_as_the_shell_reads_it() -> None:
+    # texts recorded from real `flux run -o pmi-simple...` (flux-core 0.88)
+    assert pmi_simple_options(None, 1) == PmiSimpleOptions()
+    assert pmi_simple_options({"nomap": 1}, 1).nomap
+    assert pmi_simple_options({"exchange": {"k": 1}}, 2) == PmiSimpleOptions(exchange_k=1, warnings=("using k=1",))
+    assert pmi_simple_options({"exchange": {"k": 5}}, 2).warnings == ("requested exchange fanout too large, using k=2",)
+    for config, error in [
+        ({"kvs": "foo"}, "Unknown kvs implementation foo"),
+        ({"bogus": 1}, "option error: 1 object item(s) left unpacked: bogus"),
+        ({"nomap": "yes"}, "option error: Expected integer, got string"),
+        (3, "option error: Expected object, got integer"),
+    ]:
+        with pytest.raises(PmiSetupError) as exc:
+            pmi_simple_options(config, 1)
+        assert str(exc.value) == error
+
+
+_WORDS = st.sampled_from(
+    [
+        b"cmd=",
+        b"init",
+        b"get",
+        b"put",
+        b"barrier_in",
+        b"abort",
+        b"finalize",
+        b"mcmd=spawn",
+        b"endcmd",
+        b"key=",
+        b"value=",
+        b"kvsname=",
+        b"pmi_version=",
+        b"pmi_subversion=",
+        b"1",
+        b"-1",
+        b" ",
+        b"\n",
+        b"\0",
+        b"\xff",
+        b"=",
+    ]
+)
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.lists(_WORDS | st.binary(max_size=8), max_size=12)), max_size=30))
+def test_any_input_gets_answers_or_outcomes_never_an_exception(chunks: list[tuple[int, list[bytes]]]) -> None:
+    server = PmiServer(3, KVS, taskmap=TaskMap.block([2, 1]))
+    for rank, words in chunks:
+        for to, reply in server.receive(rank, b"".join(words)):
+            assert 0 <= to < 3 and reply.startswith(b"cmd=") and reply.endswith(b"\n")
+        if rank == 2 and len(words) % 5 == 0:
+            server.task_exited(rank)
+    for outcome in server.take_outcomes():
+        assert isinstance(outcome, (PmiAbort, PmiProtocolError, PmiWarning, PmiFinalized, PmiBarrierStranded))
