@@ -31,6 +31,7 @@ What it reproduces of flux-core (``src/shell/pmi/`` and the simple server of
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Final, Optional, Union
 
@@ -278,6 +279,8 @@ class PmiServer:
       finalize, stranded barrier).  Never raised: wire input cannot make
       these methods raise.
     * ``failed``: a protocol error killed the shell; nothing more is answered.
+      ``aborted``: a task sent ``cmd=abort``.
+    * ``get(task_rank, key)``: the value a ``get`` would answer, for inspection.
     """
 
     def __init__(
@@ -311,7 +314,12 @@ class PmiServer:
         self._stranded_reported = False
 
         nodes = taskmap.task_nodes()
-        self._shells = [_Shell(index=i, size=nodes.count(i)) for i in range(taskmap.nnodes)]
+        per_node = Counter(nodes)
+        empty = [i for i in range(taskmap.nnodes) if i not in per_node]
+        if empty:
+            # every shell runs at least one task; a shell without would hold every barrier
+            raise ValueError(f"taskmap leaves node {empty[0]} without tasks")
+        self._shells = [_Shell(index=i, size=per_node[i]) for i in range(taskmap.nnodes)]
         self._tasks = [_Task(rank=r, shell=self._shells[node]) for r, node in enumerate(nodes)]
         self._publish_shell_keys(taskmap, instance_level, tbon_interface_hint, nomap)
 

@@ -34,8 +34,10 @@ def run_client(tmp_path: Path, scenario: str, server: PmiServer) -> tuple[list[i
     sync = tmp_path / "sync"
     sync.mkdir()
     out = tmp_path / "out"
+    fds_before = sorted(os.listdir("/proc/self/fd"))
     with open(out, "ab") as stdout:
         codes, outcomes = spawn_tasks(server, [sys.executable, CLIENT, scenario, str(sync)], stdout=stdout)
+    assert sorted(os.listdir("/proc/self/fd")) == fds_before  # sockets, pidfds, selector: all closed
     lines = out.read_text().splitlines()
     # each task's lines in its own order, tasks in rank order
     lines.sort(key=lambda line: int(line.split(":", 1)[0]))
@@ -135,6 +137,11 @@ def test_driver_survives_a_task_closing_its_end() -> None:
         assert ends[1][1].recv(100) == b"cmd=barrier_out rc=0\n"
         ends[1][1].close()
     assert all(end.fileno() == -1 for end, _ in ends)
+
+
+def test_spawn_tasks_reports_a_missing_program() -> None:
+    with pytest.raises(FileNotFoundError):
+        spawn_tasks(PmiServer(2, KVS), ["/nonexistent/mpi-program"])
 
 
 def test_spawn_tasks_times_out_and_kills(tmp_path: Path) -> None:

@@ -320,6 +320,8 @@ def test_setup_errors() -> None:
         PmiServer(1, "x" * 64)
     with pytest.raises(ValueError, match="taskmap places 4 tasks, the job has 3"):
         PmiServer(3, KVS, taskmap=TaskMap.block([2, 2]))
+    with pytest.raises(ValueError, match="taskmap leaves node 1 without tasks"):
+        PmiServer(2, KVS, taskmap=TaskMap.from_task_nodes([0, 2]))
     with pytest.raises(PmiSetupError, match="set_flux_instance_level level=-1 invalid"):
         PmiServer(1, KVS, instance_level="-1")
     # -o pmi=LIST, as the shell reads it
