@@ -114,7 +114,7 @@ def test_streaming_rpc_then_and_reset(h: Any) -> None:
     def service_cb(fh: Any, t: Any, msg: Any, arg: Any) -> None:
         for x in range(msg.payload["count"]):
             fh.respond(msg, {"seq": x})
-        fh.respond_error(msg, errno.ENODATA)
+        fh.respond_error(msg, errno.ENODATA, None)
 
     h.service_register("rpctest").get()
     watcher = h.msg_watcher_create(service_cb, C.FLUX_MSGTYPE_REQUEST, "rpctest.multi").start()

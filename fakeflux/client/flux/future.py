@@ -18,6 +18,7 @@ from . import _state
 from ._dispatch import Core
 from ._futurecore import FutureCore
 from ._reactor import Reactor
+from .wrapper import NULL_HANDLE, Wrapper, WrapperPimpl
 
 if TYPE_CHECKING:
     from .core.handle import Flux
@@ -44,19 +45,89 @@ def _core_of(handle: Any) -> Optional[Core]:
     return handle._c()
 
 
-class Future:
+class _FutureInner(Wrapper):
+    """A future's ``pimpl`` (flux-core's ``Future.InnerWrapper``): holds the ``flux_future_t``.
+
+    Its ``handle`` is the shared :class:`._futurecore.FutureCore`.  Methods of
+    the core are reached directly (``pimpl.is_ready()``, ``pimpl.fulfill(ffi.NULL,
+    ffi.NULL)``); other names resolve to ``flux_future_*`` functions of
+    ``flux.core.inner.lib`` with the handle passed first.  Setting ``handle``
+    releases the old future; once it is None every call raises ValueError.
+    """
+
+    def __init__(self, handle: Any = None, prefixes: Any = None) -> None:
+        super().__init__(
+            None,
+            None,
+            handle=None,
+            match="flux_future_t *",
+            filter_match=True,
+            prefixes=prefixes or ["flux_future_"],
+        )
+        self.handle = handle
+
+    @property
+    def handle(self) -> Any:
+        return self._handle
+
+    @handle.setter
+    def handle(self, h: Any) -> None:
+        if h is not None and not isinstance(h, FutureCore):
+            from .core.inner import ffi, typeof_handle
+
+            htype = typeof_handle(h)
+            raise TypeError(
+                f"Invalid handle {h} of type {htype} assigned to wrapper with handle type "
+                f"{ffi.typeof('flux_future_t *')}"
+            )
+        old = self._handle
+        self._handle = h
+        if old is not None and old is not h:
+            old.decref()
+
+    def _clear(self) -> None:
+        old = self.__dict__.get("_handle")
+        if old is not None:
+            self._handle = None
+            old.decref()
+
+    def fulfill(self, result: Any = None, free_fn: Any = None) -> None:
+        """``flux_future_fulfill(f, result, free_fn)``: a NULL result is None."""
+        fc = self._handle
+        if fc is None:
+            raise ValueError(NULL_HANDLE)
+        if result is not None and type(result).__module__ == "_cffi_backend":
+            from .core.inner import ffi
+
+            if result == ffi.NULL:
+                result = None
+        fc.fulfill(result)
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_") and hasattr(FutureCore, name):
+            fc = self.__dict__.get("_handle")
+            if fc is None:
+                raise ValueError(NULL_HANDLE)
+            return getattr(fc, name)
+        return super().__getattr__(name)
+
+
+class Future(WrapperPimpl):
     """A Flux future.  Not thread-safe: use it from the thread of its handle."""
+
+    InnerWrapper = _FutureInner
 
     def __init__(self, future_handle: Union[Future, FutureCore], prefixes: Any = None, pimpl_t: Any = None) -> None:
         if isinstance(future_handle, Future):
-            fc = future_handle.pimpl
+            fc = future_handle._fc()
             fc.incref()
         elif isinstance(future_handle, FutureCore):
             fc = future_handle
         else:
             raise TypeError(f"cannot make a Future from {type(future_handle).__name__}")
-        self.pimpl: FutureCore = fc
-        self._released = False
+        if pimpl_t is None:
+            pimpl_t = self.InnerWrapper
+        self.pimpl: Any = pimpl_t(handle=fc, prefixes=prefixes)
         self.then_cb: Optional[Callable[..., Any]] = None
         self.then_args: Any = []
         self.then_kwargs: Dict[str, Any] = {}
@@ -64,14 +135,17 @@ class Future:
         self.stopped = False
 
     # -- lifetime ---------------------------------------------------------------
-    @property
-    def handle(self) -> FutureCore:
-        return self.pimpl
+    def _fc(self) -> FutureCore:
+        """The future core; ValueError once the handle was set to None (as flux-core)."""
+        fc: Optional[FutureCore] = self.pimpl._handle
+        if fc is None:
+            raise ValueError(NULL_HANDLE)
+        return fc
 
     def _release(self) -> None:
-        if not self._released:
-            self._released = True
-            self.pimpl.decref()
+        pimpl = self.__dict__.get("pimpl")
+        if pimpl is not None:
+            pimpl._clear()
 
     def __enter__(self) -> Future:
         return self
@@ -80,13 +154,13 @@ class Future:
         self._release()
 
     def __del__(self) -> None:
-        try:
-            self._release()
-        except Exception:
-            pass
+        # Nothing to do: the future is released with its pimpl, which may outlive this
+        # object (``rpc(...).pimpl`` keeps the future, as in flux-core).  Defined for the
+        # subclasses that extend it.
+        return None
 
     def incref(self) -> None:
-        self.pimpl.incref()
+        self._fc().incref()
 
     # -- state ------------------------------------------------------------------
     def stop(self) -> None:
@@ -94,36 +168,37 @@ class Future:
         self.stopped = True
 
     def error_string(self) -> Optional[str]:
-        return self.pimpl.error_string()
+        return self._fc().error_string()
 
     def is_ready(self) -> bool:
-        return self.pimpl.is_ready()
+        return self._fc().is_ready()
 
     def get_flux(self) -> Optional[Flux]:
         """A handle object for the future's ``flux_t`` (the private clone during a blocking wait)."""
         from .core.handle import Flux
 
-        core = self.pimpl.get_flux()
+        core = self._fc().get_flux()
         if core is None:
             return None
         return Flux(handle=core)
 
     def set_flux(self, flux_handle: Any) -> None:
-        self.pimpl.set_flux(_core_of(flux_handle))
+        self._fc().set_flux(_core_of(flux_handle))
 
     def get_reactor(self) -> Optional[Reactor]:
-        return self.pimpl.get_reactor()
+        return self._fc().get_reactor()
 
     def fulfill_error(self, errnum: int = errno.ENOENT, errstr: Optional[str] = None) -> None:
-        self.pimpl.fulfill_error(errnum, errstr)
+        self._fc().fulfill_error(errnum, errstr)
 
     def reset(self) -> None:
-        self.pimpl.reset()
+        self._fc().reset()
         if self in _THEN_HANDLES:
             _THEN_HANDLES[self] += 1
 
     def raise_if_handle_exception(self) -> None:
-        if self.pimpl.core is not None:
+        fc = self.pimpl._handle
+        if fc is not None and fc.core is not None:
             _state.raise_if_exception()
 
     # -- continuations ----------------------------------------------------------
@@ -146,7 +221,7 @@ class Future:
         self.cb_handle = continuation
         _THEN_HANDLES[self] = 1
         try:
-            self.pimpl.then_set(timeout, continuation)
+            self._fc().then_set(timeout, continuation)
         except BaseException:
             del _THEN_HANDLES[self]
             raise
@@ -158,10 +233,10 @@ class Future:
                 self.then_cb(self, *self.then_args, **self.then_kwargs)
         except Exception as exc:
             _state.set_exception(exc)
-            reactor = self.pimpl.get_reactor()
+            reactor = self._fc().get_reactor()
             if reactor is not None:
                 reactor.stop_error()
-            self.pimpl.reset()
+            self._fc().reset()
             self.stop()
         finally:
             count = _THEN_HANDLES.get(self)
@@ -174,7 +249,7 @@ class Future:
     # -- blocking ---------------------------------------------------------------
     def wait_for(self, timeout: float = -1.0) -> Future:
         """Block up to ``timeout`` seconds (-1: forever); TimeoutError (ETIMEDOUT) if not ready."""
-        fc = self.pimpl
+        fc = self._fc()
         try:
             fc.wait_for(timeout)
         except OSError as err:
@@ -184,7 +259,7 @@ class Future:
 
     def get(self) -> Any:
         """Block until fulfilled; returns None, raises OSError on an error result."""
-        fc = self.pimpl
+        fc = self._fc()
         try:
             fc.get()
         except OSError as err:
@@ -208,14 +283,14 @@ class WaitAllFuture(Future):
 
         super().__init__(FutureCore(init=init))
         for child in list(self.children):
-            child.pimpl.incref()
-            if self.pimpl.core is None:
-                self.pimpl.set_flux(child.pimpl.get_flux())
+            child._fc().incref()
+            if self._fc().core is None:
+                self._fc().set_flux(child._fc().get_flux())
 
     def push(self, child: Future, name: Optional[str] = None) -> None:
-        if self.pimpl.core is None:
-            self.pimpl.set_flux(child.pimpl.get_flux())
-        child.pimpl.incref()
+        if self._fc().core is None:
+            self._fc().set_flux(child._fc().get_flux())
+        child._fc().incref()
         if name is not None:
             self._named[name] = child
         self.children.append(child)
@@ -229,21 +304,21 @@ class WaitAllFuture(Future):
 
         def child_ready(_child: FutureCore) -> None:
             fut = ref()
-            if fut is not None and not fut.pimpl.is_ready():
-                if all(c.pimpl.is_ready() for c in fut.children):
-                    fut.pimpl.fulfill(None)
+            if fut is not None and not fut._fc().is_ready():
+                if all(c._fc().is_ready() for c in fut.children):
+                    fut._fc().fulfill(None)
 
         for child in self.children:
-            child.pimpl.set_flux(core)
-            child.pimpl.then_set(-1.0, child_ready)
-        if all(c.pimpl.is_ready() for c in self.children):
+            child._fc().set_flux(core)
+            child._fc().then_set(-1.0, child_ready)
+        if all(c._fc().is_ready() for c in self.children):
             fc.fulfill(None)
 
     def __del__(self) -> None:
         super().__del__()
         for child in getattr(self, "children", ()):
             try:
-                child.pimpl.decref()
+                child._fc().decref()
             except Exception:
                 pass
 
@@ -277,7 +352,7 @@ class FutureExt(Future):
             self.init_cb(self, *self.init_args, **self.init_kwargs)
         except Exception as exc:
             _state.set_exception(exc)
-            reactor = self.pimpl.get_reactor()
+            reactor = self._fc().get_reactor()
             if reactor is not None:
                 reactor.stop_error()
         finally:
@@ -290,10 +365,10 @@ class FutureExt(Future):
 
     def fulfill(self, result: Any = None) -> None:
         """Fulfil with ``result`` (anything json.dumps accepts; None included)."""
-        self.pimpl.fulfill(json.dumps(result))
+        self._fc().fulfill(json.dumps(result))
 
     def get(self) -> Any:
-        fc = self.pimpl
+        fc = self._fc()
         try:
             value = fc.get()
         except OSError as err:

@@ -15,7 +15,6 @@ import base64
 import binascii
 import collections.abc as abc
 import errno
-import hashlib
 import json
 import os
 import weakref
@@ -407,6 +406,8 @@ def commit_async(flux_handle: Any, flags: int = 0, namespace: Optional[str] = No
 
 # -- namespaces -----------------------------------------------------------------------------
 def _empty_dir_blobref(hash_name: str) -> str:
+    import hashlib  # here, not at the top: it costs more to load than all of flux.kvs
+
     encoded = json.dumps(treeobj_dir(), separators=(",", ":"), sort_keys=True).encode("utf-8")
     try:
         digest = hashlib.new(hash_name, encoded).hexdigest()
@@ -715,7 +716,7 @@ class WatchImplementation(Future, ABC):
         """
         try:
             self.wait_for()
-            ret = self.watch_get(self.pimpl)
+            ret = self.watch_get(self._fc())
         except OSError as exc:
             if exc.errno == errno.ENODATA:
                 self.needs_cancel = False
@@ -731,7 +732,7 @@ class WatchImplementation(Future, ABC):
 
     def cancel(self, stop: bool = False) -> None:
         """Ask for the end of the stream; ``stop=True`` also stops ``then`` callbacks."""
-        self.watch_cancel(self.pimpl)
+        self.watch_cancel(self._fc())
         self.needs_cancel = False
         if stop:
             self.stop()

@@ -15,6 +15,7 @@ from ._errors import c_error
 from .constants import FLUX_MATCHTAG_NONE, FLUX_MSGTYPE_REQUEST
 from .core.watchers import Watcher
 from .util import encode_payload, encode_topic
+from .wrapper import WrapperPimpl
 
 if TYPE_CHECKING:
     from .core.handle import Flux
@@ -99,7 +100,7 @@ class _MsgOps:
         return bool(self._m.flags & W.FLAG_NORESPONSE)
 
 
-class Message:
+class Message(WrapperPimpl):
     """A Flux message.  ``Message()`` is a new request; ``handle`` wraps an existing one."""
 
     def __init__(self, type_id: int = FLUX_MSGTYPE_REQUEST, handle: Optional[WireMessage] = None) -> None:
@@ -115,6 +116,12 @@ class Message:
     def handle(self) -> WireMessage:
         """The underlying :class:`fakeflux.wire.Message`."""
         return self._msg
+
+    @handle.setter
+    def handle(self, msg: WireMessage) -> None:
+        if not isinstance(msg, WireMessage):
+            raise TypeError(f"expected a string or cdata object, got '{type(msg).__name__}'")
+        self._msg = msg
 
     @property
     def pimpl(self) -> _MsgOps:

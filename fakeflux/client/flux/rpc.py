@@ -14,7 +14,7 @@ from ._dispatch import Core
 from ._errors import c_error
 from ._futurecore import FutureCore
 from .constants import FLUX_NODEID_ANY, FLUX_RPC_NORESPONSE, FLUX_RPC_STREAMING
-from .future import Future, _text_error
+from .future import Future, _FutureInner, _text_error
 from .util import payload_bytes, topic_str
 
 if TYPE_CHECKING:
@@ -116,6 +116,13 @@ def get_rank(core: Core) -> int:
     return int(attr_get(core, "rank"))
 
 
+class _RPCInner(_FutureInner):
+    """An RPC's ``pimpl``: names resolve to ``flux_rpc_*`` then ``flux_future_*`` functions."""
+
+    def __init__(self, handle: Any = None, prefixes: Any = None) -> None:
+        super().__init__(handle, prefixes or ["flux_rpc_", "flux_future_"])
+
+
 class RPC(Future):
     """An RPC: the request is sent at construction; ``get()`` waits for the response.
 
@@ -125,6 +132,8 @@ class RPC(Future):
     ``reset()`` after each response; the stream ends with an error
     (usually ENODATA).
     """
+
+    RPCInnerWrapper = _RPCInner
 
     def __init__(
         self,
@@ -140,10 +149,10 @@ class RPC(Future):
         data = payload_bytes(payload)
         nodeid = check_nodeid(nodeid)
         fc = send_request(core, text, data, nodeid, flags)
-        super().__init__(fc)
+        super().__init__(fc, prefixes=["flux_rpc_", "flux_future_"], pimpl_t=self.RPCInnerWrapper)
 
     def get_str(self) -> Optional[str]:
-        fc = self.pimpl
+        fc = self._fc()
         try:
             msg = fc.get()
             if msg is None:

@@ -37,7 +37,7 @@ from ..future import Future
 from ..message import Message, MessageWatcher
 from ..rpc import RPC, attr_get, get_rank, send_request, sync_request
 from ..util import encode_topic, get_treedict, payload_bytes
-from ..wrapper import MissingFunctionError
+from ..wrapper import Wrapper
 from .watchers import (
     CheckWatcher,
     FDWatcher,
@@ -52,19 +52,42 @@ _VALID_OPEN_FLAGS = 1 | 2 | 4 | 8 | 16 | 32 | 64
 _CLOSED = "Attempting to call a cached, bound method that requires a handle with a NULL handle"
 
 
-def _open(url: Optional[str], flags: int) -> Core:
+def open_core(url: Any, flags: int = 0) -> Core:
+    """``flux_open``: a new handle core for ``url`` (str or bytes; None: ``$FLUX_URI``).
+
+    Connectors: ``local://PATH`` (a broker's socket) and ``loop://`` (in-process
+    loopback: what the handle sends comes back to it).
+    """
     if flags & ~_VALID_OPEN_FLAGS:
         raise ConnectError(errno.EINVAL, "invalid flags specified")
+    if isinstance(url, (bytes, bytearray)):
+        url = bytes(url).decode("utf-8", "surrogateescape")
+    elif url is not None and not isinstance(url, str):
+        if type(url).__module__ == "_cffi_backend":
+            from .inner import ffi
+
+            url = None if url == ffi.NULL else ffi.string(url).decode("utf-8", "surrogateescape")
+        else:
+            # flux-core passes the URI to flux_open_ex() through its C wrapper, which refuses it
+            from ..wrapper import InvalidArguments
+
+            raise InvalidArguments(
+                "flux_open_ex", "struct flux_handle *(*)(char *, int, struct flux_error *)", (url, flags)
+            )
     scheme, path = resolve_uri(url)
     if scheme == "local":
         sock = connect_local(path)
         return Core(Connection(sock, f"local://{path}"))
+    if scheme == "loop":
+        from .._loop import LoopConnection
+
+        return Core(LoopConnection())
     if scheme.startswith((".", "/")):
         raise ConnectError(errno.EINVAL, f"{scheme}: invalid URI")
     raise ConnectError(errno.ENOENT, f"Unable to find connector name '{scheme}'")
 
 
-class Flux:
+class Flux(Wrapper):
     """A connection to a Flux instance: ``Flux(url=None, flags=0, handle=None)``.
 
     ``url`` defaults to ``$FLUX_URI``; only ``local://PATH`` URIs are
@@ -75,11 +98,18 @@ class Flux:
     #  Per-thread reactor depth and pending callback exception.
     tls = _state.tls
 
-    def __init__(self, url: Optional[str] = None, flags: int = 0, handle: Any = None) -> None:
+    #  As flux-core's: unknown names resolve to libflux functions (``flux.core.inner.lib``),
+    #  the handle passed for a first ``flux_t *`` parameter; nothing is filtered out.
+    match = "flux_t *"
+    filter_match = False
+    prefixes = ("flux_", "FLUX_")
+    destructor = None
+
+    def __init__(self, url: Any = None, flags: int = 0, handle: Any = None) -> None:
         self._core: Optional[Core] = None
         if handle is None:
             try:
-                core = _open(url, flags)
+                core = open_core(url, flags)
             except ConnectError as exc:
                 raise OSError(exc.errno, f"Unable to connect to Flux: {exc.strerror}") from None
         else:
@@ -101,7 +131,23 @@ class Flux:
 
     @property
     def handle(self) -> Optional[Core]:
-        return self._core
+        return self.__dict__.get("_core")
+
+    @handle.setter
+    def handle(self, core: Any) -> None:
+        if core is not None and not isinstance(core, Core):
+            from .inner import ffi, typeof_handle
+
+            raise TypeError(
+                f"Invalid handle {core} of type {typeof_handle(core)} assigned to wrapper with handle type "
+                f"{ffi.typeof('flux_t *')}"
+            )
+        self._release()
+        self._core = core
+
+    @property
+    def _handle(self) -> Optional[Core]:
+        return self.__dict__.get("_core")
 
     def _release(self) -> None:
         core = self.__dict__.get("_core")
@@ -445,43 +491,16 @@ class Flux:
 
     # -- libflux functions reached by name --------------------------------------------------
     def __getattr__(self, name: str) -> Any:
-        """flux-core resolves unknown names against libflux (``flux_`` prefix optional).
+        """Unknown names resolve to ``flux.core.inner.lib`` functions (``flux_`` prefix optional).
 
-        Supported: every public method under its ``flux_`` name, plus
-        ``event_unsubscribe``, ``respond_error``, ``get_reactor``,
-        ``future_create``, ``future_get``, ``msg_handler_allow_rolemask``,
-        ``get_size``.  Any other name returns a stub that raises
-        MissingFunctionError when called.
+        A name matching nothing returns a stub raising MissingFunctionError when called.
         """
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
         if name.startswith("_"):
             raise AttributeError(name)
-        bare = name[5:] if name.startswith("flux_") else name
-        extra = _C_FUNCTIONS.get(bare)
+        extra = _EXTRAS.get(name)
         if extra is not None:
             return extra.__get__(self, type(self))
-        if bare != name:
-            try:
-                return object.__getattribute__(self, bare)
-            except AttributeError:
-                pass
-
-        def missing(*args: Any) -> Any:
-            raise MissingFunctionError(name, args)
-
-        return missing
-
-
-def _future_create(self: Flux, init: Any = None, arg: Any = None) -> FutureCore:
-    fc = FutureCore(core=self._c())
-    return fc
-
-
-def _future_get(self: Flux, future: Any, result: Any = None) -> int:
-    fc = future.pimpl if isinstance(future, Future) else future
-    fc.get()
-    return 0
+        return Wrapper.__getattr__(self, name)
 
 
 def _msg_handler_allow_rolemask(self: Flux, mh: Any, rolemask: int) -> None:
@@ -489,19 +508,10 @@ def _msg_handler_allow_rolemask(self: Flux, mh: Any, rolemask: int) -> None:
     target.rolemask |= rolemask
 
 
-def _get_size(self: Flux) -> int:
-    return int(attr_get(self._c(), "size"))
-
-
-_C_FUNCTIONS = {
-    "event_unsubscribe": Flux._event_unsubscribe,
-    "respond_error": Flux._respond_error,
-    "get_reactor": Flux.get_reactor,
-    "future_create": _future_create,
-    "future_get": _future_get,
+# Handle methods of this package that are no libflux function of the same shape.
+_EXTRAS = {
     "msg_handler_allow_rolemask": _msg_handler_allow_rolemask,
-    "get_size": _get_size,
-    "attr_get": Flux.attr_get,
+    "flux_msg_handler_allow_rolemask": _msg_handler_allow_rolemask,
 }
 
 _ = Watcher
