@@ -1,0 +1,1 @@
+"""RFC 35 constraint query syntax (flux-core's ``flux.constraint``)."""
