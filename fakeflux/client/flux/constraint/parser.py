@@ -49,6 +49,17 @@ _RULES = [
     ("QUOTE", re.compile(r"'|\"")),
 ]
 _IGNORE = " \t\r\n\f\v"
+
+
+def _match_rule(data: str, pos: int) -> Tuple[str, re.Match[str]]:
+    """The first INITIAL rule matching at ``pos``; ConstraintSyntaxError if none does."""
+    for kind, pattern in _RULES:
+        match = pattern.match(data, pos)
+        if match:
+            return kind, match
+    raise ConstraintSyntaxError(f"Illegal character '{data[pos]}' at position {pos}")
+
+
 _QUOTED = {"'": re.compile(r"[^']+"), '"': re.compile(r'[^"]+')}
 
 
@@ -120,12 +131,7 @@ class ConstraintLexer:
                 if self.pending_token is not None:
                     raise ConstraintSyntaxError(f"Missing argument to token '{self.pending_token.value}'")
                 return
-            for kind, pattern in _RULES:
-                match = pattern.match(data, pos)
-                if match:
-                    break
-            else:
-                raise ConstraintSyntaxError(f"Illegal character '{data[pos]}' at position {pos}")
+            kind, match = _match_rule(data, pos)
             start, pos = pos, match.end()
             value = match.group()
             if kind == "QUOTE":
@@ -286,7 +292,7 @@ class ConstraintParser:
                     continue
                 if lookahead is None:
                     if len(stack) == 1:
-                        return stack[0][1]  # type: ignore[no-any-return]
+                        return stack[0][1]
                     raise self._error(None)
                 if lookahead.type == "RPAREN":
                     if len(stack) >= 2 and stack[-2][0] == "LPAREN":
