@@ -166,12 +166,17 @@ class JobManagerModule(BrokerModule):
             raise ServiceError(errno.EPROTO, "job-manager.events-journal requires streaming RPC flag")
         import json
 
+        # As flux-core's journal.c: the backlog is one response per job
+        # holding all its events so far (inactive jobs only when "full"),
+        # with its redacted jobspec and R when it has them.
         for job in sorted(self.jobs.jobs.values(), key=lambda j: j.id):
-            if not self._visible(msg, job):
+            if not self._visible(msg, job) or (job.state == J.INACTIVE and not full):
                 continue
-            for line in job.eventlog:
-                entry = json.loads(line)
-                self.respond_json(msg, self._journal_entry(job, entry, full))
+            backlog: Dict[str, Any] = {"id": job.id, "events": [json.loads(line) for line in job.eventlog]}
+            backlog["jobspec"] = _redacted_jobspec(job)
+            if job.R is not None:
+                backlog["R"] = job.R
+            self.respond_json(msg, backlog)
         self.respond_json(msg, {"id": -1, "events": []})
         self.journals.append(msg)
 
@@ -182,7 +187,7 @@ class JobManagerModule(BrokerModule):
     def _journal_entry(self, job: J.Job, entry: Dict[str, Any], full: bool) -> Dict[str, Any]:
         out: Dict[str, Any] = {"id": job.id, "events": [entry]}
         if full and entry["name"] == "submit":
-            out["jobspec"] = job.jobspec
+            out["jobspec"] = _redacted_jobspec(job)
         if full and entry["name"] == "alloc" and job.R is not None:
             out["R"] = job.R
         return out
@@ -277,6 +282,15 @@ _SIGNAMES = {1: "Hangup", 2: "Interrupt", 3: "Quit", 4: "Illegal instruction", 6
 
 def strsignal(sig: int) -> str:
     return _SIGNAMES.get(sig, f"Unknown signal {sig}")
+
+
+def _redacted_jobspec(job: J.Job) -> Dict[str, Any]:
+    """The jobspec as the job manager keeps it: without the environment (job-ingest drops it)."""
+    system = job.jobspec.get("attributes", {}).get("system", {})
+    if "environment" not in system:
+        return job.jobspec
+    attributes = {**job.jobspec["attributes"], "system": {k: v for k, v in system.items() if k != "environment"}}
+    return {**job.jobspec, "attributes": attributes}
 
 
 def waitstatus_text(status: int) -> Tuple[bool, str]:

@@ -11,14 +11,29 @@ import collections
 import collections.abc as abc
 import datetime
 import errno
+import importlib
 import json
 import math
 import numbers
 import os
+import pathlib
 import re
+from types import SimpleNamespace
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..util import Fileref, del_treedict, parse_fsd, set_treedict
+from ._utils import (
+    URIArg,
+    decode_duration,
+    dependency_array_create,
+    get_filtered_environment,
+    get_filtered_rlimits,
+    jobspec_add_file,
+    mini_constraint_parser,
+    normalize_conf,
+    parse_jobspec_keyval,
+    parse_signal_option,
+)
 
 __all__ = ["Jobspec", "JobspecV1", "validate_jobspec"]
 
@@ -722,3 +737,358 @@ class JobspecV1(Jobspec):
         )
         jobspec.add_file("script", script, perms=0o700, encoding="utf-8")
         return jobspec
+
+    @classmethod
+    def per_resource(
+        cls,
+        command: Sequence[str],
+        ncores: Optional[int] = None,
+        nnodes: Optional[int] = None,
+        per_resource_type: Optional[str] = None,
+        per_resource_count: Optional[int] = None,
+        gpus_per_node: Optional[int] = None,
+        exclusive: bool = False,
+        **kwargs: Any,
+    ) -> JobspecV1:
+        """A jobspec from a node or core count, running ``per_resource_count`` tasks per node or core."""
+        per_resource = None
+        if per_resource_type is not None and per_resource_count is not None:
+            if not isinstance(per_resource_type, str):
+                raise ValueError("per_resource_type must be a string")
+            if per_resource_type not in ("node", "core"):
+                raise ValueError(f"Invalid per_resource_type='{per_resource_type}' specified")
+            if not isinstance(per_resource_count, int):
+                raise ValueError("per_resource_count must be an integer")
+            if per_resource_count < 1:
+                raise ValueError("per_resource_count must be >= 1")
+            per_resource = {"type": per_resource_type, "count": per_resource_count}
+        elif per_resource_type is not None:
+            raise ValueError("must specify a per_resource_count with per_resource_type")
+        elif per_resource_count is not None:
+            raise ValueError("must specify a per_resource_type with per_resource_count")
+        if ncores is not None and (not isinstance(ncores, int) or ncores < 1):
+            raise ValueError("ncores must be an integer >= 1")
+        if gpus_per_node is not None:
+            if not isinstance(gpus_per_node, int) or gpus_per_node < 0:
+                raise ValueError("gpus_per_node must be an integer >= 0")
+            if not nnodes:
+                raise ValueError("gpus_per_node must be specified with nnodes")
+        if nnodes is not None:
+            if not isinstance(nnodes, int) or nnodes < 1:
+                raise ValueError("nnodes must be an integer >= 1")
+        elif exclusive:
+            raise ValueError("exclusive can only be set with a node count")
+        # With nodes, the slot count is per node; without, it is the total.
+        if nnodes and ncores:
+            if ncores < nnodes:
+                raise ValueError("number of cores cannot be less than nnodes")
+            if ncores % nnodes != 0:
+                raise ValueError("number of cores must be evenly divisible by node count")
+            nslots, slot_size = 1, ncores // nnodes
+        elif ncores:
+            nslots, slot_size = ncores, 1
+        elif nnodes:
+            if not exclusive:
+                raise ValueError("Specifying nnodes also requires ncores or exclusive")
+            nslots, slot_size = 1, 1
+        else:
+            raise ValueError("must specify node or core count with per_resource")
+        children = [cls._create_resource("core", slot_size)]
+        if gpus_per_node:
+            children.append(cls._create_resource("gpu", gpus_per_node))
+        top = cls._create_slot("task", nslots, children)
+        if nnodes:
+            top = cls._create_resource("node", nnodes, [top], exclusive)
+        tasks = [{"command": command, "slot": "task", "count": {"per_slot": 1}}]
+        attributes: Dict[str, Any] = {"system": {"duration": 0}}
+        if per_resource:
+            set_treedict(attributes, "system.shell.options.per-resource", per_resource)
+        return cls([top], tasks, attributes=attributes)._set_extra_options(**kwargs)
+
+    @classmethod
+    def from_submit(
+        cls,
+        command: Sequence[str],
+        *,
+        ntasks: int = 1,
+        nodes: Optional[int] = None,
+        cores_per_task: int = 1,
+        gpus_per_task: Optional[int] = None,
+        exclusive: bool = False,
+        name: Optional[str] = None,
+        queue: Optional[str] = None,
+        bank: Optional[str] = None,
+        cwd: Any = None,
+        output: Any = None,
+        error: Any = None,
+        input: Any = None,  # noqa: A002 - flux-core's keyword
+        label_io: bool = False,
+        unbuffered: bool = False,
+        **kwargs: Any,
+    ) -> JobspecV1:
+        """``from_command`` then ``apply_options(prog="submit", **kwargs)``: what ``flux submit`` builds."""
+        jobspec = cls.from_command(
+            command,
+            num_tasks=ntasks,
+            cores_per_task=cores_per_task,
+            gpus_per_task=gpus_per_task,
+            num_nodes=nodes,
+            exclusive=exclusive,
+            name=name,
+            queue=queue,
+            bank=bank,
+            cwd=cwd,
+            output=output,
+            error=error,
+            input=input,
+            label_io=label_io,
+            unbuffered=unbuffered,
+        )
+        # env and rlimit given explicitly (empty: no rules), so that the
+        # environment and default limits propagate as with the command.
+        return jobspec.apply_options(
+            prog="submit", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs
+        )
+
+    @classmethod
+    def from_alloc(
+        cls,
+        *,
+        nslots: Optional[int] = None,
+        nodes: Optional[int] = None,
+        cores_per_slot: int = 1,
+        gpus_per_slot: Optional[int] = None,
+        exclusive: bool = False,
+        broker_opts: Optional[Sequence[str]] = None,
+        conf: Any = None,
+        bg: bool = False,
+        name: Optional[str] = None,
+        queue: Optional[str] = None,
+        bank: Optional[str] = None,
+        cwd: Any = None,
+        output: Any = None,
+        error: Any = None,
+        input: Any = None,  # noqa: A002 - flux-core's keyword
+        label_io: bool = False,
+        unbuffered: bool = False,
+        **kwargs: Any,
+    ) -> JobspecV1:
+        """``from_nest_command`` then ``apply_options(prog="alloc", **kwargs)``: what ``flux alloc`` builds."""
+        if nslots is None:
+            if nodes is None:
+                raise ValueError("from_alloc() requires nslots or nodes")
+            nslots = nodes
+            exclusive = True
+        if cwd is None:
+            cwd = os.getcwd()
+        if bg:
+            broker_opts = [*(broker_opts or []), "-Sbroker.rc2_none=1"]
+        jobspec = cls.from_nest_command(
+            command=[],
+            num_slots=nslots,
+            cores_per_slot=cores_per_slot,
+            gpus_per_slot=gpus_per_slot,
+            num_nodes=nodes,
+            broker_opts=broker_opts,
+            exclusive=exclusive,
+            conf=normalize_conf(conf),
+            name=name,
+            queue=queue,
+            bank=bank,
+            cwd=cwd,
+            output=output,
+            error=error,
+            input=input,
+            label_io=label_io,
+            unbuffered=unbuffered,
+        )
+        if bg:
+            jobspec.setattr_shell_option("pty.capture", 1)
+        return jobspec.apply_options(prog="alloc", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs)
+
+    @classmethod
+    def from_batch(
+        cls,
+        script: Union[None, str, os.PathLike[str]] = None,
+        *,
+        content: Optional[str] = None,
+        nslots: Optional[int] = None,
+        nodes: Optional[int] = None,
+        cores_per_slot: int = 1,
+        gpus_per_slot: Optional[int] = None,
+        exclusive: bool = False,
+        broker_opts: Optional[Sequence[str]] = None,
+        conf: Any = None,
+        wrap: bool = False,
+        name: Optional[str] = None,
+        queue: Optional[str] = None,
+        bank: Optional[str] = None,
+        cwd: Any = None,
+        output: Any = None,
+        error: Any = None,
+        input: Any = None,  # noqa: A002 - flux-core's keyword
+        label_io: bool = False,
+        unbuffered: bool = False,
+        **kwargs: Any,
+    ) -> JobspecV1:
+        """A batch job from a script file or inline ``content``, as ``flux batch`` builds it."""
+        if script is not None and content is not None:
+            raise TypeError("from_batch() accepts 'script' or 'content', not both")
+        if script is None and content is None:
+            raise TypeError("from_batch() requires 'script' (file path) or 'content' (inline script)")
+        if content is not None:
+            text = content
+        else:
+            assert script is not None
+            path = pathlib.Path(script)
+            if name is None:
+                name = path.name
+            text = path.read_text(encoding="utf-8")
+        if wrap and not text.startswith("#!"):
+            text = "#!/bin/sh\n" + text
+        if nslots is None:
+            if nodes is not None:
+                nslots = nodes
+                exclusive = True
+            else:
+                nslots = 1
+        jobspec = cls.from_batch_command(
+            script=text,
+            jobname=name if name is not None else "batch",
+            num_slots=nslots,
+            cores_per_slot=cores_per_slot,
+            gpus_per_slot=gpus_per_slot,
+            num_nodes=nodes,
+            broker_opts=broker_opts,
+            exclusive=exclusive,
+            conf=normalize_conf(conf),
+            cwd=cwd if cwd is not None else os.getcwd(),
+            output=output if output is not None else "flux-{{id}}.out",
+            error=error,
+            input=input,
+            label_io=label_io,
+            unbuffered=unbuffered,
+            queue=queue,
+            bank=bank,
+        )
+        return jobspec.apply_options(prog="batch", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs)
+
+    def apply_options(
+        self,
+        args: Any = None,
+        *,
+        prog: Optional[str] = None,
+        _preinit: bool = True,
+        env: Union[None, str, Sequence[str]] = None,
+        rlimit: Union[None, str, Sequence[str]] = None,
+        signal: Optional[str] = None,
+        taskmap: Optional[str] = None,
+        dependency: Union[None, str, Sequence[str]] = None,
+        requires: Union[None, str, Sequence[str]] = None,
+        shell_options: Optional[Mapping[str, Any]] = None,
+        time_limit: Union[None, str, float] = None,
+        attributes: Optional[Mapping[str, Any]] = None,
+        add_file: Optional[Sequence[str]] = None,
+        **kwargs: Any,
+    ) -> JobspecV1:
+        """Apply ``flux submit`` options to this jobspec in place; returns self.
+
+        Options come from keywords, from ``args`` (an argparse namespace, as
+        the commands pass), or both, keywords winning.  ``env`` and
+        ``rlimit`` apply only when given (``[]``: propagate everything, no
+        rules) or when ``args`` is.  ``setopt``/``setattr`` strings are read
+        from ``args`` only.  With ``prog``, that command's CLI plugins run and
+        their option dests are accepted as keywords.
+        """
+        builtin = {
+            "env": env,
+            "rlimit": rlimit,
+            "signal": signal,
+            "taskmap": taskmap,
+            "dependency": dependency,
+            "requires": requires,
+            "shell_options": shell_options,
+            "time_limit": time_limit,
+            "attributes": attributes,
+            "add_file": add_file,
+        }
+        options = {**builtin, **kwargs}
+        registry = _plugin_registry(prog) if prog else None
+        if kwargs:
+            known = {opt.dest for opt in registry.options} if registry else set()
+            unknown = set(kwargs) - known
+            if unknown:
+                raise TypeError(
+                    "apply_options() got unexpected keyword argument(s): " + ", ".join(repr(k) for k in sorted(unknown))
+                )
+        # Every known option present (None by default), then args, then the
+        # keywords given.
+        merged = SimpleNamespace(
+            **{k: None for k in options},
+            **{k: v for k, v in (vars(args) if args is not None else {}).items() if k not in options},
+        )
+        for key in options:
+            value = options[key]
+            if value is None and args is not None:
+                value = getattr(args, key, None)
+            setattr(merged, key, value)
+        # A Python caller may give one string where the command has a list.
+        for key in ("requires", "dependency", "env", "rlimit"):
+            if isinstance(getattr(merged, key), str):
+                setattr(merged, key, [getattr(merged, key)])
+
+        if env is not None or args is not None:
+            self.environment, env_expand = get_filtered_environment(merged.env)
+            if env_expand:
+                self.setattr_shell_option("env-expand", env_expand)
+        if rlimit is not None or args is not None:
+            rlimits = get_filtered_rlimits(merged.rlimit)
+            if rlimits:
+                self.setattr_shell_option("rlimit", rlimits)
+        if merged.signal:
+            self.setattr_shell_option("signal", parse_signal_option(merged.signal))
+        if merged.taskmap is not None:
+            self.setattr_shell_option("taskmap", URIArg(merged.taskmap, "taskmap").entry)
+        if merged.dependency is not None:
+            self.setattr("system.dependencies", dependency_array_create(merged.dependency))
+        if merged.requires is not None:
+            self._apply_requires(" ".join(merged.requires))
+        for keyval in getattr(merged, "setopt", None) or []:
+            self.setattr_shell_option(*parse_jobspec_keyval("--setopt", keyval))
+        for key, val in (merged.shell_options or {}).items():
+            self.setattr_shell_option(key, val)
+        if merged.time_limit is not None:
+            self.duration = decode_duration(merged.time_limit)
+        setattrs = [parse_jobspec_keyval("--setattr", kv) for kv in getattr(merged, "setattr", None) or []]
+        for key, val in [*setattrs, *(merged.attributes or {}).items()]:
+            # bare: system. implied; leading ".": from the attributes root
+            if not key.startswith((".", "attributes.", "user.", "system.")):
+                key = "system." + key
+            elif key.startswith("."):
+                key = "attributes" + key
+            self.setattr(key, val)
+        for arg in merged.add_file or []:
+            jobspec_add_file(self, arg)
+        if registry:
+            if _preinit:
+                # as argparse would: every plugin option present, at its default
+                for opt in registry.options:
+                    if opt.dest not in vars(merged):
+                        setattr(merged, opt.dest, opt.kwargs.get("default"))
+                registry.preinit(merged)
+            registry.modify_jobspec(merged, self)
+        return self
+
+    def _apply_requires(self, constraint: str) -> None:
+        parser = mini_constraint_parser()
+        syntax_error = importlib.import_module("flux.constraint.parser").ConstraintSyntaxError
+        try:
+            self.setattr("system.constraints", parser.parse(constraint))
+        except syntax_error as exc:
+            raise ValueError(f"--requires='{constraint}': {exc}") from None
+
+
+def _plugin_registry(prog: str) -> Any:
+    from ..cli.plugin import CLIPluginRegistry
+
+    return CLIPluginRegistry(prog)

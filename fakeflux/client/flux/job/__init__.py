@@ -8,6 +8,9 @@ so the module works against fakeflux and against a real broker.
 
 from __future__ import annotations
 
+from typing import Any
+
+from ._utils import BatchConfig
 from .event import (
     MAIN_EVENTS,
     EventLogEvent,
@@ -21,6 +24,7 @@ from .executor import FluxExecutor, FluxExecutorFuture
 from .info import JobInfo, job_fields_to_attrs
 from .JobID import JobID, id_encode, id_parse
 from .Jobspec import Jobspec, JobspecV1, validate_jobspec
+from .journal import JournalConsumer
 from .kill import cancel, cancel_async, job_raise, job_raise_async, kill, kill_async
 from .kvs import job_kvs, job_kvs_guest
 from .kvslookup import JobInfoLookupRPC, job_info_lookup, job_kvs_lookup
@@ -29,6 +33,8 @@ from .submit import SubmitFuture, submit, submit_async, submit_get_id
 from .wait import JobResultFuture, JobWaitFuture, JobWaitResult, result, result_async, wait, wait_async, wait_get_status
 
 __all__ = [
+    "BatchConfig",
+    "JournalConsumer",
     "Jobspec",
     "JobspecV1",
     "validate_jobspec",
@@ -75,3 +81,13 @@ __all__ = [
     "FluxExecutor",
     "FluxExecutorFuture",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # flux-core's flux.job re-exports the cffi ``ffi`` of flux.core.inner;
+    # imported on first use so that ``import flux.job`` does not load cffi.
+    if name == "ffi":
+        import importlib
+
+        return importlib.import_module("flux.core.inner").ffi
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""Parts of flux-core's ``flux.cli`` that library code reaches: the CLI plugin interface."""

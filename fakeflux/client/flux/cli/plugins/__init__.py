@@ -1,0 +1,1 @@
+"""Plugins every submission command loads (flux-core's ``flux.cli.plugins`` namespace)."""

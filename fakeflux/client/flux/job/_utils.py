@@ -1,0 +1,407 @@
+"""Option helpers shared by ``Jobspec.apply_options`` and the submission commands.
+
+flux-core keeps these in ``flux.job._utils``: signal and duration decoding,
+dependency URIs, environment and rlimit filtering, ``--add-file``,
+``--setopt``/``--setattr`` values and ``BatchConfig`` (``--conf``).  The
+texts of the errors are flux-core's, since its commands print them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import json
+import os
+import pathlib
+import re
+import resource
+import signal
+import sys
+from collections import ChainMap
+from string import Template
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from urllib.parse import parse_qs, urlparse
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - older Pythons only
+    import tomli as tomllib
+
+from ..util import get_treedict, parse_fsd, set_treedict
+
+
+def decode_signal(val: Union[int, str]) -> int:
+    """A signal given as a number, a name (``SIGUSR1``) or a short name (``USR1``)."""
+    if isinstance(val, int):
+        return val
+    try:
+        return int(val)
+    except ValueError:
+        pass
+    for name in (val, f"SIG{val}"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            return int(signum)
+    raise ValueError(f"signal '{val}' is invalid")
+
+
+def decode_duration(val: Union[int, float, str]) -> float:
+    """A duration in seconds, or a string of a number or a Flux Standard Duration."""
+    if isinstance(val, (float, int)):
+        return val
+    try:
+        return float(val)
+    except ValueError:
+        return parse_fsd(val)
+
+
+def parse_signal_option(arg: Optional[str]) -> Dict[str, Any]:
+    """``--signal=[SIG][@TIME]`` as the job shell's ``signal`` option wants it."""
+    signo: Union[int, str] = signal.SIGUSR1
+    tleft: Union[int, str] = 60
+    if arg is not None:
+        sig, _, when = arg.partition("@")
+        if when:
+            tleft = when
+        if sig:
+            signo = sig
+    try:
+        signum = decode_signal(signo)
+        if signum <= 0:
+            raise ValueError("signal must be > 0")
+    except ValueError as exc:
+        raise ValueError(f"--signal={arg}: {exc}") from None
+    try:
+        timeleft = decode_duration(tleft)
+    except ValueError as exc:
+        raise ValueError(f"--signal={arg}: {exc}") from None
+    return {"signum": signum, "timeleft": timeleft}
+
+
+def _constraint_parser_base() -> Any:
+    # flux.constraint is another module of the package; imported only when a
+    # --requires expression is parsed, as it is the only user here.
+    return importlib.import_module("flux.constraint.parser").ConstraintParser
+
+
+def mini_constraint_parser() -> Any:
+    """An instance of the ``--requires`` parser (flux-core's ``MiniConstraintParser``)."""
+    base = _constraint_parser_base()
+
+    class MiniConstraintParser(base):  # type: ignore[misc, valid-type]
+        operator_map = {None: "properties", "host": "hostlist", "hosts": "hostlist", "rank": "ranks"}
+        split_values = {"properties": ","}
+        combined_terms = {"properties"}
+
+    return MiniConstraintParser()
+
+
+def __getattr__(name: str) -> Any:
+    # MiniConstraintParser is importable by name, as in flux-core, without
+    # importing flux.constraint with this module.
+    if name == "MiniConstraintParser":
+        return type(mini_constraint_parser())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class URIArg:
+    """A ``scheme:value[?key=val...]`` argument (``--dependency``, ``--taskmap``) as an RFC 26 entry."""
+
+    def __init__(self, uri: str, name: str) -> None:
+        if ":" not in uri:
+            uri += ":"
+        # urlparse refuses an all-digits path after the scheme; a marker
+        # after the first colon keeps "afterok:123" a scheme and a path.
+        self.uri = urlparse(uri.replace(":", ":FXX", 1))
+        if not self.uri.scheme or not self.uri.path:
+            raise ValueError(f'Invalid {name} URI "{uri}"')
+        self.path = self.uri.path.replace("FXX", "", 1)
+        self.scheme = self.uri.scheme
+        if name == "dependency" and self.scheme == "after":
+            print("dependency scheme 'after' is deprecated, use 'afterstart'", file=sys.stderr)
+
+    @staticmethod
+    def _try_number(value: str) -> Union[int, float, str]:
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                continue
+        return value
+
+    @property
+    def entry(self) -> Dict[str, Any]:
+        entry: Dict[str, Any] = {"scheme": self.scheme, "value": self.path}
+        for key, values in parse_qs(self.uri.query).items():
+            if len(values) > 1:
+                entry[key] = [self._try_number(x) for x in values]
+            else:
+                entry[key] = self._try_number(values[0])
+        return entry
+
+
+def dependency_array_create(uris: Iterable[str]) -> List[Dict[str, Any]]:
+    return [URIArg(uri, "dependency").entry for uri in uris]
+
+
+def filter_dict(env: Dict[str, Any], pattern: str, reverseMatch: bool = True) -> Dict[str, Any]:
+    """``env`` without (or, with ``reverseMatch=False``, only) the keys matching ``pattern``.
+
+    The pattern is a shell glob, or a regular expression when it starts with ``/``.
+    """
+    if pattern.startswith("/"):
+        regex = re.compile(pattern[1:].rstrip("/"))
+    else:
+        regex = re.compile(fnmatch.translate(pattern))
+    return {k: v for k, v in env.items() if bool(regex.match(k)) != reverseMatch}
+
+
+def get_rlimits(name: str = "*") -> Dict[str, int]:
+    """The current soft limits whose ``RLIMIT_`` name matches ``name``, keyed by lowercase short name."""
+    found = fnmatch.filter(vars(resource).keys(), f"RLIMIT_{name}".upper())
+    if not found:
+        raise ValueError(f'No corresponding rlimit matching "{name}"')
+    return {limit[len("RLIMIT_") :].lower(): resource.getrlimit(getattr(resource, limit))[0] for limit in found}
+
+
+def list_split(opts: Union[None, str, Iterable[str]]) -> List[str]:
+    """Every member of ``opts`` split on commas, as one list."""
+    if isinstance(opts, str):
+        opts = [opts]
+    return [part for opt in (opts or []) for part in opt.split(",")]
+
+
+# Limits a job does not inherit unless asked: the rules start from every
+# limit and remove these.
+_RLIMIT_DEFAULT_RULES = ["-memlock", "-ofile", "-msgqueue", "-nice", "-rtprio", "-rttime", "-sigpending"]
+
+
+def get_filtered_rlimits(user_rules: Optional[Iterable[str]] = None) -> Dict[str, int]:
+    """The rlimits to propagate: all but the defaults removed, then ``--rlimit`` rules."""
+    rules = list(_RLIMIT_DEFAULT_RULES)
+    if user_rules:
+        rules.extend(list_split(user_rules))
+    rlimits = get_rlimits()
+    for rule in rules:
+        if rule.startswith("-"):
+            rlimits = filter_dict(rlimits, rule[1:].lower())
+            continue
+        name, sep, value = rule.partition("=")
+        if not sep:
+            rlimits.update(get_rlimits(name.lower()))
+            continue
+        if not hasattr(resource, f"RLIMIT_{name}".upper()):
+            raise ValueError(f'Invalid rlimit "{name}"')
+        if value in ("unlimited", "infinity", "inf"):
+            rlimits[name.lower()] = resource.RLIM_INFINITY
+        else:
+            try:
+                rlimits[name.lower()] = int(value)
+            except ValueError:
+                raise ValueError(f"Invalid value in {name}={value}") from None
+    return rlimits
+
+
+def get_filtered_environment(
+    rules: Optional[Iterable[str]], environ: Optional[Dict[str, str]] = None
+) -> Tuple[Dict[str, str], Dict[str, str]]:
+    """The job environment built from ``environ`` (default: this process's) by ``--env`` rules.
+
+    Returns the environment and the variables whose values are mustache
+    templates (``{{...}}``), which the job shell expands (``env-expand``).
+    """
+    env_expand: Dict[str, str] = {}
+    if environ is None:
+        environ = dict(os.environ)
+    if rules is None:
+        return environ, env_expand
+    for rule in rules:
+        if rule.startswith("-"):
+            environ = filter_dict(environ, rule[1:])
+        elif rule.startswith("^"):
+            try:
+                with open(os.path.expanduser(rule[1:])) as envfile:
+                    lines = [line.strip() for line in envfile]
+            except OSError as exc:
+                raise ValueError(f"--env: {exc}") from None
+            environ, more = get_filtered_environment(lines, environ=environ)
+            env_expand.update(more)
+        else:
+            var, sep, value = rule.partition("=")
+            if not sep:
+                # VAR (or a glob) alone imports from this process what the
+                # job environment does not already have.
+                for key, val in filter_dict(dict(os.environ), var, reverseMatch=False).items():
+                    environ.setdefault(key, val)
+            elif "{{" in value:
+                env_expand[var] = value
+            else:
+                # $VAR refers to the environment built so far, then to ours.
+                try:
+                    lookup: ChainMap[str, str] = ChainMap(environ, dict(os.environ))
+                    environ[var] = Template(value).substitute(lookup)
+                except ValueError:
+                    raise ValueError(f"--env: Unable to substitute {rule}") from None
+                except KeyError as exc:
+                    raise ValueError(f"--env: Variable {exc} not found in {rule}") from None
+    return environ, env_expand
+
+
+def dict_merge(target: Optional[Dict[str, Any]], source: Dict[str, Any]) -> Dict[str, Any]:
+    """``source`` merged into ``target`` recursively (tables merge, other values replace)."""
+    if target is None:
+        target = {}
+    for key, value in source.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            dict_merge(target[key], value)
+        else:
+            target[key] = value
+    return target
+
+
+def _xdg_config_dirs() -> List[str]:
+    # The search order of flux-core's util.xdg_searchpath("config"): the user's
+    # config home, then each of XDG_CONFIG_DIRS, each with /flux appended.
+    home = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    return [os.path.join(d, "flux", "config") for d in [home, *dirs.split(":")]]
+
+
+_Loader = Callable[[Any], Any]
+
+
+class BatchConfig:
+    """A broker config built from successive ``--conf=`` values (KEY=VAL, JSON, TOML, file or name)."""
+
+    loaders: Dict[str, _Loader] = {".toml": tomllib.load, ".json": json.load}
+
+    def __init__(self) -> None:
+        self.config: Optional[Dict[str, Any]] = None
+
+    def update_string(self, value: str) -> BatchConfig:
+        try:
+            conf = json.loads(value)
+        except json.decoder.JSONDecodeError:
+            try:
+                conf = tomllib.loads(value)
+            except tomllib.TOMLDecodeError:
+                raise ValueError("--conf: failed to parse multiline as TOML or JSON") from None
+        self.config = dict_merge(self.config, conf)
+        return self
+
+    def update_keyval(self, keyval: str) -> BatchConfig:
+        key, _, text = keyval.partition("=")
+        value: Any
+        try:
+            value = json.loads(text)
+        except json.decoder.JSONDecodeError:
+            value = str(text)
+        try:
+            set_treedict(self.config, key, value)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise TypeError(f"failed to set {key} to {value}: {exc}") from None
+        return self
+
+    def update_file(self, path: str, extension: str = ".toml") -> BatchConfig:
+        try:
+            loader = self.loaders[extension]
+        except KeyError:
+            raise ValueError(f"--conf: {path} must end in .toml or .json") from None
+        try:
+            with open(path, "rb") as fp:
+                conf = loader(fp)
+        except OSError as exc:
+            raise ValueError(f"--conf: {exc}") from None
+        except (json.decoder.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"--conf: parse error: {path}: {exc}") from None
+        self.config = dict_merge(self.config, conf)
+        return self
+
+    def _find_config(self, name: str) -> Tuple[Optional[str], Optional[_Loader]]:
+        for path in _xdg_config_dirs():
+            for ext in (".toml", ".json"):
+                filename = f"{path}/{name}{ext}"
+                if os.path.exists(filename):
+                    return filename, self.loaders[ext]
+        return None, None
+
+    def update_named_config(self, name: str) -> BatchConfig:
+        filename, loader = self._find_config(name)
+        if filename is None or loader is None:
+            raise ValueError(f"--conf: named config '{name}' not found")
+        try:
+            with open(filename, "rb") as fp:
+                self.config = dict_merge(self.config, loader(fp))
+        except (OSError, tomllib.TOMLDecodeError, json.decoder.JSONDecodeError) as exc:
+            raise ValueError(f"--conf={name}: {filename}: {exc}") from None
+        return self
+
+    def update(self, value: str) -> BatchConfig:
+        """Merge ``value``: multiline JSON/TOML, ``dotted.key=JSON``, a .toml/.json path, or a named config."""
+        if self.config is None:
+            self.config = {}
+        if "\n" in value:
+            return self.update_string(value)
+        if "=" in value:
+            return self.update_keyval(value)
+        extension = pathlib.Path(value).suffix
+        if extension in (".toml", ".json"):
+            return self.update_file(value, extension)
+        return self.update_named_config(value)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value at a dotted ``key`` of the config so far."""
+        return get_treedict(self.config or {}, key, default=default)
+
+
+def normalize_conf(conf: Any) -> Optional[Dict[str, Any]]:
+    """A ``conf=`` argument (dict, ``BatchConfig`` or a ``--conf`` string) as a dict, or None."""
+    if conf is None:
+        return None
+    if isinstance(conf, dict):
+        return conf
+    if isinstance(conf, BatchConfig):
+        return conf.config
+    return BatchConfig().update(str(conf)).config
+
+
+def jobspec_add_file(jobspec: Any, arg: str) -> None:
+    """Attach one ``--add-file=[NAME[:PERMS]=]PATH|DATA`` to ``jobspec``."""
+    perms: Optional[int] = None
+    # A newline the shell passed escaped counts as a newline (inline data).
+    name, _, data = arg.replace("\\n", "\n").partition("=")
+    if not data:
+        if "\n" in name:
+            raise ValueError("--add-file: file name missing")
+        data = name
+        name = os.path.basename(data)
+    else:
+        base, _, permstr = name.partition(":")
+        try:
+            perms = int(permstr, base=8)
+            name = base
+        except ValueError:
+            pass  # the colon belongs to the name
+    try:
+        jobspec.add_file(name, data, perms=perms)
+    except (TypeError, ValueError, OSError) as exc:
+        raise ValueError(f"--add-file={arg}: {exc}") from None
+
+
+def parse_jobspec_keyval(label: str, keyval: str) -> Tuple[str, Any]:
+    """``key[=value]`` of ``--setopt``/``--setattr``: value JSON if it parses, 1 if absent, ``^key=file`` reads JSON."""
+    key, sep, text = keyval.partition("=")
+    val: Any = text if sep else 1
+    if key.startswith("^"):
+        key = key.lstrip("^")
+        with open(val) as filep:
+            try:
+                val = json.load(filep)
+            except (json.JSONDecodeError, TypeError) as exc:
+                raise ValueError(f"{label}: {val}: {exc}") from exc
+    else:
+        try:
+            val = json.loads(val)
+        except (json.JSONDecodeError, TypeError):
+            pass  # not JSON: the string itself
+    return key, val
