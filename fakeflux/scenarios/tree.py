@@ -10,7 +10,7 @@ Nothing here runs code or opens any file but the scenario itself.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, Union
 
 import yaml
 
@@ -125,8 +125,74 @@ def _child_path(path: str, key: Union[str, int]) -> str:
 
 
 # -- YAML ----------------------------------------------------------------------------------
-def _from_yaml(loader: yaml.SafeLoader, node: yaml.Node, path: str, source: str) -> Node:
+
+#: Values that aliases may add to a document, beyond the ones written out: a
+#: scenario is untrusted input, and a few hundred bytes of nested aliases
+#: ("billion laughs") would otherwise expand to billions of values.
+MAX_ALIAS_EXPANSION = 100_000
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that remembers where each anchored value is first used by an
+    alias (composed documents keep only the anchor's place), and counts what
+    aliases add while the document becomes a tree."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.alias_uses: Dict[int, Tuple[str, int]] = {}  # id(node) -> (anchor, line of its first alias)
+        self.built: Set[int] = set()  # nodes already turned into a tree once
+        self.open: Set[int] = set()  # collections being built (the path from the root)
+        self.expanded = 0
+        self.outer_alias: Optional[Tuple[str, int]] = None  # (anchor, line) of the alias being expanded
+
+    def compose_node(self, parent: Optional[yaml.Node], index: Any) -> Optional[yaml.Node]:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            target = self.anchors.get(event.anchor)
+            if target is not None:
+                self.alias_uses.setdefault(id(target), (event.anchor, event.start_mark.line + 1))
+        return super().compose_node(parent, index)
+
+
+def _from_yaml(loader: _Loader, node: yaml.Node, path: str, source: str) -> Node:
     line = node.start_mark.line + 1
+    key = id(node)
+    if key in loader.built:
+        # A second use through an alias: its whole value is built again.
+        loader.expanded += 1
+        if loader.outer_alias is None:
+            loader.outer_alias = loader.alias_uses.get(key)
+        if loader.expanded > MAX_ALIAS_EXPANSION:
+            anchor, alias_line = loader.outer_alias or ("?", line)
+            raise ScenarioError(
+                source,
+                alias_line,
+                path,
+                f"aliases (here *{anchor}) expand to more than {MAX_ALIAS_EXPANSION} values: refused",
+            )
+        try:
+            return _build(loader, node, key, path, source, line)
+        finally:
+            if loader.outer_alias == loader.alias_uses.get(key):
+                loader.outer_alias = None
+    loader.built.add(key)
+    return _build(loader, node, key, path, source, line)
+
+
+def _build(loader: _Loader, node: yaml.Node, key: int, path: str, source: str, line: int) -> Node:
+    if isinstance(node, yaml.CollectionNode):
+        if key in loader.open:
+            anchor, alias_line = loader.alias_uses.get(key, ("?", line))
+            raise ScenarioError(source, alias_line, path, f"recursive alias: *{anchor} is used inside its own value")
+        loader.open.add(key)
+        try:
+            return _collection_from_yaml(loader, node, path, source, line)
+        finally:
+            loader.open.discard(key)
+    return _scalar_from_yaml(loader, node, path, source, line)
+
+
+def _collection_from_yaml(loader: _Loader, node: yaml.Node, path: str, source: str, line: int) -> Node:
     if isinstance(node, yaml.MappingNode):
         if node.tag != _MAP:
             raise ScenarioError(source, line, path, f"the tag {node.tag} is not allowed here (plain YAML data only)")
@@ -155,6 +221,10 @@ def _from_yaml(loader: yaml.SafeLoader, node: yaml.Node, path: str, source: str)
         return SeqNode(
             [_from_yaml(loader, n, _child_path(path, i), source) for i, n in enumerate(node.value)], line, path, source
         )
+    raise ScenarioError(source, line, path, f"unexpected YAML node {type(node).__name__}")
+
+
+def _scalar_from_yaml(loader: _Loader, node: yaml.Node, path: str, source: str, line: int) -> Node:
     if node.tag not in _SCALARS:
         raise ScenarioError(source, line, path, f"the tag {node.tag} is not allowed here (plain YAML data only)")
     try:
@@ -166,10 +236,12 @@ def _from_yaml(loader: yaml.SafeLoader, node: yaml.Node, path: str, source: str)
 
 def parse_yaml(text: str, source: str) -> Node:
     """Compose ``text`` (one YAML document) into a located tree."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         try:
             node = loader.get_single_node()
+        except RecursionError:
+            raise ScenarioError(source, None, "", "not valid YAML: nested too deeply") from None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             line = mark.line + 1 if mark is not None else None
@@ -180,7 +252,10 @@ def parse_yaml(text: str, source: str) -> Node:
             raise ScenarioError(source, None, "", f"not valid YAML: {exc}") from None
         if node is None:
             raise ScenarioError(source, 1, "", "the file is empty: expected a mapping with 'version: 1'")
-        return _from_yaml(loader, node, "", source)
+        try:
+            return _from_yaml(loader, node, "", source)
+        except RecursionError:
+            raise ScenarioError(source, None, "", "nested too deeply") from None
     finally:
         loader.dispose()
 

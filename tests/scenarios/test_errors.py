@@ -70,6 +70,16 @@ CASES = {
         4,
         "instance: expected a plain key (merge keys and complex keys are not allowed)",
     ),
+    "recursive alias": (
+        "version: 1\nname: x\nexpect: &e\n  - seen: *e\n",
+        4,
+        "expect[0].seen: recursive alias: *e is used inside its own value",
+    ),
+    "recursive alias in a mapping": (
+        "version: 1\ninstance: &m\n  size: 2\n  config: {self: *m}\n",
+        4,
+        "instance.config.self: recursive alias: *m is used inside its own value",
+    ),
     "builtin service": (
         "version: 1\nservices:\n  attr:\n    - respond: 1\n",
         4,
@@ -226,3 +236,33 @@ def test_bad_job_outcomes_are_named_precisely(tmp_path: Path, jobs: str, message
         load(str(bad))
     assert f"{bad}:3: " in str(exc.value)
     assert message in str(exc.value)
+
+
+def test_alias_expansion_is_bounded(tmp_path: Path) -> None:
+    # "Billion laughs": 400 bytes that would expand to 10**9 values.
+    lines = ["version: 1", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    path = tmp_path / "laughs.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        load(str(path))
+    assert str(exc.value) == f"{path}:6: e[7][8][9][0][2]: aliases (here *d) expand to more than 100000 values: refused"
+
+
+def test_aliases_within_the_bound_are_fine(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text(
+        "version: 1\nservices:\n  jobs:\n    - match: {topic: jobs.a}\n      respond: &r {ok: true, n: [1, 2]}\n"
+        "    - match: {topic: jobs.b}\n      respond: *r\n"
+    )
+    rules = load(str(path)).services[0].rules
+    assert [rule.action.payload for rule in rules] == [{"ok": True, "n": [1, 2]}] * 2
+
+
+def test_deep_nesting_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text("version: 1\nname: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        load(str(path))
+    assert str(path) in str(exc.value) and "nested too deeply" in str(exc.value)
