@@ -1,0 +1,1 @@
+"""`flux overlay status`, `flux module list` and `flux uptime` as flux-core prints them."""

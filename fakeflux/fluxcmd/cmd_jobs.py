@@ -1,0 +1,1 @@
+"""`flux jobs`: list jobs of the instance as flux-core's flux-jobs prints them."""
