@@ -19,6 +19,7 @@ EXTRA_MODULES: List[Tuple[Type[BrokerModule], Optional[Callable[[int], bool]]]] 
 
 
 def _register() -> None:
+    from fakeflux.broker.modules.content import ContentBackingModule, ContentModule
     from fakeflux.broker.modules.job_info import JobInfoModule
     from fakeflux.broker.modules.job_ingest import JobIngestModule
     from fakeflux.broker.modules.job_list import JobListModule
@@ -32,6 +33,8 @@ def _register() -> None:
 
     EXTRA_MODULES.extend(
         [
+            (ContentModule, None),  # every rank; the backing store (its checkpoints) on rank 0
+            (ContentBackingModule, rank0),
             (KvsModule, None),  # every rank, as flux-core loads kvs and kvs-watch
             (KvsWatchModule, None),
             (JobIngestModule, rank0),  # job-ingest runs on every rank in flux-core; one submit path here

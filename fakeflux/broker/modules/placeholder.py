@@ -25,7 +25,6 @@ NAMES = (
     "groups",
     "rexec",
     "connector-local",
-    "content",
     "job-exec",
     "sched",
     "cron",
