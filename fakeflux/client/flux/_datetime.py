@@ -31,7 +31,7 @@ _MONTHS = {
             ("jun", "june"),
             ("jul", "july"),
             ("aug", "august"),
-            ("sep", "sept", "september"),
+            ("sep", "september"),
             ("oct", "october"),
             ("nov", "november"),
             ("dec", "december"),
@@ -47,7 +47,7 @@ _WEEKDAYS = {
             ("mon", "monday"),
             ("tue", "tues", "tuesday"),
             ("wed", "wednesday"),
-            ("thu", "thur", "thurs", "thursday"),
+            ("thu", "thursday"),
             ("fri", "friday"),
             ("sat", "saturday"),
             ("sun", "sunday"),
@@ -109,25 +109,30 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _UNIT_RE = "|".join(sorted(_UNITS, key=len, reverse=True))
 _AMPM = r"(?P<ampm>a\.?m\.?|p\.?m\.?|a|p)"
+_COUNT = r"(?P<n>\d+(?:\.\d+)?|an?)"
 
-_ISO_DATE = re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?=t|\b)")
-_US_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2,4}))?\b")
+_ISO_DATE = re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?=t|\b)")
+_MDY_DATE = re.compile(r"\b(?P<m>\d{1,2})([-/.])(?P<d>\d{1,2})\2(?P<y>\d{2,4})\b")
+_MD_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})\b")
 _NAMED_DATE = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?")
 _DAY_FIRST_DATE = re.compile(
     rf"\b(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<mon>{_MONTH_RE})\b\.?(?:,?\s*(?P<y>\d{{4}})\b)?"
 )
+_MONTH_ONLY = re.compile(rf"\b(?P<mon>{_MONTH_RE})\b\.?(?:,?\s*(?P<y>\d{{4}})\b)?")
 _CLOCK = re.compile(
     rf"(?:\b|(?<=t))(?P<h>\d{{1,2}}):(?P<min>\d{{2}})(?::(?P<s>\d{{2}})(?:\.\d+)?)?(?:\s*{_AMPM}(?![a-z]))?"
 )
 _HOUR_AMPM = re.compile(rf"\b(?P<h>\d{{1,2}})\s*{_AMPM}(?![a-z])")
+_HHMM = re.compile(r"\b(?P<h>\d{1,2})(?P<min>\d{2})\b")
 _OFFSET = re.compile(
-    rf"(?:\b(?P<in>in)\s+)?(?P<sign>[-+])?\b(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_RE})\b(?P<ago>\s+ago\b)?"
+    rf"(?:\b(?P<in>in)\s+)?(?P<sign>[-+])?\b{_COUNT}\s*(?P<unit>{_UNIT_RE})\b(?P<ago>\s+ago\b)?"
     r"(?P<fromnow>\s+from\s+now\b)?"
 )
-_MODIFIED = re.compile(rf"\b(?P<mod>next|last|this|prev|previous)\s+(?P<what>{_WEEKDAY_RE}|{_UNIT_RE})\b")
+_MODIFIED = re.compile(rf"\b(?P<mod>next|last|this|prev|previous)\s+(?P<what>{_WEEKDAY_RE}|day|week|month|year|hour)\b")
 _WEEKDAY = re.compile(rf"\b(?P<wd>{_WEEKDAY_RE})\b")
 _DAYTIME = re.compile(r"\b(?P<word>" + "|".join(_DAYTIMES) + r")\b")
 _DAYWORD = re.compile(r"\b(?P<word>" + "|".join(_DAYWORDS) + r")\b")
+_PERIOD_END = re.compile(r"\b(?P<word>eom|eoy)\b")
 
 
 class _Parse:
@@ -135,13 +140,16 @@ class _Parse:
 
     def __init__(self, text: str, now: datetime) -> None:
         self.text = text
-        self.now = now
+        self.now = now.replace(tzinfo=None, microsecond=0)
         self.found = False
         self.day: Optional[date] = None
         self.clock: Optional[time] = None
         self.day_shift = 0
         self.offset = timedelta()
         self.months = 0
+        # parsedatetime starts days at midnight for day words and "next/last" forms,
+        # but keeps the current time of day for plain dates and weekdays
+        self.midnight = False
 
     def take(self, pattern: re.Pattern[str]) -> List[re.Match[str]]:
         """All matches of ``pattern``, blanked out of the text so that later patterns skip them."""
@@ -165,6 +173,8 @@ def _year(text: Optional[str], month: int, day: int, now: datetime) -> int:
 
 def _hour(hour: int, ampm: Optional[str]) -> int:
     if ampm is None:
+        if hour == 24:
+            return 0
         return hour
     if hour < 1 or hour > 12:
         raise ValueError
@@ -184,16 +194,31 @@ def _add_months(day: date, months: int) -> date:
     raise ValueError
 
 
+def _weekday_delta(today: date, weekday: int, offset: Optional[int]) -> int:
+    """Days from ``today`` to ``weekday``: offset -1/0/1 for last/this/next week, None for a bare name."""
+    base = weekday - today.weekday()
+    if offset is None:
+        offset = 0 if weekday > today.weekday() else 1
+    diff = base + 7 * offset
+    return diff + 7 if diff < -7 else diff
+
+
 def _dates(p: _Parse) -> None:
     for m in p.take(_ISO_DATE):
         p.day = date(int(m["y"]), int(m["m"]), int(m["d"]))
-    for m in p.take(_US_DATE):
+    for m in p.take(_MDY_DATE):
         month, day = int(m["m"]), int(m["d"])
         p.day = date(_year(m["y"], month, day, p.now), month, day)
+    for m in p.take(_MD_DATE):
+        month, day = int(m["m"]), int(m["d"])
+        p.day = date(_year(None, month, day, p.now), month, day)
     for pattern in (_NAMED_DATE, _DAY_FIRST_DATE):
         for m in p.take(pattern):
             month, day = _MONTHS[m["mon"]], int(m["d"])
             p.day = date(_year(m["y"], month, day, p.now), month, day)
+    for m in p.take(_MONTH_ONLY):
+        month = _MONTHS[m["mon"]]
+        p.day = date(_year(m["y"], month, 1, p.now), month, 1)
 
 
 def _times(p: _Parse) -> None:
@@ -205,9 +230,13 @@ def _times(p: _Parse) -> None:
         p.clock = time(_DAYTIMES[m["word"]])
 
 
+def _count(text: str) -> float:
+    return 1.0 if text in ("a", "an") else float(text)
+
+
 def _relative(p: _Parse) -> None:
     for m in p.take(_OFFSET):
-        count = float(m["n"])
+        count = _count(m["n"])
         if m["ago"] or m["sign"] == "-":
             count = -count
         unit = _UNITS[m["unit"]]
@@ -216,29 +245,48 @@ def _relative(p: _Parse) -> None:
         else:
             p.offset += timedelta(**{unit: count})
     for m in p.take(_MODIFIED):
-        step = {"next": 1, "this": 0}.get(m["mod"], -1)
-        what = m["what"]
-        if what in _WEEKDAYS:
-            today = (p.day or p.now.date()) + timedelta(days=p.day_shift)
-            delta = _WEEKDAYS[what] - today.weekday()
-            if step > 0:
-                delta = delta + 7 if delta <= 0 else delta
-            elif step < 0:
-                delta = delta - 7 if delta >= 0 else delta
-            p.day = today + timedelta(days=delta)
-            p.day_shift = 0
+        _modified(p, {"next": 1, "this": 0}.get(m["mod"], -1), m["what"])
+    for m in p.take(_PERIOD_END):
+        p.midnight = True
+        if m["word"] == "eom":
+            p.day = _add_months(p.now.date().replace(day=1), 1) - timedelta(days=1)
         else:
-            unit = _UNITS[what]
-            if unit in ("months", "years"):
-                p.months += step * (12 if unit == "years" else 1)
-            else:
-                p.offset += timedelta(**{unit: step})
+            p.day = p.now.date().replace(month=12, day=31)
     for m in p.take(_DAYWORD):
         p.day_shift += _DAYWORDS[m["word"]]
+        p.midnight = True
     for m in p.take(_WEEKDAY):
         today = p.now.date()
-        delta = (_WEEKDAYS[m["wd"]] - today.weekday()) % 7 or 7  # the coming one
-        p.day = today + timedelta(days=delta)
+        p.day = today + timedelta(days=_weekday_delta(today, _WEEKDAYS[m["wd"]], None))
+    for m in p.take(_HHMM):
+        p.clock = time(_hour(int(m["h"]), None), int(m["min"]))
+
+
+def _modified(p: _Parse, step: int, what: str) -> None:
+    """``next/last/this`` followed by a weekday or a unit, as parsedatetime reads them."""
+    today = p.now.date()
+    if what in _WEEKDAYS:
+        p.day = today + timedelta(days=_weekday_delta(today, _WEEKDAYS[what], step))
+        p.midnight = True
+    elif what == "hour":
+        p.offset += timedelta(hours=step)
+    elif what == "day":
+        p.day, p.midnight = today + timedelta(days=step), True
+    elif what == "week":
+        if step == 0:  # the end of this working week
+            p.day = today + timedelta(days=4 - today.weekday())
+            p.clock = time(17)
+        else:
+            p.day, p.midnight = today + timedelta(days=7 * step), True
+    elif what == "month":
+        first = today.replace(day=1)
+        p.day = _add_months(first, 1) - timedelta(days=1) if step == 0 else _add_months(first, step)
+        p.midnight = True
+    else:  # year
+        if step == 0:
+            p.day = today.replace(month=12, day=31)
+        else:
+            p.day, p.midnight = date(today.year + step, 1, 1), True
 
 
 def parse_natural(string: str, now: datetime) -> datetime:
@@ -248,21 +296,19 @@ def parse_natural(string: str, now: datetime) -> datetime:
         _dates(p)
         _times(p)
         _relative(p)
+        if not p.found:
+            raise ValueError
+        return _combine(p)
     except ValueError:
         raise ValueError(f'Invalid datetime: "{string}"') from None
-    if not p.found:
-        raise ValueError(f'Invalid datetime: "{string}"')
-    result = _combine(p)
-    return result.replace(microsecond=0, tzinfo=None)
 
 
 def _combine(p: _Parse) -> datetime:
-    now = p.now.replace(tzinfo=None)
-    dated = p.day is not None or p.day_shift != 0
-    if dated or p.clock is not None:
+    now = p.now
+    if p.day is not None or p.day_shift != 0 or p.clock is not None or p.midnight:
         day = (p.day or now.date()) + timedelta(days=p.day_shift)
-        # a date alone means the start of that day; a time alone means today
-        start: datetime = datetime.combine(day, p.clock or time(0))
+        clock = p.clock if p.clock is not None else (time(0) if p.midnight else now.time())
+        start = datetime.combine(day, clock)
     else:
         start = now
     if p.months:
