@@ -48,10 +48,12 @@ def _load_yaml(fp: Any) -> Any:
 
 def _decode_errors() -> tuple:
     errors: list = [json.JSONDecodeError]
-    for module, name in (("tomllib", "TOMLDecodeError"), ("yaml", "YAMLError")):
-        mod = sys.modules.get(module)
-        if mod is not None:
-            errors.append(getattr(mod, name))
+    tomllib = sys.modules.get("tomllib")
+    if tomllib is not None:
+        errors.append(tomllib.TOMLDecodeError)
+    scanner = sys.modules.get("yaml.scanner")
+    if scanner is not None:  # only scanner errors get the file name, as in flux-core
+        errors.append(scanner.ScannerError)
     return tuple(errors)
 
 

@@ -217,18 +217,18 @@ def payload_bytes(payload: Any) -> Optional[bytes]:
 
 
 def get_treedict(in_dict: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    """``d["a"]["b"]["c"]`` for ``key="a.b.c"``, or ``default`` when a level is missing."""
+    """``d["a"]["b"]["c"]`` for ``key="a.b.c"``, or ``default`` when a key is missing.
+
+    As in flux-core, a level that is not a mapping raises (AttributeError/TypeError).
+    """
     node: Any = in_dict
     parts = key.split(".")
     for part in parts[:-1]:
         try:
             node = node[part]
-        except (KeyError, TypeError):
+        except KeyError:
             return default
-    try:
-        return node.get(parts[-1], default)
-    except AttributeError:
-        return default
+    return node.get(parts[-1], default)
 
 
 def set_treedict(in_dict: Dict[str, Any], key: str, val: Any) -> None:
