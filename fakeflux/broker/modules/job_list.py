@@ -278,7 +278,8 @@ class JobListModule(BrokerModule):
         self.respond_json(msg, {"job": job_to_json(job, attrs)})
 
     def list_attrs(self, msg: Message) -> None:
-        self.respond_json(msg, {"attrs": ATTRS})
+        # flux-core's list.c appends the pseudo-attribute "all" to the list
+        self.respond_json(msg, {"attrs": [*ATTRS, "all"]})
 
     def job_stats(self, msg: Message) -> None:
         jobs = list(self.broker.core.jobs.jobs.values())

@@ -29,7 +29,17 @@ from .kill import cancel, cancel_async, job_raise, job_raise_async, kill, kill_a
 from .kvs import job_kvs, job_kvs_guest
 from .kvslookup import JobInfoLookupRPC, job_info_lookup, job_kvs_lookup
 from .list import JobList, get_job, job_list, job_list_id, job_list_inactive
+from .output import (
+    job_output,
+    output_event_watch,
+    output_event_watch_async,
+    output_watch,
+    output_watch_async,
+    output_watch_lines,
+    output_watch_lines_async,
+)
 from .submit import SubmitFuture, submit, submit_async, submit_get_id
+from .timeleft import timeleft
 from .wait import JobResultFuture, JobWaitFuture, JobWaitResult, result, result_async, wait, wait_async, wait_get_status
 
 __all__ = [
@@ -80,6 +90,14 @@ __all__ = [
     "MAIN_EVENTS",
     "FluxExecutor",
     "FluxExecutorFuture",
+    "timeleft",
+    "job_output",
+    "output_event_watch",
+    "output_event_watch_async",
+    "output_watch",
+    "output_watch_async",
+    "output_watch_lines",
+    "output_watch_lines_async",
 ]
 
 
