@@ -3,7 +3,9 @@ memory back (issue 15: early close, out of descriptors, reference cycles)."""
 
 from __future__ import annotations
 
+import errno
 import gc
+import json
 import os
 import resource
 import signal
@@ -14,13 +16,14 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple
 
 import pytest
 
 import fakeflux
 from fakeflux.io.connection import Connection
 from fakeflux.io.server import BrokerServer
+from fakeflux.wire import Message, payload_string
 from fakeflux.wire import constants as C
 from tests.rawclient import RawClient, socket_path
 
@@ -328,3 +331,41 @@ def test_unusable_rundir_is_one_line_and_exit_2(tmp_path: Path, setup: str, expe
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr
     assert expected in lines[-1] and str(rundir) in lines[-1]
+
+
+# -- 11: KVS strings as flux-core's C code reads them ------------------------------------------
+
+VAL = {"ver": 1, "type": "val", "data": "Mg=="}  # "2"
+
+
+def _commit(client: RawClient, ops: Any) -> Message:
+    return client.rpc("kvs.commit", {"namespace": "primary", "flags": 0, "ops": ops})
+
+
+def test_kvs_key_with_embedded_nul_is_cut_at_the_nul(connect: Callable[..., RawClient]) -> None:
+    client = connect(0)
+    # Real v0.88 answers both with success, storing and finding the key "raw".
+    assert _commit(client, [{"key": "raw\u0000x", "flags": 0, "dirent": VAL}]).errnum == 0
+    found = client.rpc_json("kvs.lookup", {"namespace": "primary", "flags": 0, "key": "raw\u0000other"})
+    assert found == {"val": VAL}
+    assert client.rpc_json("kvs.lookup", {"namespace": "primary", "flags": 0, "key": "raw"}) == {"val": VAL}
+    root = client.rpc_json("kvs.lookup", {"namespace": "primary", "flags": 1, "key": "."})  # FLUX_KVS_READDIR
+    assert "raw" in root["val"]["data"] and not any("\u0000" in name for name in root["val"]["data"])
+
+
+@pytest.mark.parametrize("ops", ["x", 5, {}, None])
+def test_kvs_commit_with_ops_not_an_array_commits_nothing(connect: Callable[..., RawClient], ops: Any) -> None:
+    # kvs.c takes "ops" as any value and counts json_array_size(ops) ops: real
+    # v0.88 answers {"rootref", "rootseq"} with the sequence number moved on.
+    client = connect(0)
+    before = client.rpc_json("kvs.getroot", {"namespace": "primary"})
+    after = _commit(client, ops)
+    assert after.errnum == 0
+    answer = json.loads(payload_string(after.payload) or "")
+    assert answer == {"rootref": before["rootref"], "rootseq": before["rootseq"] + 1}
+
+
+def test_kvs_commit_with_a_bad_op_or_no_ops_is_still_eproto(connect: Callable[..., RawClient]) -> None:
+    client = connect(0)
+    assert _commit(client, [1]).errnum == errno.EPROTO  # as real v0.88
+    assert client.rpc("kvs.commit", {"namespace": "primary", "flags": 0}).errnum == errno.EPROTO

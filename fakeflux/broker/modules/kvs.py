@@ -33,13 +33,25 @@ def str_field(obj: Dict[str, Any], key: str, *, optional: bool = False) -> Optio
         return None
     if not isinstance(value, str):
         raise ProtocolError(f"{key!r} must be a string")
-    return value
+    return c_string(value)
+
+
+def c_string(value: str) -> str:
+    """The string as flux-core's C code sees it (json_unpack "s" hands it a
+    char *): cut at the first NUL, so ``"a\\u0000b"`` is the key ``a``."""
+    nul = value.find("\0")
+    return value if nul < 0 else value[:nul]
 
 
 def decode_ops(ops: Any) -> List[Dict[str, Any]]:
-    """txn_decode_op on every op: ``{"key":s, "flags":i, "dirent":o}``."""
+    """txn_decode_op on every op: ``{"key":s, "flags":i, "dirent":o}``.
+
+    kvs.c unpacks ``ops`` as any JSON value and counts its ops with
+    json_array_size, which is 0 for anything but an array: a commit whose
+    ``ops`` is a string, a number, an object or null commits nothing, and
+    succeeds, as in real Flux."""
     if not isinstance(ops, list):
-        raise ProtocolError("'ops' must be an array")
+        return []
     out = []
     for op in ops:
         if not isinstance(op, dict):
@@ -47,6 +59,7 @@ def decode_ops(ops: Any) -> List[Dict[str, Any]]:
         key, flags, dirent = op.get("key"), op.get("flags"), op.get("dirent", ...)
         if not isinstance(key, str) or not isinstance(flags, int) or isinstance(flags, bool) or dirent is ...:
             raise ServiceError(errno.EPROTO)
+        key = c_string(key)
         if not key or flags & ~K.APPEND:
             raise ServiceError(errno.EPROTO)
         if dirent is not None and not K.validate_treeobj(dirent):
@@ -192,9 +205,7 @@ class KvsModule(BrokerModule):
         self.respond(msg)
 
     def namespace_list(self, msg: Message) -> None:
-        spaces = [
-            {"namespace": ns.name, "owner": ns.owner, "flags": ns.flags} for ns in self.store.namespaces.values()
-        ]
+        spaces = [{"namespace": ns.name, "owner": ns.owner, "flags": ns.flags} for ns in self.store.namespaces.values()]
         self.respond_json(msg, {"namespaces": spaces})
 
     def stats_get(self, msg: Message) -> None:
@@ -203,8 +214,13 @@ class KvsModule(BrokerModule):
             {
                 "cache": {"count": len(self.store.blobs)},
                 "namespace": {
-                    ns.name: {"#versionwaiters": 0, "#no-op stores": 0, "#transactions": 0, "#readytransactions": 0,
-                              "store revision": ns.seq}
+                    ns.name: {
+                        "#versionwaiters": 0,
+                        "#no-op stores": 0,
+                        "#transactions": 0,
+                        "#readytransactions": 0,
+                        "store revision": ns.seq,
+                    }
                     for ns in self.store.namespaces.values()
                 },
                 "pending_requests": 0,
