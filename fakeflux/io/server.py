@@ -22,6 +22,7 @@ from fakeflux.broker.client import Client
 from fakeflux.broker.connector import Connector
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.io.connection import Connection, peer_credentials
+from fakeflux.io.processes import LocalProcessHost
 from fakeflux.wire import Message, ProtocolError, string_payload
 from fakeflux.wire import constants as C
 
@@ -108,6 +109,9 @@ class BrokerServer:
         self.selector.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
         self.thread: Optional[threading.Thread] = None
         core.call_later = self.call_later
+        # Jobs' tasks are real processes watched by this loop.
+        self.processes = LocalProcessHost(self.selector, self.call_later)
+        core.jobs.use_processes(self.processes)
 
     # -- setting up -------------------------------------------------------------------
     def bind(self, *, own_rundir: bool = True) -> None:
@@ -412,6 +416,11 @@ class BrokerServer:
 
     # -- tearing down ------------------------------------------------------------------------
     def _teardown(self) -> None:
+        try:
+            self.core.jobs.shutdown()  # kills and reaps every job's tasks, removes their tmpdirs
+        except Exception:
+            self._log_bug("stopping jobs")
+            self.processes.shutdown()
         for conn in list(self.connections.values()):
             conn.shutdown()
         self.connections.clear()

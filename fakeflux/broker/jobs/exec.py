@@ -10,7 +10,7 @@ task has exited, ``expired(job)`` when the time limit passes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Protocol, Tuple
 
 if TYPE_CHECKING:
     from fakeflux.broker.jobs.model import Job
@@ -29,3 +29,59 @@ class ExecBackend(Protocol):
 
     def shutdown(self) -> None:
         """The instance stops: end every task and release what is held."""
+
+
+# -- what the local back end needs of the IO layer --------------------------------------------
+class TaskSpec:
+    """One task to start: a process in a process group of its own.
+
+    ``stdin``: a file path to read, or None for a pipe the back end writes
+    with :meth:`ProcessHost.write_input`.  ``stdout``/``stderr``: a file path
+    to append to (truncated first when ``truncate`` names that stream), or None
+    for a pipe whose data comes back through ``on_output``.  ``pass_fds``
+    stay open in the child (the PMI socket)."""
+
+    __slots__ = ("argv", "env", "cwd", "stdin", "stdout", "stderr", "truncate", "pass_fds")
+
+    def __init__(self, argv: List[str], env: Dict[str, str], cwd: Optional[str], *,
+                 stdin: Optional[str] = None, stdout: Optional[str] = None, stderr: Optional[str] = None,
+                 truncate: Tuple[str, ...] = (), pass_fds: Tuple[int, ...] = ()) -> None:
+        self.argv = argv
+        self.env = env
+        self.cwd = cwd
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.truncate = truncate
+        self.pass_fds = pass_fds
+
+
+# on_output(stream, data): "stdout"/"stderr" bytes as they come, b"" once at EOF.
+OutputCallback = Callable[[str, bytes], None]
+# on_exit(wait_status): the raw wait status, once the process has exited and its pipes are at EOF.
+ExitCallback = Callable[[int], None]
+
+
+class ProcessHost(Protocol):
+    """Processes, pipes and directories for the local exec back end; the
+    broker core calls it and never touches the operating system itself
+    (``fakeflux.io.processes.LocalProcessHost`` is the implementation)."""
+
+    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback) -> int:
+        """Start the task; its pid (also its process group id).  OSError, with
+        errno as execvp(2) set it, when it cannot start."""
+
+    def signal(self, pgid: int, signum: int) -> None:
+        """Send ``signum`` to a task's process group (gone already: nothing)."""
+
+    def write_input(self, pgid: int, data: bytes, eof: bool) -> None:
+        """Feed a task's stdin pipe; close it at ``eof``."""
+
+    def make_dir(self, path: str) -> None:
+        """mkdir -m 0700, an existing directory is fine."""
+
+    def remove_tree(self, path: str) -> None:
+        """Remove a directory and what is in it (gone already: nothing)."""
+
+    def shutdown(self) -> None:
+        """Kill every process group still alive, reap it, close every pipe."""

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs.eventlog import dumps, eventlog_entry
-from fakeflux.broker.jobs.exec import ExecBackend
+from fakeflux.broker.jobs.exec import ExecBackend, ProcessHost
+from fakeflux.broker.jobs.exec_local import LocalExec
 from fakeflux.broker.jobs.exec_sim import JobScript, SimulatedExec
 from fakeflux.broker.jobs.model import (
     CLEANUP,
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 Listener = Callable[[Job, str, Dict[str, Any]], None]
 
+EXEC_MODES = ("local", "simulated")
+
 
 class JobSystem:
     def __init__(self, core: InstanceCore) -> None:
@@ -61,6 +64,7 @@ class JobSystem:
         self._time_scale: Optional[float] = None
         self.sched = SimpleScheduler(self)
         self.simulated: ExecBackend = SimulatedExec(self)
+        self.local: Optional[LocalExec] = None
         self.zombies: Dict[int, Job] = {}  # waitable, inactive, not yet waited for
         self.wait_any: List[Any] = []  # wait requests for any job, with their module
         self.waitables = 0
@@ -92,8 +96,30 @@ class JobSystem:
     def R_of(self, alloc: Alloc, starttime: float, expiration: float) -> Dict[str, Any]:
         return self.sched.R_of(alloc, starttime, expiration)
 
+    def use_processes(self, host: ProcessHost) -> None:
+        """The IO layer can run processes: jobs run for real from now on
+        (unless ``[fakeflux] exec = "simulated"``)."""
+        self.local = LocalExec(self, host)
+
+    def exec_mode(self) -> str:
+        """``[fakeflux] exec``: "local" (default when processes can run) or "simulated"."""
+        value = self.fakeflux_conf().get("exec", "local")
+        if value not in EXEC_MODES:
+            raise ValueError(f"[fakeflux] exec must be one of {', '.join(EXEC_MODES)}, not {value!r}")
+        return str(value)
+
     def exec_for(self, job: Job) -> ExecBackend:
-        return self.simulated
+        """Simulated for jobs asking for flux-core's test executor
+        (``attributes.system.exec.test``), jobs a test scripted, and
+        instances configured so; real processes otherwise."""
+        if job.test or job.script is not None or self.local is None:
+            return self.simulated
+        return self.simulated if self.exec_mode() == "simulated" else self.local
+
+    def shutdown(self) -> None:
+        """The instance stops: end every task, remove what the jobs made."""
+        if self.local is not None:
+            self.local.shutdown()
 
     # -- clock and timers -------------------------------------------------------------------
     def now(self) -> float:
@@ -255,8 +281,13 @@ class JobSystem:
         job.annotations = {"sched": {"resource_summary": self.sched.resource_summary(alloc)}}
         self.post(job, "alloc", {"annotations": job.annotations})
         self._state(job, RUN)
-        job.backend = self.exec_for(job)
-        job.backend.start(job)
+        try:
+            backend = self.exec_for(job)
+        except ValueError as exc:
+            self.raise_exception(job, "exec", 0, f"fakeflux: {exc}", userid=self.core.owner)
+            return
+        job.backend = backend
+        backend.start(job)
 
     # -- what exec back ends report ------------------------------------------------------------
     def exec_init(self, job: Job) -> None:
@@ -285,7 +316,7 @@ class JobSystem:
         if job.state != RUN:
             return
         self.raise_exception(job, "timeout", 0, "resource allocation expired", userid=self.core.owner,
-                             kill_signal=SIGALRM)
+                             kill_signal=SIGALRM, userid_first=True)
 
     def tasks_complete(self, job: Job, status: int) -> None:
         if job.state not in (RUN, CLEANUP) or not job.started or job.wait_status >= 0:
@@ -374,9 +405,17 @@ class JobSystem:
 
     # -- exceptions, kill, urgency ---------------------------------------------------------------------
     def raise_exception(self, job: Job, kind: str, severity: int, note: Optional[str], *,
-                        userid: Optional[int] = None, kill_signal: int = SIGTERM) -> None:
-        context: Dict[str, Any] = {"type": kind, "severity": severity, "note": note or ""}
-        if userid is not None:
+                        userid: Optional[int] = None, kill_signal: int = SIGTERM,
+                        userid_first: bool = False) -> None:
+        """Post an exception; a fatal one ends the job.  ``userid_first``: the
+        context in job-exec's key order (type, severity, userid, note), as its
+        own exceptions (the time limit) are written; job-manager's is
+        (type, severity, note, userid)."""
+        context: Dict[str, Any] = {"type": kind, "severity": severity}
+        if userid is not None and userid_first:
+            context["userid"] = userid
+        context["note"] = note or ""
+        if userid is not None and not userid_first:
             context["userid"] = userid
         if severity == 0 and job.exception is None:
             job.exception = context

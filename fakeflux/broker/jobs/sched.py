@@ -1,154 +1,299 @@
-"""The scheduler (sched-simple's part in flux-core): which pending jobs get
-which ranks, cores and GPUs, and the R each allocation is written as.
+"""The scheduler (flux-core's ``sched-simple``: a priority FIFO over an Rv1
+pool): which pending jobs get which ranks, cores and GPUs.
 
-The job manager talks to it through three calls only: :meth:`schedule` when
-something may have changed (a job became ready, resources were freed),
-:meth:`release` when a job's resources come back, and :meth:`R_of` /
-:meth:`resource_summary` to describe an allocation.  It answers through
-``system.allocated(job, alloc)`` and ``system.raise_exception(job, "alloc", ...)``.
+The rules, as flux-core's sched-simple and its Rv1 pool apply them:
 
-Resources: ``size`` ranks with ``[fakeflux] cores-per-rank`` cores each
-(default: this machine's CPU count, as each rank of ``flux start
---test-size`` sees the whole host) and ``[fakeflux] gpus-per-rank`` GPUs
-(default 0).
+* pending jobs are served highest priority first, then lowest job id; the
+  head of the queue blocks everything behind it until it fits (strict FIFO:
+  a small job never overtakes a large one that waits);
+* a request that could never fit the whole resource set (down and drained
+  nodes included) is denied when it reaches the head, with the exact
+  ``unsatisfiable request: ...`` note, raised as a fatal ``alloc`` exception;
+* nodes are tried worst fit first: most free cores, then most free GPUs,
+  ties in rank order; within a node the lowest free ids are taken;
+* ``exclusive`` takes whole idle nodes; an exclusive request without nodes
+  asks for one node per slot; a node count asks for that many nodes with
+  ``slots / nodes`` slots each;
+* jobs in a stopped queue are not offered to the scheduler at all.
+
+The job manager calls :meth:`schedule` when something may have changed,
+:meth:`release` when a job's resources come back and :meth:`R_of` /
+:meth:`resource_summary` to describe an allocation; the scheduler answers
+through ``system.allocated(job, alloc)`` and ``system.raise_exception``.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
+from fakeflux.broker.jobs import resources as res
 from fakeflux.broker.jobs.model import SCHED, Job
-from fakeflux.broker.jobs.util import idset_encode
+from fakeflux.broker.jobs.resources import Alloc, Node
 
 if TYPE_CHECKING:
     from fakeflux.broker.jobs.manager import JobSystem
 
-# One allocation: (rank, cores, gpus) per rank used.
-Alloc = List[Tuple[int, List[int], List[int]]]
+__all__ = ["Alloc", "Infeasible", "SchedRequest", "SimpleScheduler"]
+
+
+class Infeasible(Exception):
+    """The request can never be satisfied; the text is the deny note."""
+
+
+class SchedRequest:
+    """What a jobspec asks of the scheduler, read the way flux-core's Rv1
+    pool reads it: the resource graph walked depth first, the last node,
+    slot, core and gpu vertex seen counting, counts above the node level
+    multiplying the node count."""
+
+    __slots__ = ("nnodes", "slots_per_node", "nslots", "slot_size", "gpu_per_slot", "exclusive")
+
+    def __init__(self, jobspec: Dict[str, Any]) -> None:
+        resources = jobspec.get("resources") if isinstance(jobspec, dict) else None
+        if not resources or not isinstance(resources, list):
+            raise ValueError("jobspec has no resources")
+        state: Dict[str, Any] = {"nnodes": None, "nslots": None, "slot_size": None, "gpus": 0,
+                                 "exclusive": False, "nodefactor": 1}
+
+        def count_of(vertex: Dict[str, Any]) -> int:
+            count = vertex.get("count", 1)
+            if isinstance(count, dict):
+                count = count.get("min", 1)
+            if not isinstance(count, int) or isinstance(count, bool):
+                raise ValueError(f"invalid count for type '{vertex.get('type')}'")
+            return count
+
+        def walk(vertices: List[Any], factor: int, depth: int) -> None:
+            if depth > 100:
+                raise ValueError("jobspec resource nesting exceeds maximum depth 100")
+            for vertex in vertices:
+                if not isinstance(vertex, dict):
+                    raise ValueError("resource must be a mapping")
+                kind, count, children = vertex.get("type", ""), count_of(vertex), vertex.get("with", [])
+                if kind == "node":
+                    state["nnodes"], state["nodefactor"] = count, factor
+                    state["exclusive"] = state["exclusive"] or bool(vertex.get("exclusive", False))
+                    if children:
+                        walk(children, factor, depth + 1)
+                    continue
+                if kind == "slot":
+                    state["nslots"] = count
+                    state["exclusive"] = state["exclusive"] or bool(vertex.get("exclusive", False))
+                elif kind == "core":
+                    state["slot_size"] = count
+                elif kind == "gpu":
+                    state["gpus"] = count
+                if children:
+                    walk(children, factor * count, depth + 1)
+
+        walk(resources, 1, 0)
+        if state["nslots"] is None:
+            raise ValueError("Unable to determine slot count")
+        if state["slot_size"] is None:
+            raise ValueError("Unable to determine slot size")
+        self.slot_size: int = state["slot_size"]
+        self.gpu_per_slot: int = state["gpus"]
+        self.exclusive: bool = state["exclusive"]
+        if state["nnodes"] is not None:
+            self.nnodes: int = state["nnodes"] * state["nodefactor"]
+            self.slots_per_node: int = state["nslots"]
+        elif self.exclusive:  # each slot takes a node of its own
+            self.nnodes, self.slots_per_node = state["nslots"], 1
+        else:
+            self.nnodes, self.slots_per_node = 0, 0
+        self.nslots: int = self.nnodes * self.slots_per_node if self.nnodes else state["nslots"]
 
 
 class SimpleScheduler:
     def __init__(self, system: JobSystem) -> None:
         self.system = system
         self.core = system.core
-        self._free: Optional[Dict[int, Tuple[List[int], List[int]]]] = None
+        self._nodes: Dict[int, Node] = {}
+        self._fake_config = False
+        self._shape: Optional[Tuple[Any, ...]] = None
+        # what is taken, per rank
+        self._used_cores: Dict[int, Set[int]] = {}
+        self._used_gpus: Dict[int, Set[int]] = {}
+        self.drained: Dict[int, Dict[str, Any]] = {}  # rank -> {"timestamp", "reason"} (resource module)
 
-    # -- the resource set ---------------------------------------------------------------
+    # -- the resource set -------------------------------------------------------------------------
+    def nodes(self) -> Dict[int, Node]:
+        """The nodes of the configured resource set (rebuilt when the
+        configuration changes; what is allocated stays allocated)."""
+        config = self.core.config.data
+        shape = (repr(config.get("fake-resources")), repr(self.system.fakeflux_conf().get("cores-per-rank")),
+                 repr(self.system.fakeflux_conf().get("gpus-per-rank")), self.core.size)
+        if shape != self._shape:
+            self._nodes, self._fake_config = res.layout(config, self.core.size, self.core.hostname)
+            self._shape = shape
+        return self._nodes
+
+    @property
+    def fake_resources(self) -> bool:
+        """Whether the resource set comes from ``[fake-resources]``."""
+        self.nodes()
+        return self._fake_config
+
+    def hostnames(self) -> Dict[int, str]:
+        return {r: n.hostname for r, n in self.nodes().items()}
+
     def cores_per_rank(self) -> int:
-        value = self.system.fakeflux_conf().get("cores-per-rank")
-        return value if isinstance(value, int) and value > 0 else (os.cpu_count() or 1)
+        nodes = self.nodes()
+        return len(nodes[0].cores) if nodes else 0
 
     def gpus_per_rank(self) -> int:
-        value = self.system.fakeflux_conf().get("gpus-per-rank")
-        return value if isinstance(value, int) and value >= 0 else 0
+        nodes = self.nodes()
+        return len(nodes[0].gpus) if nodes else 0
 
-    def free_cores(self) -> Dict[int, Tuple[List[int], List[int]]]:
-        if self._free is None:
-            ncores, ngpus = self.cores_per_rank(), self.gpus_per_rank()
-            self._free = {r: (list(range(ncores)), list(range(ngpus))) for r in range(self.core.size)}
-        return self._free
+    def is_up(self, rank: int) -> bool:
+        """Schedulable: online (fake ranks are forced up) and not drained."""
+        node = self.nodes().get(rank)
+        if node is None or rank in self.drained:
+            return False
+        return node.fake or rank not in self.core.down
 
-    # -- allocation ---------------------------------------------------------------------
-    def schedule(self) -> None:
-        """sched-fifo: allocate in priority order, stop at the first job that
-        does not fit now; deny a job that can never fit."""
+    def fake_ranks(self, alloc: List[res.Slice]) -> List[int]:
+        """The ranks of ``alloc`` with no broker behind them."""
+        nodes = self.nodes()
+        return [r for r, _, _ in alloc if r in nodes and nodes[r].fake]
+
+    def free_of(self, rank: int) -> Tuple[List[int], List[int]]:
+        node = self.nodes()[rank]
+        used_c, used_g = self._used_cores.get(rank, set()), self._used_gpus.get(rank, set())
+        return [c for c in node.cores if c not in used_c], [g for g in node.gpus if g not in used_g]
+
+    # -- the queue ------------------------------------------------------------------------------------
+    def pending(self) -> List[Job]:
+        """Jobs offered to the scheduler, in the order it serves them."""
+        queues = self.system.queues
         queue = [j for j in self.system.jobs.values()
-                 if j.state == SCHED and j.sched_ready and j.priority > 0]
-        queue.sort(key=lambda j: (-j.priority, j.t_submit, j.id))
-        for job in queue:
+                 if j.state == SCHED and j.sched_ready and j.priority > 0 and queues.is_started(j.queue)]
+        queue.sort(key=lambda j: (-j.priority, j.id))
+        return queue
+
+    def schedule(self) -> None:
+        """Serve the head of the queue while it fits; deny a head that never can."""
+        for job in self.pending():
+            if job.state != SCHED:  # an earlier allocation's listeners may have moved it on
+                continue
             try:
-                alloc = self._try_alloc(job)
-            except ValueError as exc:
+                request = SchedRequest(job.jobspec)
+            except (ValueError, TypeError, KeyError) as exc:
+                self.system.raise_exception(job, "alloc", 0, f"cannot parse jobspec: {exc}", userid=self.core.owner)
+                continue
+            try:
+                alloc = self.allocate(request)
+            except Infeasible as exc:
                 self.system.raise_exception(job, "alloc", 0, str(exc), userid=self.core.owner)
                 continue
             if alloc is None:
-                break
+                break  # the head waits, and everything behind it
             self.system.allocated(job, alloc)
 
-    def _try_alloc(self, job: Job) -> Optional[List[Tuple[int, List[int], List[int]]]]:
-        req = job.request
-        free = self.free_cores()
-        ranks = [r for r in sorted(free) if r not in self.core.down]
-        ncores, ngpus = self.cores_per_rank(), self.gpus_per_rank()
-        if req.nnodes:
-            per_node_cores = (req.nslots // req.nnodes) * req.slot_cores
-            per_node_gpus = (req.nslots // req.nnodes) * req.slot_gpus
-            eligible_total = [r for r in range(self.core.size) if ncores >= per_node_cores and ngpus >= per_node_gpus]
-            if len(eligible_total) < req.nnodes:
-                gpu_text = f" and {per_node_gpus} GPUs" if per_node_gpus else ""
-                raise ValueError(f"unsatisfiable request: need {req.nnodes} node(s) with {per_node_cores} cores"
-                                 f"{gpu_text} each, only {len(eligible_total)} eligible")
-            chosen: List[Tuple[int, List[int], List[int]]] = []
-            for r in ranks:
-                cores, gpus = free[r]
-                whole = len(cores) == ncores and len(gpus) == ngpus
-                if (req.exclusive and whole) or (not req.exclusive and len(cores) >= per_node_cores
-                                                 and len(gpus) >= per_node_gpus):
-                    take_c = cores if req.exclusive else cores[:per_node_cores]
-                    take_g = gpus if req.exclusive else gpus[:per_node_gpus]
-                    chosen.append((r, list(take_c), list(take_g)))
-                    if len(chosen) == req.nnodes:
-                        break
-            if len(chosen) < req.nnodes:
-                return None
-        else:
-            total_slots = (ncores // req.slot_cores) * self.core.size if req.slot_cores <= ncores else 0
-            if total_slots < req.nslots:
-                raise ValueError(f"unsatisfiable request: need {req.nslots} slot(s) of {req.slot_cores} core(s), "
-                                 f"only {total_slots} such slot(s) available (total cores: {ncores * self.core.size})")
-            need = req.nslots
-            picks: Dict[int, Tuple[List[int], List[int]]] = {}
-            for r in ranks:
-                cores, gpus = free[r]
-                taken_c = len(picks.get(r, ([], []))[0])
-                while need and len(cores) - taken_c >= req.slot_cores and \
-                        len(gpus) - len(picks.get(r, ([], []))[1]) >= req.slot_gpus:
-                    pc, pg = picks.setdefault(r, ([], []))
-                    pc.extend(cores[taken_c: taken_c + req.slot_cores])
-                    pg.extend(gpus[len(pg): len(pg) + req.slot_gpus])
-                    taken_c += req.slot_cores
-                    need -= 1
-                if not need:
+    # -- allocation ---------------------------------------------------------------------------------
+    def allocate(self, req: SchedRequest) -> Optional[Alloc]:
+        """Take what ``req`` asks for now; None when it has to wait."""
+        candidates: List[Tuple[int, List[int], List[int]]] = []
+        for rank, node in sorted(self.nodes().items()):
+            if not self.is_up(rank):
+                continue
+            free_c, free_g = self.free_of(rank)
+            if len(free_c) < (len(node.cores) if req.exclusive else req.slot_size):
+                continue
+            if req.gpu_per_slot > 0 and len(free_g) < req.gpu_per_slot:
+                continue
+            candidates.append((rank, free_c, free_g))
+        # worst fit; sorted() is stable, so equal nodes stay in rank order
+        candidates.sort(key=lambda c: (len(c[1]), len(c[2])), reverse=True)
+        chosen = Alloc()
+        if req.nnodes > 0:
+            for rank, free_c, free_g in candidates:
+                if len(chosen) >= req.nnodes:
                     break
-            if need:
+                if req.exclusive:
+                    if len(free_c) < len(self.nodes()[rank].cores):
+                        continue
+                    chosen.append((rank, free_c, free_g))
+                    continue
+                need_c, need_g = req.slots_per_node * req.slot_size, req.slots_per_node * req.gpu_per_slot
+                if len(free_c) < need_c or len(free_g) < need_g:
+                    continue
+                chosen.append((rank, free_c[:need_c], free_g[:need_g]))
+            if len(chosen) < req.nnodes:
+                self.check_feasible(req)
                 return None
-            chosen = [(r, c, g) for r, (c, g) in sorted(picks.items())]
-        for r, c, g in chosen:
-            fc, fg = free[r]
-            free[r] = ([x for x in fc if x not in c], [x for x in fg if x not in g])
+            chosen.nslots = req.slots_per_node * len(chosen)
+        else:
+            taken = 0
+            for rank, free_c, free_g in candidates:
+                if taken >= req.nslots:
+                    break
+                slots = len(free_c) // req.slot_size
+                if req.gpu_per_slot > 0:
+                    slots = min(slots, len(free_g) // req.gpu_per_slot)
+                take = min(slots, req.nslots - taken)
+                if take > 0:
+                    chosen.append((rank, free_c[:take * req.slot_size], free_g[:take * req.gpu_per_slot]))
+                    taken += take
+            if taken < req.nslots:
+                self.check_feasible(req)
+                return None
+            chosen.nslots = taken
+        chosen.sort(key=lambda s: s[0])
+        for rank, cores, gpus in chosen:
+            self._used_cores.setdefault(rank, set()).update(cores)
+            self._used_gpus.setdefault(rank, set()).update(gpus)
         return chosen
 
+    def check_feasible(self, req: SchedRequest) -> None:
+        """Infeasible when ``req`` could not fit even with every node idle and up."""
+        nodes = list(self.nodes().values())
+        if req.exclusive:
+            need = max(req.nnodes, 1)
+            eligible = sum(1 for n in nodes if len(n.cores) >= req.slot_size
+                           and (req.gpu_per_slot == 0 or len(n.gpus) >= req.gpu_per_slot))
+            if eligible < need:
+                raise Infeasible(f"unsatisfiable request: need {need} exclusive node(s), only {eligible} eligible")
+            return
+        if req.nnodes > 0:
+            cores, gpus = req.slots_per_node * req.slot_size, req.slots_per_node * req.gpu_per_slot
+            eligible = sum(1 for n in nodes if len(n.cores) >= cores and len(n.gpus) >= gpus)
+            if eligible < req.nnodes:
+                gpu_text = f" and {gpus} GPUs" if gpus else ""
+                raise Infeasible(f"unsatisfiable request: need {req.nnodes} node(s) with {cores} cores{gpu_text} "
+                                 f"each, only {eligible} eligible")
+            return
+        # a slot must fit within one node
+        slots = sum(len(n.cores) // req.slot_size for n in nodes)
+        if slots < req.nslots:
+            total = sum(len(n.cores) for n in nodes)
+            raise Infeasible(f"unsatisfiable request: need {req.nslots} slot(s) of {req.slot_size} core(s), "
+                             f"only {slots} such slot(s) available (total cores: {total})")
+        if req.gpu_per_slot > 0:
+            gpu_slots = sum(min(len(n.cores) // req.slot_size, len(n.gpus) // req.gpu_per_slot) for n in nodes)
+            if gpu_slots < req.nslots:
+                total = sum(len(n.gpus) for n in nodes)
+                raise Infeasible(f"unsatisfiable request: need {req.nslots} slot(s) with {req.gpu_per_slot} GPU(s) "
+                                 f"each, only {gpu_slots} available (total GPUs: {total})")
+
     def release(self, job: Job) -> None:
-        free = self.free_cores()
-        for r, c, g in job.alloc:
-            fc, fg = free[r]
-            free[r] = (sorted(fc + c), sorted(fg + g))
+        for rank, cores, gpus in job.alloc:
+            self._used_cores.get(rank, set()).difference_update(cores)
+            self._used_gpus.get(rank, set()).difference_update(gpus)
         job.alloc = []
 
-    def R_of(self, alloc: List[Tuple[int, List[int], List[int]]], starttime: float,
-             expiration: float) -> Dict[str, Any]:
-        lite: List[Dict[str, Any]] = []
-        for r, c, g in alloc:
-            children: Dict[str, str] = {"core": idset_encode(c)}
-            if g:
-                children["gpu"] = idset_encode(g)
-            if lite and lite[-1]["children"] == children and lite[-1]["_last"] == r - 1:
-                lite[-1]["_ranks"].append(r)
-                lite[-1]["_last"] = r
-            else:
-                lite.append({"_ranks": [r], "_last": r, "children": children})
-        r_lite = [{"rank": idset_encode(e["_ranks"]), "children": e["children"]} for e in lite]
-        hosts = [self.core.hostname for _ in alloc]
-        return {"version": 1, "execution": {"R_lite": r_lite, "starttime": starttime, "expiration": expiration,
-                                             "nodelist": [",".join(hosts)] if hosts else []}}
+    def allocated(self) -> List[res.Slice]:
+        """Everything held by jobs now, one entry per rank."""
+        out: List[res.Slice] = []
+        for rank in sorted(set(self._used_cores) | set(self._used_gpus)):
+            cores, gpus = sorted(self._used_cores.get(rank, ())), sorted(self._used_gpus.get(rank, ()))
+            if cores or gpus:
+                out.append((rank, cores, gpus))
+        return out
 
-    def resource_summary(self, alloc: List[Tuple[int, List[int], List[int]]]) -> str:
-        parts = []
-        for r, c, g in alloc:
-            text = f"rank{r}/core{idset_encode(c, brackets=True)}"
-            if g:
-                text += f",gpu{idset_encode(g, brackets=True)}"
-            parts.append(text)
-        return " ".join(parts)
+    # -- describing allocations --------------------------------------------------------------------
+    def R_of(self, alloc: List[res.Slice], starttime: float, expiration: float) -> Dict[str, Any]:
+        return res.encode_R(alloc, self.hostnames(), starttime, expiration, nslots=getattr(alloc, "nslots", 0))
 
+    def resource_summary(self, alloc: List[res.Slice]) -> str:
+        return res.summary(alloc)

@@ -1,0 +1,400 @@
+"""Local execution: each job's tasks run as real processes on this machine,
+as under ``flux start --test-size=N``; this back end plays job-exec and the
+job shell (one shell per allocated rank, as flux-core starts them) and asks
+the IO layer (:class:`~fakeflux.broker.jobs.exec.ProcessHost`) for every
+process, pipe and directory.
+
+What it writes is what real Flux writes (flux-core v0.88, recorded on a real
+instance): ``init``, ``starting``, ``shell.init``, ``shell.start``, the first
+``shell.task-exit``, ``shell-exit``, ``complete``, ``done`` in
+``guest.exec.eventlog``; RFC 24 ``guest.output`` (header, line-buffered
+``data``, ``eof`` per task and stream, ``redirect`` for output files, ``log``
+for shell errors) and the ``guest.input`` header.  Time is real here: the
+time limit, the kill timer (SIGKILL every ``exec.kill-timeout``, default 5 s,
+after the first signal of an exception) and the shell's ``exit-timeout``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+
+from fakeflux.broker.jobs import shell as S
+from fakeflux.broker.jobs.eventlog import eventlog_entry
+from fakeflux.broker.jobs.exec import ProcessHost, TaskSpec
+from fakeflux.broker.jobs.model import CLEANUP, RUN, Job
+from fakeflux.broker.jobs.util import guest_namespace, idset_encode, parse_fsd
+
+if TYPE_CHECKING:
+    from fakeflux.broker.jobs.manager import JobSystem
+
+DEFAULT_KILL_TIMEOUT = 5.0
+DEFAULT_EXIT_TIMEOUT = 30.0
+
+
+class LocalTask:
+    def __init__(self, rank: int, localid: int, node: int, broker_rank: int) -> None:
+        self.rank = rank  # global task rank
+        self.localid = localid
+        self.node = node  # shell rank
+        self.broker_rank = broker_rank
+        self.pid = 0
+        self.wait_status: Optional[int] = None
+        self.buffers: Dict[str, bytes] = {"stdout": b"", "stderr": b""}
+
+
+class LocalRun:
+    """One job's execution state."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.tasks: List[LocalTask] = []
+        self.tmpdirs: List[str] = []
+        self.leader = 0
+        self.die_rc = 0  # the shell's own exit code when it failed (127: no such program)
+        self.exception_in_progress = False
+        self.killing = False
+        self.task_exit_posted = False
+        self.finished = False
+        self.timers: List[List[bool]] = []
+
+    def live(self) -> List[LocalTask]:
+        return [t for t in self.tasks if t.pid and t.wait_status is None]
+
+
+class LocalExec:
+    def __init__(self, system: JobSystem, host: ProcessHost) -> None:
+        self.system = system
+        self.core = system.core
+        self.host = host
+        self.runs: Dict[int, LocalRun] = {}
+        self.ascii = S.f58_ascii_only()
+
+    # -- configuration ----------------------------------------------------------------------
+    def kill_timeout(self) -> float:
+        value = self.core.config.lookup("exec.kill-timeout")
+        try:
+            return parse_fsd(value) if isinstance(value, str) else float(value) if value is not None \
+                else DEFAULT_KILL_TIMEOUT
+        except (TypeError, ValueError):
+            return DEFAULT_KILL_TIMEOUT
+
+    # -- timers (real seconds, cancelled with the run) ---------------------------------------------
+    def _later(self, run: LocalRun, delay: float, fn: Callable[[], None]) -> List[bool]:
+        token = [False]
+        run.timers.append(token)
+
+        def fire() -> None:
+            if not token[0]:
+                fn()
+
+        if self.core.call_later is not None:
+            self.core.call_later(delay, fire)
+        return token
+
+    # -- start ---------------------------------------------------------------------------------
+    def start(self, job: Job) -> None:
+        system = self.system
+        run = LocalRun(job)
+        self.runs[job.id] = run
+        system.exec_init(job)
+        system.exec_starting(job)
+        self._plan(run)
+        ns = guest_namespace(job.id)
+        store = self.core.kvs
+        jobid_f58 = S.f58(job.id, self.ascii)
+        for node in range(len(job.alloc)):
+            path = os.path.join(self.core.rundir, f"jobtmp-{node}-{jobid_f58}")
+            try:
+                self.host.make_dir(path)
+                run.tmpdirs.append(path)
+            except OSError as exc:
+                self._die(run, 1, f"error creating FLUX_JOB_TMPDIR: {exc.strerror}")
+                return
+        system.exec_event(job, "shell.init", {"service": f"{job.userid}-shell-{S.f58(job.id, True)}",
+                                              "leader-rank": run.leader, "size": len(job.alloc)})
+        now = system.now()
+        ntasks = len(run.tasks)
+        store.put(ns, "input", eventlog_entry(now, "header", S.input_header()).encode())
+        output = [eventlog_entry(now, "header", S.output_header(ntasks))]
+        files = self._output_files(job, ntasks)
+        for stream in ("stdout", "stderr"):
+            if files.get(stream):
+                output.append(eventlog_entry(now, "redirect", S.redirect_context(stream, ntasks, files[stream])))
+        store.put(ns, "output", "".join(output).encode())
+        if job.duration > 0:
+            self._later(run, job.duration, lambda: system.expired(job))
+        stdin = self._input_file(job)
+        truncated: set = set()
+        for task in run.tasks:
+            spec = self._spec(run, task, files, stdin, truncated)
+            try:
+                task.pid = self.host.spawn(spec, self._output_callback(run, task), self._exit_callback(run, task))
+            except OSError as exc:
+                ec = 126 if exc.errno in (errno.EPERM, errno.EACCES) else 127 if exc.errno == errno.ENOENT else 1
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                self._die(run, ec, f"task {task.rank} (host {self.core.hostname}): start failed: "
+                                   f"{spec.argv[0]}: {reason}", START_FAILED)
+                return
+        system.exec_event(job, "shell.start", {"taskmap": S.taskmap(self._counts(run))})
+
+    def _output_callback(self, run: LocalRun, task: LocalTask) -> Callable[[str, bytes], None]:
+        return lambda stream, data: self._output(run, task, stream, data)
+
+    def _exit_callback(self, run: LocalRun, task: LocalTask) -> Callable[[int], None]:
+        return lambda status: self._exited(run, task, status)
+
+    def _plan(self, run: LocalRun) -> None:
+        """Tasks per node, as the shell's rcalc places them, ranks in block order."""
+        job = run.job
+        js = job.jobspec
+        task0 = js["tasks"][0] if js.get("tasks") else {"count": {"per_slot": 1}}
+        count = task0.get("count", {})
+        slot_cores = job.request.slot_cores
+        if "per_slot" in count:
+            counts = S.distribute_per_slot([max(len(c) // slot_cores, 1) for _, c, _ in job.alloc],
+                                           int(count["per_slot"]))
+        else:
+            counts = S.distribute([len(c) for _, c, _ in job.alloc], int(count.get("total", 1)), slot_cores)
+        run.leader = job.alloc[0][0] if job.alloc else 0
+        rank = 0
+        for node, n in enumerate(counts):
+            for localid in range(n):
+                run.tasks.append(LocalTask(rank, localid, node, job.alloc[node][0]))
+                rank += 1
+
+    @staticmethod
+    def _counts(run: LocalRun) -> List[int]:
+        counts = [0] * len(run.job.alloc)
+        for t in run.tasks:
+            counts[t.node] += 1
+        return counts
+
+    @staticmethod
+    def _shell_options(job: Job) -> Dict[str, Any]:
+        system = job.jobspec.get("attributes", {}).get("system", {})
+        options = system.get("shell", {}).get("options", {}) if isinstance(system.get("shell"), dict) else {}
+        return options if isinstance(options, dict) else {}
+
+    def _template_values(self, job: Job, ntasks: int, nnodes: int) -> Dict[str, str]:
+        return {"name": job.name or "unknown", "nnodes": str(nnodes), "ntasks": str(ntasks)}
+
+    def _output_files(self, job: Job, ntasks: int) -> Dict[str, str]:
+        """attributes.system.shell.options.output.{stdout,stderr} of type file,
+        templates rendered; stderr follows stdout into its file when not given."""
+        output = self._shell_options(job).get("output", {})
+        if not isinstance(output, dict):
+            return {}
+        values = self._template_values(job, ntasks, len(job.alloc))
+        files: Dict[str, str] = {}
+        for stream in ("stdout", "stderr"):
+            spec = output.get(stream)
+            if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
+                files[stream] = S.render(spec["path"], values, job.id, self.ascii)
+        if "stdout" in files and "stderr" not in files:
+            files["stderr"] = files["stdout"]
+        return files
+
+    def _input_file(self, job: Job) -> Optional[str]:
+        stdin = self._shell_options(job).get("input", {})
+        spec = stdin.get("stdin") if isinstance(stdin, dict) else None
+        if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
+            return str(spec["path"])
+        return None
+
+    def _spec(self, run: LocalRun, task: LocalTask, files: Dict[str, str], stdin: Optional[str],
+              truncated: set) -> TaskSpec:
+        job = run.job
+        js = job.jobspec
+        system = js.get("attributes", {}).get("system", {})
+        ntasks = len(run.tasks)
+        nnodes = len(job.alloc)
+        cwd = job.cwd if isinstance(job.cwd, str) else None
+        env = {k: v for k, v in (system.get("environment") or {}).items() if isinstance(v, str)}
+        env.pop("FLUX_PROXY_REMOTE", None)
+        jobid_f58 = S.f58(job.id, self.ascii)
+        tmpdir = run.tmpdirs[task.node] if task.node < len(run.tmpdirs) else ""
+        jobid_path = self.core.rank(task.broker_rank).attrs.value("jobid-path")
+        env.update({
+            "FLUX_URI": self.core.rank(task.broker_rank).attrs.value("local-uri") or "",
+            "FLUX_KVS_NAMESPACE": guest_namespace(job.id),
+            "FLUX_JOB_ID_PATH": f"{'' if jobid_path in (None, '/') else jobid_path}/{jobid_f58}",
+            "FLUX_JOB_SIZE": str(ntasks),
+            "FLUX_JOB_NNODES": str(nnodes),
+            "FLUX_JOB_ID": jobid_f58,
+        })
+        if "HOSTNAME" in env:
+            env["HOSTNAME"] = self.core.hostname
+        env["FLUX_JOB_TMPDIR"] = tmpdir
+        gpus = job.alloc[task.node][2] if task.node < len(job.alloc) else []
+        env["CUDA_VISIBLE_DEVICES"] = idset_encode(gpus) if gpus else "-1"
+        env.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
+        env["FLUX_TERMINUS_SESSION"] = "0"
+        if self._shell_options(job).get("mpi") != "none":
+            env["OMPI_MCA_btl_vader_backing_directory"] = tmpdir
+        env["FLUX_TASK_LOCAL_ID"] = str(task.localid)
+        env["FLUX_TASK_RANK"] = str(task.rank)
+        values = self._template_values(job, ntasks, nnodes)
+        values.update({"task.id": str(task.rank), "task.index": str(task.localid), "tmpdir": tmpdir})
+        command = js["tasks"][0]["command"]
+        argv = [S.render(arg, values, job.id, self.ascii) for arg in command]
+        stdout, stderr = files.get("stdout"), files.get("stderr")
+        if cwd is not None:
+            stdout = os.path.join(cwd, stdout) if stdout else None
+            stderr = os.path.join(cwd, stderr) if stderr else None
+            stdin = os.path.join(cwd, stdin) if stdin else None
+        truncate = []
+        mode = self._shell_options(job).get("output", {})
+        append = isinstance(mode, dict) and mode.get("mode") == "append"
+        for stream, path in (("stdout", stdout), ("stderr", stderr)):
+            if path and path not in truncated:
+                truncated.add(path)
+                if not append:
+                    truncate.append(stream)
+        return TaskSpec(argv, env, cwd, stdin=stdin, stdout=stdout, stderr=stderr, truncate=tuple(truncate))
+
+    # -- while it runs -------------------------------------------------------------------------
+    def _output(self, run: LocalRun, task: LocalTask, stream: str, data: bytes) -> None:
+        job = run.job
+        ns = guest_namespace(job.id)
+        store = self.core.kvs
+        if ns not in store.namespaces:
+            return
+        now = self.system.now()
+        rank = str(task.rank)
+        if data:
+            lines, task.buffers[stream] = S.split_lines(task.buffers[stream], data)
+            entries = [eventlog_entry(now, "data", S.data_context(stream, rank, line)) for line in lines]
+        else:
+            rest, task.buffers[stream] = task.buffers[stream], b""
+            entries = [eventlog_entry(now, "data", S.data_context(stream, rank, rest))] if rest else []
+            entries.append(eventlog_entry(now, "data", S.eof_context(stream, rank)))
+        if entries:
+            store.put(ns, "output", "".join(entries).encode(), append=True)
+
+    def _exited(self, run: LocalRun, task: LocalTask, status: int) -> None:
+        task.wait_status = status
+        job = run.job
+        if not run.task_exit_posted:
+            run.task_exit_posted = True
+            self.system.exec_event(job, "shell.task-exit",
+                                   S.task_exit_context(task.localid, task.rank, task.pid, status))
+            if run.live() and not run.exception_in_progress:
+                self._start_exit_timer(run, task)
+        if not run.live():
+            self._finish(run)
+
+    def _start_exit_timer(self, run: LocalRun, first: LocalTask) -> None:
+        """The shell's doom plugin: once the first task has exited, the others
+        get ``exit-timeout`` (30 s) before the job is ended with an exception."""
+        option = self._shell_options(run.job).get("exit-timeout", DEFAULT_EXIT_TIMEOUT)
+        if option == "none":
+            return
+        try:
+            timeout = parse_fsd(option) if isinstance(option, str) else float(option)
+        except (TypeError, ValueError):
+            timeout = DEFAULT_EXIT_TIMEOUT
+        status = first.wait_status or 0
+        disposition = f" (Exit {(status >> 8) & 0xFF})" if not status & 0x7F else ""
+        arg0 = os.path.basename(str(run.job.jobspec["tasks"][0]["command"][0]))
+
+        def expire() -> None:
+            if run.finished or run.exception_in_progress:
+                return
+            fsd = f"{timeout:g}s"
+            self.system.raise_exception(
+                run.job, "exec", 0,
+                f"{arg0}: task {first.rank} on host {self.core.hostname} exited{disposition} "
+                f"and exit-timeout={fsd} has expired", userid=self.core.owner)
+
+        if timeout > 0:
+            self._later(run, timeout, expire)
+
+    def _die(self, run: LocalRun, ec: int, message: str, where: Any = None) -> None:
+        """shell_die: log the error to guest.output, raise the ``exec``
+        exception with it, kill what was started; the shell exits ``ec``."""
+        job = run.job
+        ns = guest_namespace(job.id)
+        file, line = where if where is not None else ("shell.c", 0)
+        store = self.core.kvs
+        if ns in store.namespaces:
+            store.put(ns, "output", eventlog_entry(self.system.now(), "log", S.log_context(
+                0, S.LOG_FATAL, message, file, line)).encode(), append=True)
+        run.die_rc = ec
+        self.system.raise_exception(job, "exec", 0, message, userid=self.core.owner)
+        for task in run.live():
+            self.host.signal(task.pid, S.SIGKILL)
+        if not run.live():
+            self._finish(run)
+
+    def _finish(self, run: LocalRun) -> None:
+        """Every task has exited: the shell exits with the largest task exit
+        code (128+N for a signal), job-exec reports its wait status."""
+        if run.finished:
+            return
+        run.finished = True
+        for token in run.timers:
+            token[0] = True
+        run.timers.clear()
+        job = run.job
+        rc = max([run.die_rc] + [S.task_exit_code(t.wait_status) for t in run.tasks if t.wait_status is not None])
+        status = (rc & 0xFF) << 8
+        if run.exception_in_progress and status == 0:
+            status = 1 << 8
+        for path in run.tmpdirs:
+            self.host.remove_tree(path)
+        run.tmpdirs.clear()
+        self.runs.pop(job.id, None)
+        self.system.exec_event(job, "shell-exit", {"rank": run.leader, "wait_status": status})
+        if job.state in (RUN, CLEANUP):
+            self.system.tasks_complete(job, status)
+
+    # -- signals ----------------------------------------------------------------------------------
+    def kill(self, job: Job, signum: int) -> None:
+        """``flux job kill``: the shell forwards the signal to every task."""
+        run = self.runs.get(job.id)
+        if run is None:
+            return
+        for task in run.live():
+            self.host.signal(task.pid, signum)
+
+    def terminate(self, job: Job, signum: int) -> None:
+        """A fatal exception: ``signum`` now (SIGTERM; SIGALRM at the time
+        limit), then SIGKILL every kill-timeout until the tasks are gone."""
+        run = self.runs.get(job.id)
+        if run is None:
+            return
+        run.exception_in_progress = True
+        if run.killing:
+            return
+        run.killing = True
+        self.kill(job, signum)
+        interval = self.kill_timeout()
+
+        def escalate() -> None:
+            if run.finished:
+                return
+            self.kill(job, S.SIGKILL)
+            self._later(run, interval, escalate)
+
+        self._later(run, interval, escalate)
+        if not run.live():
+            self._finish(run)
+
+    def shutdown(self) -> None:
+        """The instance stops: every task is killed (by the host's shutdown),
+        every FLUX_JOB_TMPDIR removed; no events are posted."""
+        for run in list(self.runs.values()):
+            for token in run.timers:
+                token[0] = True
+            for task in run.live():
+                self.host.signal(task.pid, S.SIGKILL)
+            for path in run.tmpdirs:
+                self.host.remove_tree(path)
+            run.tmpdirs.clear()
+        self.runs.clear()
+        self.host.shutdown()
+
+
+START_FAILED = (S.START_FAILED_FILE, S.START_FAILED_LINE)

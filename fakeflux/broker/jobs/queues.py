@@ -1,0 +1,154 @@
+"""Queues (flux-core job-manager ``queues.c`` and job-ingest's "defaults"
+frobnicator): the anonymous queue, or the named ones of ``[queues.NAME]``;
+which exist, which accept submissions (enable) and which are scheduled
+(start), and what a submission must name.
+
+As a real ``flux start`` instance has them: the anonymous queue is enabled
+and started; configured named queues are enabled but stopped until
+``flux queue start`` (``job-manager.queue-start``).  Jobs of a stopped queue
+stay in SCHED and are not offered to the scheduler.
+"""
+
+from __future__ import annotations
+
+import copy
+import errno
+from typing import Any, Dict, List, Optional
+
+from fakeflux.broker.errors import ServiceError
+
+
+class Queue:
+    __slots__ = ("name", "enabled", "disable_reason", "started", "stop_reason")
+
+    def __init__(self, name: Optional[str], started: bool) -> None:
+        self.name = name
+        self.enabled = True
+        self.disable_reason: Optional[str] = None
+        self.started = started
+        self.stop_reason: Optional[str] = None
+
+    def status(self) -> Dict[str, Any]:
+        """queue_status_encode, with the scheduler loaded."""
+        out: Dict[str, Any] = {"enable": self.enabled, "start": self.started}
+        if not self.enabled and self.disable_reason:
+            out["disable_reason"] = self.disable_reason
+        if not self.started and self.stop_reason:
+            out["stop_reason"] = self.stop_reason
+        return out
+
+
+class Queues:
+    def __init__(self, config_of: Any) -> None:
+        self._config_of = config_of  # () -> the instance configuration
+        self._anon = Queue(None, started=True)
+        self._named: Dict[str, Queue] = {}
+        self._names: List[str] = []
+
+    # -- configuration ---------------------------------------------------------------------------
+    def _table(self) -> Dict[str, Any]:
+        table = self._config_of().get("queues", {})
+        if not isinstance(table, dict):
+            raise ServiceError(errno.EINVAL, "queues must be a table")
+        return table
+
+    def named(self) -> Dict[str, Queue]:
+        """The configured named queues (kept, with their state, across
+        reconfiguration; new ones start stopped)."""
+        names = sorted(self._table())
+        if names != self._names:
+            self._named = {n: self._named.get(n) or Queue(n, started=False) for n in names}
+            self._names = names
+        return self._named
+
+    def _defaults(self) -> Dict[str, Any]:
+        try:
+            system = self._config_of()["policy"]["jobspec"]["defaults"]["system"]
+        except (KeyError, TypeError):
+            return {}
+        return system if isinstance(system, dict) else {}
+
+    # -- lookup --------------------------------------------------------------------------------------
+    def lookup(self, name: Optional[str]) -> Queue:
+        """queues_lookup: EINVAL with its text when there is no such queue."""
+        named = self.named()
+        if name is not None:
+            if name not in named:
+                raise ServiceError(errno.EINVAL, f"'{name}' is not a valid queue")
+            return named[name]
+        if named:
+            raise ServiceError(errno.EINVAL, "a named queue is required")
+        return self._anon
+
+    def is_started(self, name: Optional[str]) -> bool:
+        named = self.named()
+        if name is None:
+            return not named and self._anon.started
+        queue = named.get(name)
+        return queue is not None and queue.started
+
+    def list(self) -> List[str]:
+        return list(self.named())
+
+    # -- submission --------------------------------------------------------------------------------------
+    def frobnicate(self, jobspec: Dict[str, Any]) -> None:
+        """job-ingest's "defaults" frobnicator, active when ``[queues]`` or
+        ``[policy.jobspec.defaults]`` is configured: check the queue named and
+        fill in the defaults (global, then the queue's own).  EPERM as the
+        frobnicator answers."""
+        queues = self._table()
+        defaults = self._defaults()
+        if not queues and not defaults:
+            return
+        system = jobspec.get("attributes", {}).get("system") if isinstance(jobspec, dict) else None
+        if not isinstance(system, dict):
+            return  # the validator names what is wrong
+        name = system.get("queue") or defaults.get("queue")
+        if name is None and queues:
+            raise ServiceError(errno.EPERM, "no queue specified")
+        effective = copy.deepcopy(defaults)
+        if name and queues:
+            if name not in queues:
+                raise ServiceError(errno.EPERM, f"Invalid queue '{name}' specified")
+            qconf = queues[name] if isinstance(queues[name], dict) else {}
+            try:
+                effective.update(qconf["policy"]["jobspec"]["defaults"]["system"])
+            except (KeyError, TypeError):
+                pass
+        for key, value in effective.items():
+            if key == "duration":
+                if not system.get("duration"):
+                    system["duration"] = value
+            elif key not in system:
+                system[key] = copy.deepcopy(value)
+
+    def submit_check(self, jobspec: Dict[str, Any]) -> None:
+        """queue_submit_check (job-manager, at submit): the queue must exist
+        and be enabled.  EINVAL."""
+        system = jobspec.get("attributes", {}).get("system", {}) if isinstance(jobspec, dict) else {}
+        name = system.get("queue") if isinstance(system, dict) else None
+        queue = self.lookup(name if isinstance(name, str) else None)
+        if not queue.enabled:
+            where = f" to {name}" if name else ""
+            raise ServiceError(errno.EINVAL, f"job submission{where} is disabled: {queue.disable_reason}")
+
+    # -- job-manager.queue-enable / queue-start ---------------------------------------------------
+    def _targets(self, name: Optional[str], all_: bool) -> List[Queue]:
+        named = self.named()
+        if name is None and named and not all_:
+            raise ServiceError(errno.EINVAL, "Use --all to apply this command to all queues")
+        if name is not None:
+            return [self.lookup(name)]
+        return list(named.values()) if named else [self._anon]
+
+    def enable(self, name: Optional[str], enable: bool, reason: Optional[str], all_: bool) -> None:
+        if not enable and not reason:
+            raise ServiceError(errno.EINVAL, "reason is required for disable")
+        for queue in self._targets(name, all_):
+            queue.enabled = enable
+            queue.disable_reason = None if enable else reason
+
+    def start(self, name: Optional[str], start: bool, reason: Optional[str], all_: bool) -> None:
+        for queue in self._targets(name, all_):
+            queue.started = start
+            queue.stop_reason = None if start else reason

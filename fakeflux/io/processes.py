@@ -1,0 +1,277 @@
+"""Job tasks as real processes, driven by the broker's selectors loop: the
+implementation of :class:`fakeflux.broker.jobs.exec.ProcessHost`.
+
+Each task is a child in a process group of its own (as flux-core's job shell
+starts tasks), its stdout/stderr pipes read without blocking on the loop
+thread, and its exit noticed through a pidfd registered with the selector
+(Linux 5.3+), else by polling ``waitpid`` on a short timer.  A task is
+reported complete once it has exited *and* its output pipes are at EOF, so a
+job's output is whole before its ``finish``.  :meth:`LocalProcessHost.shutdown`
+kills and reaps every group still alive and closes every descriptor.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+from typing import Any, Callable, Dict, List, Optional
+
+from fakeflux.broker.jobs.exec import ExitCallback, OutputCallback, TaskSpec
+
+# How often a task's exit is polled for where pidfds are not available.
+POLL_INTERVAL = 0.01
+READ_SIZE = 65536
+
+
+class _Task:
+    """One running task and the descriptors the loop watches for it."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], on_output: OutputCallback, on_exit: ExitCallback) -> None:
+        self.proc = proc
+        self.pid = proc.pid
+        self.on_output = on_output
+        self.on_exit = on_exit
+        self.pipes: Dict[int, str] = {}  # read end -> stream name
+        self.stdin: Optional[int] = None  # write end of the stdin pipe
+        self.stdin_buffer = b""
+        self.stdin_eof = False
+        self.pidfd: Optional[int] = None
+        self.status: Optional[int] = None  # raw wait status once reaped
+        self.reported = False
+
+
+class LocalProcessHost:
+    def __init__(self, selector: selectors.BaseSelector,
+                 call_later: Callable[[float, Callable[[], None]], None]) -> None:
+        self.selector = selector
+        self.call_later = call_later
+        self.tasks: Dict[int, _Task] = {}  # by pid (= process group id)
+        self.spawned = 0
+
+    # -- starting -----------------------------------------------------------------------
+    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback) -> int:
+        child_fds: List[int] = []
+        parent_fds: List[int] = []
+        try:
+            stdin_fd, stdin_w = self._stdin(spec, child_fds, parent_fds)
+            outputs: Dict[int, str] = {}
+            std: Dict[str, int] = {}
+            opened: Dict[str, int] = {}
+            for stream, path in (("stdout", spec.stdout), ("stderr", spec.stderr)):
+                if path is None:
+                    r, w = os.pipe2(os.O_CLOEXEC)
+                    parent_fds.append(r)
+                    child_fds.append(w)
+                    outputs[r] = stream
+                    std[stream] = w
+                elif path in opened:
+                    std[stream] = opened[path]  # one file for both streams, one offset
+                else:
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                    if stream in spec.truncate:
+                        flags |= os.O_TRUNC
+                    fd = os.open(path, flags, 0o666)
+                    child_fds.append(fd)
+                    opened[path] = std[stream] = fd
+            proc = subprocess.Popen(
+                spec.argv, stdin=stdin_fd, stdout=std["stdout"], stderr=std["stderr"], env=spec.env,
+                cwd=spec.cwd, pass_fds=spec.pass_fds, close_fds=True, **_own_process_group(),
+            )
+        except BaseException:
+            for fd in child_fds + parent_fds:
+                os.close(fd)
+            raise
+        for fd in child_fds:
+            os.close(fd)
+        task = _Task(proc, on_output, on_exit)
+        task.stdin = stdin_w
+        self.tasks[task.pid] = task
+        self.spawned += 1
+        for fd, stream in outputs.items():
+            os.set_blocking(fd, False)
+            task.pipes[fd] = stream
+            self.selector.register(fd, selectors.EVENT_READ, lambda fd=fd: self._readable(task, fd))
+        self._watch_exit(task)
+        return task.pid
+
+    @staticmethod
+    def _stdin(spec: TaskSpec, child_fds: List[int], parent_fds: List[int]) -> Any:
+        if spec.stdin is not None:
+            fd = os.open(spec.stdin, os.O_RDONLY | os.O_CLOEXEC)
+            child_fds.append(fd)
+            return fd, None
+        r, w = os.pipe2(os.O_CLOEXEC)
+        child_fds.append(r)
+        parent_fds.append(w)
+        os.set_blocking(w, False)
+        return r, w
+
+    def _watch_exit(self, task: _Task) -> None:
+        pidfd_open = getattr(os, "pidfd_open", None)
+        if pidfd_open is not None:
+            try:
+                task.pidfd = pidfd_open(task.pid)
+            except OSError:
+                task.pidfd = None
+        if task.pidfd is not None:
+            self.selector.register(task.pidfd, selectors.EVENT_READ, lambda: self._reap(task))
+        else:
+            self._poll(task)
+
+    def _poll(self, task: _Task) -> None:
+        if task.status is None and self._reap(task) is None and task.pid in self.tasks:
+            self.call_later(POLL_INTERVAL, lambda: self._poll(task))
+
+    # -- running ------------------------------------------------------------------------
+    def _readable(self, task: _Task, fd: int) -> None:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        stream = task.pipes[fd]
+        if not data:
+            self.selector.unregister(fd)
+            os.close(fd)
+            del task.pipes[fd]
+        task.on_output(stream, data)
+        self._maybe_done(task)
+
+    def _reap(self, task: _Task) -> Optional[int]:
+        try:
+            pid, status = os.waitpid(task.pid, os.WNOHANG)
+        except ChildProcessError:
+            pid, status = task.pid, 0
+        if pid == 0:
+            return None
+        task.status = status
+        task.proc.returncode = _exitcode(status)  # so Popen never waits for it again
+        if task.pidfd is not None:
+            self.selector.unregister(task.pidfd)
+            os.close(task.pidfd)
+            task.pidfd = None
+        self._maybe_done(task)
+        return status
+
+    def _maybe_done(self, task: _Task) -> None:
+        if task.status is None or task.pipes or task.reported:
+            return
+        task.reported = True
+        self._close_stdin(task)
+        self.tasks.pop(task.pid, None)
+        task.on_exit(task.status)
+
+    def signal(self, pgid: int, signum: int) -> None:
+        task = self.tasks.get(pgid)
+        if task is None:
+            return  # not ours, or finished: never signal a group id that may be reused
+        try:
+            os.killpg(pgid, signum)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def write_input(self, pgid: int, data: bytes, eof: bool) -> None:
+        task = self.tasks.get(pgid)
+        if task is None or task.stdin is None or task.stdin_eof:
+            return
+        task.stdin_buffer += data
+        task.stdin_eof = eof
+        self._flush_stdin(task)
+
+    def _flush_stdin(self, task: _Task) -> None:
+        fd = task.stdin
+        if fd is None:
+            return
+        try:
+            while task.stdin_buffer:
+                n = os.write(fd, task.stdin_buffer)
+                task.stdin_buffer = task.stdin_buffer[n:]
+        except BlockingIOError:
+            events = self.selector.get_map().get(fd)
+            if events is None:
+                self.selector.register(fd, selectors.EVENT_WRITE, lambda: self._flush_stdin(task))
+            return
+        except OSError:  # EPIPE: the task closed its stdin
+            task.stdin_buffer = b""
+            task.stdin_eof = True
+        if fd in self.selector.get_map():
+            self.selector.unregister(fd)
+        if task.stdin_eof:
+            self._close_stdin(task)
+
+    def _close_stdin(self, task: _Task) -> None:
+        fd, task.stdin = task.stdin, None
+        if fd is not None:
+            if fd in self.selector.get_map():
+                self.selector.unregister(fd)
+            os.close(fd)
+
+    # -- directories ----------------------------------------------------------------------
+    def make_dir(self, path: str) -> None:
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            pass
+
+    def remove_tree(self, path: str) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    # -- tearing down -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Kill every task's process group, reap it, close its descriptors
+        (without reporting: the instance is going away)."""
+        for task in list(self.tasks.values()):
+            task.reported = True
+            try:
+                os.killpg(task.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            if task.status is None:
+                try:
+                    _, status = os.waitpid(task.pid, 0)
+                    task.proc.returncode = _exitcode(status)
+                except ChildProcessError:
+                    task.proc.returncode = -signal.SIGKILL
+            for fd in [*task.pipes, *([task.pidfd] if task.pidfd is not None else [])]:
+                if fd in self.selector.get_map():
+                    self.selector.unregister(fd)
+                os.close(fd)
+            task.pipes.clear()
+            task.pidfd = None
+            self._close_stdin(task)
+        self.tasks.clear()
+
+    def live(self) -> List[int]:
+        """Process groups of tasks not yet reaped."""
+        return sorted(pid for pid, task in self.tasks.items() if task.status is None)
+
+
+def _exitcode(status: int) -> int:
+    return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+
+
+def _own_process_group() -> Dict[str, Any]:
+    """Popen keywords that put the child in a process group of its own
+    (``process_group`` from Python 3.11; before it, a new session does)."""
+    if sys.version_info >= (3, 11):
+        return {"process_group": 0}
+    return {"start_new_session": True}
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process is left in group ``pgid`` (for leak checks)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError as exc:
+        return exc.errno != errno.ESRCH
+    return True
