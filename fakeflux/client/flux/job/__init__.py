@@ -41,6 +41,7 @@ from .output import (
 from .submit import SubmitFuture, submit, submit_async, submit_get_id
 from .timeleft import timeleft
 from .wait import JobResultFuture, JobWaitFuture, JobWaitResult, result, result_async, wait, wait_async, wait_get_status
+from .watcher import JobWatcher
 
 __all__ = [
     "BatchConfig",
@@ -98,6 +99,7 @@ __all__ = [
     "output_watch_async",
     "output_watch_lines",
     "output_watch_lines_async",
+    "JobWatcher",
 ]
 
 
