@@ -25,7 +25,7 @@ import logging
 import os
 import threading
 import weakref
-from typing import Any, Callable, Deque, Dict, List, Literal, Optional, Set, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Literal, NamedTuple, Optional, Set, Tuple
 
 from .event import MAIN_EVENTS, JobEventWatchFuture, JobException, event_watch_async
 from .submit import SubmitFuture, submit_async, submit_get_id
@@ -35,25 +35,23 @@ __all__ = ["FluxExecutor", "FluxExecutorFuture"]
 _LOG = logging.getLogger(__name__)
 
 
-class _Submit:
-    __slots__ = ("args", "kwargs", "future")
+class _SubmitPackage(NamedTuple):
+    """A jobspec to submit: ``flux.job.submit`` arguments after the handle, and its future."""
 
-    def __init__(self, args: Tuple[Any, ...], kwargs: Dict[str, Any], future: FluxExecutorFuture) -> None:
-        self.args = args
-        self.kwargs = kwargs
-        self.future = future
+    submit_args: Tuple[Any, ...]
+    submit_kwargs: Dict[str, Any]
+    future: FluxExecutorFuture
 
 
-class _Attach:
+class _AttachPackage:
+    """A job to follow; the future gets the job id at once."""
+
     __slots__ = ("jobid", "future")
 
-    def __init__(self, jobid: int, future: FluxExecutorFuture) -> None:
+    def __init__(self, jobid: Any, fut: FluxExecutorFuture) -> None:
         self.jobid = jobid
-        self.future = future
-        future._set_jobid(jobid)
-
-
-_Work = Union[_Submit, _Attach]
+        self.future = fut
+        fut._set_jobid(jobid)
 
 
 class FluxExecutorFuture(concurrent.futures.Future):
@@ -182,87 +180,103 @@ class FluxExecutorFuture(concurrent.futures.Future):
         return cancelled
 
 
-class _Worker(threading.Thread):
-    """One executor thread: its own handle and reactor, its own queue."""
+class _FluxExecutorThread(threading.Thread):
+    """One executor thread: its own handle, reactor and queue of packages (flux-core's names).
+
+    ``_FluxExecutorThread(broken_event, exit_event, packages_to_handle,
+    poll_interval, handle_args, handle_kwargs, **thread_kwargs)``.  It runs
+    until ``exit_event`` is set, its queue is empty and every job it follows
+    has ended.  The handle is opened at once (a bad URI fails in the
+    constructor) and closed when ``run`` returns; running again reopens it.
+    """
 
     def __init__(
         self,
-        broken: threading.Event,
-        stopping: threading.Event,
-        queue: Deque[_Work],
+        broken_event: threading.Event,
+        exit_event: threading.Event,
+        packages_to_handle: Deque[Any],
         poll_interval: float,
         handle_args: Tuple[Any, ...],
         handle_kwargs: Dict[str, Any],
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        from .. import Flux
+        self.__broken_event = broken_event
+        self.__exit_event = exit_event
+        self.__packages_to_handle = packages_to_handle
+        self.__poll_interval = poll_interval
+        self.__handle_args = tuple(handle_args)
+        self.__handle_kwargs = dict(handle_kwargs)
+        self.__running_user_futures: Set[FluxExecutorFuture] = set()  # unfulfilled futures
+        self.__wake_lock = threading.Lock()
+        self.__wake_fds: Optional[Tuple[int, int]] = None
+        self.__flux_handle: Any = None
+        self.__open()
 
-        self._broken = broken
-        self._stopping = stopping
-        self._queue = queue
-        self._poll_interval = poll_interval
-        self._handle: Any = Flux(*handle_args, **handle_kwargs)
-        self._following: Set[FluxExecutorFuture] = set()  # futures whose events are still coming
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._pipe_lock = threading.Lock()
-        self._pipe_open = True
+    def __open(self) -> None:
+        from ..core.handle import Flux
 
-    def wake(self) -> None:
-        with self._pipe_lock:
-            if not self._pipe_open:
-                return
-            try:
-                os.write(self._wake_w, b"x")
-            except OSError:
-                pass  # the pipe is full: the thread wakes anyway
+        if self.__flux_handle is None:
+            self.__flux_handle = Flux(*self.__handle_args, **self.__handle_kwargs)
+        with self.__wake_lock:
+            if self.__wake_fds is None:
+                rfd, wfd = os.pipe()
+                os.set_blocking(rfd, False)
+                os.set_blocking(wfd, False)
+                self.__wake_fds = (rfd, wfd)
 
-    # -- the thread ---------------------------------------------------------------------------
-    def run(self) -> None:
-        try:
-            self._loop()
-        except Exception as exc:
-            self._broken.set()
-            for fut in self._following:
-                if not fut.done():
-                    fut.set_exception(exc)
-            while self._queue or not self._stopping.is_set():
-                try:
-                    work = self._queue.popleft()
-                except IndexError:
-                    self._stopping.wait(0.01)
-                else:
-                    if work.future.set_running_or_notify_cancel():
-                        work.future.set_exception(exc)
-            raise
-        finally:
-            self._close()
-
-    def _close(self) -> None:
-        handle, self._handle = self._handle, None
+    def close(self) -> None:
+        """Close the handle and the wake-up pipe (reopened by a later run)."""
+        handle, self.__flux_handle = self.__flux_handle, None
         if handle is not None:
             handle.__exit__(None, None, None)
-        with self._pipe_lock:
-            if self._pipe_open:
-                self._pipe_open = False
-                os.close(self._wake_r)
-                os.close(self._wake_w)
+        with self.__wake_lock:
+            fds, self.__wake_fds = self.__wake_fds, None
+        if fds is not None:
+            os.close(fds[0])
+            os.close(fds[1])
 
-    def _work_remains(self) -> bool:
-        return bool(not self._stopping.is_set() or self._queue or self._following)
+    def wake(self) -> None:
+        """Have the thread look at its queue now (not only every ``poll_interval``)."""
+        with self.__wake_lock:
+            if self.__wake_fds is None:
+                return
+            try:
+                os.write(self.__wake_fds[1], b"x")
+            except OSError:
+                pass  # the pipe is full: the thread is being woken anyway
 
-    def _loop(self) -> None:
-        h = self._handle
-        timer = h.timer_watcher_create(self._poll_interval, self._on_tick, repeat=self._poll_interval)
-        wake = h.fd_watcher_create(self._wake_r, self._on_wake, events=1)
+    def run(self) -> None:
+        try:
+            self.__run()
+        except Exception as exc:
+            self.__broken_event.set()
+            for fut in self.__running_user_futures:
+                if not fut.done():
+                    fut.set_exception(exc)
+            while self.__packages_to_handle or not self.__exit_event.is_set():
+                try:
+                    package = self.__packages_to_handle.popleft()
+                except IndexError:
+                    self.__exit_event.wait(0.01)
+                else:
+                    package.future.set_exception(exc)
+            raise
+        finally:
+            self.close()
+
+    def __run(self) -> None:
+        self.__open()
+        handle = self.__flux_handle
+        assert self.__wake_fds is not None
+        timer = handle.timer_watcher_create(self.__poll_interval, self.__submit_new_jobs, repeat=self.__poll_interval)
+        wake = handle.fd_watcher_create(self.__wake_fds[0], self.__on_wake, events=1)
         timer.start()
         wake.start()
         try:
-            while self._work_remains():
-                self._take_work()
-                if h.reactor_run() < 0:
+            while self.__work_remains():
+                self.__submit_new_jobs(reactor_run=False)
+                if handle.reactor_run() < 0:
                     raise RuntimeError("reactor start failed")
         finally:
             timer.stop()
@@ -270,90 +284,93 @@ class _Worker(threading.Thread):
             timer.destroy()
             wake.destroy()
 
-    def _on_tick(self, h: Any, *_args: Any) -> None:
-        self._take_work()
-        if not self._work_remains():
-            h.reactor_stop()
+    def __work_remains(self) -> bool:
+        """False once it is safe to exit: shut down, nothing queued, no job followed."""
+        return bool(not self.__exit_event.is_set() or self.__packages_to_handle or self.__running_user_futures)
 
-    def _on_wake(self, h: Any, *_args: Any) -> None:
-        try:
-            while os.read(self._wake_r, 512):
-                pass
-        except (BlockingIOError, OSError):
-            pass
-        self._on_tick(h)
-
-    def _take_work(self) -> None:
-        while self._queue:
+    def __on_wake(self, handle: Any, *_args: Any) -> None:
+        fds = self.__wake_fds
+        if fds is not None:
             try:
-                work = self._queue.popleft()
+                while os.read(fds[0], 512):
+                    pass
+            except OSError:
+                pass  # drained
+        self.__submit_new_jobs(handle)
+
+    def __submit_new_jobs(self, *_args: Any, reactor_run: bool = True) -> None:
+        """Start on the queued packages (from the timer and the wake-up, and before each reactor run)."""
+        if not self.__work_remains() and reactor_run:
+            self.__flux_handle.reactor_stop()
+        while self.__packages_to_handle:
+            try:
+                package = self.__packages_to_handle.popleft()
             except IndexError:
-                break
-            if not work.future.set_running_or_notify_cancel():
                 continue
-            if isinstance(work, _Submit):
-                self._submit(work)
-            else:
-                self._attach(work)
+            if package.future.set_running_or_notify_cancel():
+                if isinstance(package, _SubmitPackage):
+                    self.__handle_submit(package)
+                else:
+                    self.__handle_attach(package)
 
-    # -- jobs -----------------------------------------------------------------------------------
-    def _submit(self, work: _Submit) -> None:
+    def __handle_submit(self, package: _SubmitPackage) -> None:
         try:
-            submit_async(self._handle, *work.args, **work.kwargs).then(self._on_submitted, work.future)
+            submit_async(self.__flux_handle, *package.submit_args, **package.submit_kwargs).then(
+                self.__submission_callback, package.future
+            )
         except Exception as exc:
-            work.future.set_exception(exc)
+            package.future.set_exception(exc)
         else:
-            self._following.add(work.future)
+            self.__running_user_futures.add(package.future)
 
-    def _attach(self, work: _Attach) -> None:
+    def __handle_attach(self, package: _AttachPackage) -> None:
         try:
-            event_watch_async(self._handle, work.jobid).then(self._on_event, work.future)
+            event_watch_async(self.__flux_handle, package.jobid).then(self.__event_update, package.future)
         except Exception as exc:
-            work.future.set_exception(exc)
+            package.future.set_exception(exc)
         else:
-            self._following.add(work.future)
+            self.__running_user_futures.add(package.future)
 
-    def _on_submitted(self, submitted: SubmitFuture, fut: FluxExecutorFuture) -> None:
+    def __submission_callback(self, submission_future: SubmitFuture, user_future: FluxExecutorFuture) -> None:
         try:
-            jobid = submit_get_id(submitted)
+            jobid = submit_get_id(submission_future)
         except Exception as exc:
-            fut.set_exception(exc)
-            self._following.discard(fut)
+            user_future.set_exception(exc)
+            self.__running_user_futures.discard(user_future)
             return
-        fut._set_jobid(jobid)
-        event_watch_async(self._handle, jobid).then(self._on_event, fut)
+        user_future._set_jobid(jobid)
+        event_watch_async(self.__flux_handle, jobid).then(self.__event_update, user_future)
 
-    def _on_event(self, watch: JobEventWatchFuture, fut: FluxExecutorFuture) -> None:
+    def __event_update(self, event_future: JobEventWatchFuture, user_future: FluxExecutorFuture) -> None:
+        event = None
         try:
-            event = watch.get_event()
+            event = event_future.get_event()
         except FileNotFoundError:  # the job id was not accepted
-            if not fut.done():
-                fut.set_exception(ValueError("job ID does not match any job"))
-            event = None
+            if not user_future.done():
+                user_future.set_exception(ValueError("job ID does not match any job"))
         except Exception as exc:
-            if not fut.done():
-                fut.set_exception(exc)
-            event = None
-        if event is None:  # the eventlog is over (or failed)
-            self._following.discard(fut)
+            if not user_future.done():
+                user_future.set_exception(exc)
+        if event is None:  # no more events
+            self.__running_user_futures.discard(user_future)
             return
-        if event.name in fut.EVENTS:
-            fut._set_event(event)
-        if fut.done():
+        if event.name in user_future.EVENTS:
+            user_future._set_event(event)
+        if user_future.done():
             return
         if event.name == "finish":
             status = event.context["status"]
             if os.WIFEXITED(status):
-                fut.set_result(os.WEXITSTATUS(status))
+                user_future.set_result(os.WEXITSTATUS(status))
             elif os.WIFSIGNALED(status):
-                fut.set_result(-os.WTERMSIG(status))
+                user_future.set_result(-os.WTERMSIG(status))
             else:
-                fut.set_exception(ValueError(status))
+                user_future.set_exception(ValueError(status))
         elif event.name == "exception" and event.context["severity"] == 0:
-            fut.set_exception(JobException(event))
+            user_future.set_exception(JobException(event))
 
 
-def _stop_workers(stopping: threading.Event, workers: List[_Worker]) -> None:
+def _stop_workers(stopping: threading.Event, workers: List[_FluxExecutorThread]) -> None:
     stopping.set()
     for worker in workers:
         worker.wake()
@@ -385,17 +402,17 @@ class FluxExecutor:
     ) -> None:
         if threads < 0:
             raise ValueError("the number of threads must be > 0")
-        self._submission_queues: List[Deque[_Work]] = [collections.deque() for _ in range(threads)]
+        self._submission_queues: List[Deque[Any]] = [collections.deque() for _ in range(threads)]
         self._next_thread = 0
         self._shutdown_lock = threading.Lock()
         self._broken_event = threading.Event()
         self._shutdown_event = threading.Event()
         prefix = thread_name_prefix or f"{type(self).__name__}-{self._counter()}"
-        self._executor_threads: List[_Worker] = []
+        self._executor_threads: List[_FluxExecutorThread] = []
         try:
             for i, queue in enumerate(self._submission_queues):
                 self._executor_threads.append(
-                    _Worker(
+                    _FluxExecutorThread(
                         self._broken_event,
                         self._shutdown_event,
                         queue,
@@ -408,7 +425,7 @@ class FluxExecutor:
                 )
         except BaseException:
             for worker in self._executor_threads:
-                worker._close()
+                worker.close()
             raise
         for worker in self._executor_threads:
             worker.start()
@@ -416,13 +433,13 @@ class FluxExecutor:
 
     def submit(self, *args: Any, **kwargs: Any) -> FluxExecutorFuture:
         """Submit a jobspec (``flux.job.submit`` arguments, minus the handle); RuntimeError after shutdown."""
-        return self._create_future(lambda fut: _Submit(args, kwargs, fut))
+        return self._create_future(lambda fut: _SubmitPackage(args, kwargs, fut))
 
     def attach(self, jobid: int) -> FluxExecutorFuture:
         """A future following an existing job."""
-        return self._create_future(lambda fut: _Attach(jobid, fut))
+        return self._create_future(lambda fut: _AttachPackage(jobid, fut))
 
-    def _create_future(self, make: Callable[[FluxExecutorFuture], _Work]) -> FluxExecutorFuture:
+    def _create_future(self, make: Callable[[FluxExecutorFuture], Any]) -> FluxExecutorFuture:
         if self._broken_event.is_set():
             raise RuntimeError("Executor is broken, new futures cannot be scheduled")
         with self._shutdown_lock:

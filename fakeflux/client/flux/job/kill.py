@@ -17,8 +17,16 @@ _JobIdArg = Union[JobID, int]
 
 
 def _jobid(jobid: Any) -> int:
-    """A job id as libjob packs it ("I": a signed 64-bit integer)."""
-    value = int(jobid) & 0xFFFFFFFFFFFFFFFF
+    """A job id as libjob packs it ("I": a signed 64-bit integer).
+
+    flux-core passes ``int(jobid)`` to a ``flux_jobid_t`` (uint64_t)
+    parameter, so cffi's errors for values out of its range are kept.
+    """
+    value = int(jobid)
+    if value < 0:
+        raise OverflowError("can't convert negative number to unsigned")
+    if value >= 1 << 64:
+        raise OverflowError("int too big to convert")
     return value - (1 << 64) if value >= (1 << 63) else value
 
 

@@ -219,7 +219,7 @@ def _output_eventlog_entry_decode(
     """Append the text of ``entry`` to its stream's list, if it is of ``tasks``."""
     if not isinstance(tasks, Taskset):
         # (flux-core adds a type to a str here, so this raises TypeError there)
-        raise TypeError(f"can only concatenate str (not \"type\") to str: {type(tasks)}")
+        raise TypeError(f'can only concatenate str (not "type") to str: {type(tasks)}')
     event = _parse_output_eventlog_entry(entry, labelio)
     stream = None
     if event.name == "data":
