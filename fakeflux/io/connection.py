@@ -9,12 +9,14 @@ import struct
 from typing import TYPE_CHECKING, Tuple
 
 from fakeflux.broker.client import Client
-from fakeflux.wire import Message, ProtocolError, StreamDecoder, encode
+from fakeflux.wire import Message, ProtocolError, StreamDecoder, encode, string_payload
+from fakeflux.wire import constants as C
 
 if TYPE_CHECKING:
     from fakeflux.io.server import BrokerServer
 
 READ_SIZE = 256 * 1024
+LOG_ERR = 3
 
 
 class Connection:
@@ -35,7 +37,12 @@ class Connection:
         """Queue ``msg``; written at once when the socket takes it."""
         if self.closed:
             return
-        data = encode(msg)
+        try:
+            data = encode(msg, self.server.max_message_size)
+        except ProtocolError as exc:
+            data = self._too_large(msg, exc)
+            if not data:
+                return
         if self.wbuf:
             self.wbuf += data
             return
@@ -50,6 +57,28 @@ class Connection:
         if sent < len(data):
             self.wbuf += data[sent:]
             self.server.want_write(self, True)
+
+    def _too_large(self, msg: Message, exc: ProtocolError) -> bytes:
+        """A message over the size limit is not sent; a response becomes an
+        error response (EMSGSIZE) so the requester learns why, rather than
+        waiting or being cut off."""
+        self.server.log(
+            self.client.rank, LOG_ERR, f"not sending {msg.type_name} {msg.topic!r} to {self.describe()}: {exc.reason}"
+        )
+        if msg.type != C.MSGTYPE_RESPONSE:
+            return b""
+        error = Message(
+            C.MSGTYPE_RESPONSE,
+            flags=msg._flags & (C.FLAG_STREAMING | C.FLAG_UPSTREAM | C.FLAG_USER1),
+            userid=msg.userid,
+            rolemask=msg.rolemask,
+            aux1=errno.EMSGSIZE,
+            aux2=msg.aux2,
+            routes=None if msg.routes is None else list(msg.routes),
+            topic=msg.topic,
+            payload=string_payload(f"fakeflux: response of more than {self.server.max_message_size} bytes"),
+        )
+        return encode(error)
 
     def on_writable(self) -> None:
         try:

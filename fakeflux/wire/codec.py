@@ -81,9 +81,15 @@ def envelope(body_len: int) -> bytes:
     return _MAGIC_LE + _LEN_BE.pack(body_len)
 
 
-def encode(msg: Message) -> bytes:
-    """``msg`` ready to write to a local-connector socket: envelope and body."""
+def encode(msg: Message, max_size: int = C.DEFAULT_MAX_MESSAGE_SIZE) -> bytes:
+    """``msg`` ready to write to a local-connector socket: envelope and body.
+    A body over ``max_size`` bytes is refused (EMSGSIZE), as the peer would."""
     body = encode_body(msg)
+    if len(body) > max_size:
+        raise ProtocolError(
+            f"message of {len(body)} bytes exceeds the maximum of {max_size} bytes",
+            errnum=errno.EMSGSIZE,
+        )
     return b"".join((_MAGIC_LE, _LEN_BE.pack(len(body)), body))
 
 

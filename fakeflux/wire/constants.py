@@ -70,10 +70,13 @@ PROTO_SIZE = 20
 ENVELOPE_MAGIC = 0xFFEE0012
 ENVELOPE_SIZE = 8
 
-# A length beyond this is treated as a protocol error rather than buffered:
-# real Flux has no limit, but a fake broker must not let one bogus header make
-# it wait for (or allocate) gigabytes.
-DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024
+# The largest message body fakeflux sends or takes: 2 GiB - 1.  Real Flux
+# has no limit of its own but the envelope's u32 (4 GiB - 1), and its content
+# store refuses blobs over 1 GiB (EFBIG), so every KVS value it can hold fits.
+# A longer announced length is refused at once rather than waited for, so that
+# one bogus header cannot make a broker buffer 4 GiB; fakeflux's encoder refuses
+# to write such a message (EMSGSIZE), so a client sees why.
+DEFAULT_MAX_MESSAGE_SIZE = 2**31 - 1
 
 
 def flags_str(flags: int) -> str:

@@ -3,6 +3,7 @@ memory back (issue 15: early close, out of descriptors, reference cycles)."""
 
 from __future__ import annotations
 
+import base64
 import errno
 import gc
 import json
@@ -23,7 +24,7 @@ import pytest
 import fakeflux
 from fakeflux.io.connection import Connection
 from fakeflux.io.server import BrokerServer
-from fakeflux.wire import Message, payload_string
+from fakeflux.wire import Message, ProtocolError, encode, json_payload, payload_string
 from fakeflux.wire import constants as C
 from tests.rawclient import RawClient, socket_path
 
@@ -369,3 +370,43 @@ def test_kvs_commit_with_a_bad_op_or_no_ops_is_still_eproto(connect: Callable[..
     client = connect(0)
     assert _commit(client, [1]).errnum == errno.EPROTO  # as real v0.88
     assert client.rpc("kvs.commit", {"namespace": "primary", "flags": 0}).errnum == errno.EPROTO
+
+
+# -- 9: message size ---------------------------------------------------------------------------
+
+
+def test_large_payload_and_kvs_value_as_real_flux_takes_them(connect: Callable[..., RawClient]) -> None:
+    # Real v0.88 echoes a 70 MB ping payload and stores and returns a 50 MB
+    # KVS value (fakeflux used to disconnect both clients at 64 MiB).
+    client = connect(0)
+    client.sock.settimeout(120)
+    pad = "p" * 70_000_000
+    assert client.rpc_json("broker.ping", {"pad": pad})["pad"] == pad
+    del pad
+    value = base64.b64encode(b"v" * 50_000_000).decode()
+    assert _commit(client, [{"key": "big", "flags": 0, "dirent": {"ver": 1, "type": "val", "data": value}}]).errnum == 0
+    found = client.rpc_json("kvs.lookup", {"namespace": "primary", "flags": 0, "key": "big"})
+    assert found["val"]["data"] == value
+
+
+def test_response_over_the_limit_is_an_error_the_client_sees(instance: fakeflux.Instance) -> None:
+    server = instance.server
+    assert server is not None
+    server.call(lambda: setattr(server, "max_message_size", 4096))  # connections from now on
+    instance.setattr("test.big", "b" * 10_000)
+    with RawClient(instance.uri(0)) as client:
+        answer = client.rpc("attr.get", {"name": "test.big"})
+        assert answer.errnum == errno.EMSGSIZE
+        assert payload_string(answer.payload) == "fakeflux: response of more than 4096 bytes"
+        assert client.rpc_json("broker.ping", {})["rank"] == 0  # still connected
+        assert any("not sending response 'attr.get'" in line for line in instance.dmesg())
+
+
+def test_encoder_refuses_what_the_broker_would_refuse() -> None:
+    msg = Message.request("broker.ping", json_payload({"pad": "x" * 5000}), matchtag=1)
+    with pytest.raises(ProtocolError) as exc:
+        encode(msg, max_size=4096)
+    assert exc.value.errnum == errno.EMSGSIZE
+    assert "exceeds the maximum of 4096 bytes" in exc.value.reason
+    assert len(encode(msg)) > 5000
+    assert C.DEFAULT_MAX_MESSAGE_SIZE == 2**31 - 1
