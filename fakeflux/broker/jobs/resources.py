@@ -109,14 +109,14 @@ def hostlist_encode(hosts: Sequence[str]) -> str:
         if text is not None:
             out.append(text)
             continue
-        fmt = (lambda n: f"{n:0{width}d}") if width else str
         ranges: List[str] = []
         i = 0
         while i < len(numbers):
             j = i
             while j + 1 < len(numbers) and numbers[j + 1] == numbers[j] + 1:
                 j += 1
-            ranges.append(fmt(numbers[i]) if i == j else f"{fmt(numbers[i])}-{fmt(numbers[j])}")
+            lo, hi = f"{numbers[i]:0{width}d}", f"{numbers[j]:0{width}d}"
+            ranges.append(lo if i == j else f"{lo}-{hi}")
             i = j + 1
         out.append(f"{prefix}{ranges[0]}" if len(numbers) == 1 else f"{prefix}[{','.join(ranges)}]")
     return ",".join(out)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
 
 from fakeflux.broker.jobs import resources as res
 from fakeflux.broker.jobs.model import SCHED, Job
+from fakeflux.broker.jobs.queues import Queues
 from fakeflux.broker.jobs.resources import Alloc, Node
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ class SimpleScheduler:
         self._used_cores: Dict[int, Set[int]] = {}
         self._used_gpus: Dict[int, Set[int]] = {}
         self.drained: Dict[int, Dict[str, Any]] = {}  # rank -> {"timestamp", "reason"} (resource module)
+        self.queues = Queues(lambda: self.core.config.data)
+        self._scheduling = False
+        self._again = False
 
     # -- the resource set -------------------------------------------------------------------------
     def nodes(self) -> Dict[int, Node]:
@@ -126,7 +130,20 @@ class SimpleScheduler:
         if shape != self._shape:
             self._nodes, self._fake_config = res.layout(config, self.core.size, self.core.hostname)
             self._shape = shape
+            if self._fake_config:
+                self._drain_misnamed()
         return self._nodes
+
+    def _drain_misnamed(self) -> None:
+        """flux-core's resource module drains a rank (other than 0) whose
+        broker's hostname is not the one R gives it: with ``[fake-resources]``
+        in an instance of several ranks on one host, ranks 1.. are drained."""
+        for rank in range(1, min(self.core.size, len(self._nodes))):
+            expected = self._nodes[rank].hostname
+            if expected != self.core.hostname:
+                self.drained.setdefault(rank, {
+                    "timestamp": float(int(self.system.now())),
+                    "reason": f"rank {rank} got hostname '{self.core.hostname}', expected '{expected}'"})
 
     @property
     def fake_resources(self) -> bool:
@@ -165,15 +182,35 @@ class SimpleScheduler:
     # -- the queue ------------------------------------------------------------------------------------
     def pending(self) -> List[Job]:
         """Jobs offered to the scheduler, in the order it serves them."""
-        queues = self.system.queues
+        queues = self.queues
         queue = [j for j in self.system.jobs.values()
                  if j.state == SCHED and j.sched_ready and j.priority > 0 and queues.is_started(j.queue)]
         queue.sort(key=lambda j: (-j.priority, j.id))
         return queue
 
     def schedule(self) -> None:
-        """Serve the head of the queue while it fits; deny a head that never can."""
+        """Serve the head of the queue while it fits; deny a head that never can.
+        Called again from within (a job that ends at once frees its
+        resources), it only asks for one more pass."""
+        if self._scheduling:
+            self._again = True
+            return
+        self._scheduling = True
+        try:
+            self._again = True
+            while self._again:
+                self._again = False
+                self._pass()
+        finally:
+            self._scheduling = False
+
+    def _pass(self) -> None:
         for job in self.pending():
+            try:
+                self.nodes()
+            except res.ResourceConfigError as exc:
+                self.system.raise_exception(job, "alloc", 0, f"fakeflux: {exc}", userid=self.core.owner)
+                continue
             if job.state != SCHED:  # an earlier allocation's listeners may have moved it on
                 continue
             try:

@@ -2,7 +2,7 @@
 rank 0.  J must be signed with mechanism "none" (flux-core built without
 flux-security accepts nothing else); the jobspec is checked as the default
 job-validator ("jobspec" plugin) checks it, and its error text is answered
-with EINVAL."""
+with EPERM, as flux-core v0.88 answers it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,16 @@ from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
+
+
+def _int64(text: str) -> int:
+    """jansson reads JSON integers as int64 and refuses the others (its texts)."""
+    value = int(text)
+    if value > 0x7FFFFFFFFFFFFFFF:
+        raise ValueError("too big integer")
+    if value < -0x8000000000000000:
+        raise ValueError("too big negative integer")
+    return value
 
 
 class JobIngestModule(BrokerModule):
@@ -53,19 +63,23 @@ class JobIngestModule(BrokerModule):
         if not owner:
             raise ServiceError(errno.EPERM, "only instance owner can use sign-type=none")
         try:
-            jobspec = json.loads(payload.decode("utf-8"))
+            jobspec = json.loads(payload.decode("utf-8"), parse_int=_int64)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ServiceError(errno.EINVAL, f"jobspec: invalid JSON: {exc}") from None
+        queues = self.broker.core.jobs.sched.queues
+        queues.frobnicate(jobspec)  # the frobnicator runs before the validator
         if not flags & J.FLAG_NOVALIDATE:
             try:
                 J.validate_jobspec(jobspec)
             except (ValueError, TypeError) as exc:
-                raise ServiceError(errno.EINVAL, str(exc)) from None
+                # the validator's rejection comes back as EPERM (checked on real v0.88)
+                raise ServiceError(errno.EPERM, str(exc)) from None
         else:
             try:
                 J.Request(jobspec)
             except (KeyError, TypeError, ValueError, IndexError, AttributeError):
                 raise ServiceError(errno.EINVAL, "jobspec could not be parsed") from None
+        queues.submit_check(jobspec)  # job-manager's, once ingest has passed the job on
         job = self.broker.core.jobs.submit(msg.userid, msg.rolemask, jobspec, urgency, flags, signed)
         self.respond_json(msg, {"id": job.id})
 

@@ -38,6 +38,9 @@ class JobManagerModule(BrokerModule):
         "getattr": ("getattr", C.ROLE_USER),
         "stats-get": ("stats_get", C.ROLE_USER),
         "queue-status": ("queue_status", C.ROLE_USER),
+        "queue-list": ("queue_list", C.ROLE_USER),
+        "queue-enable": ("queue_enable", 0),
+        "queue-start": ("queue_start", 0),
         "drain": ("drain", 0),
         "undrain": ("undrain", 0),
         "disconnect": ("on_disconnect", C.ROLE_USER),
@@ -260,8 +263,36 @@ class JobManagerModule(BrokerModule):
             },
         )
 
+    # -- queues (the state lives with the scheduler: fakeflux.broker.jobs.queues) ----------------
+    def queue_list(self, msg: Message) -> None:
+        self.respond_json(msg, {"queues": self.jobs.sched.queues.list()})
+
     def queue_status(self, msg: Message) -> None:
-        self.respond_json(msg, {"enable": self.accepting, "start": True})
+        name = payload_json(msg.payload).get("name")
+        if name is not None and not isinstance(name, str):
+            raise ProtocolError("'name' must be a string")
+        status = self.jobs.sched.queues.lookup(name).status()
+        if name is None and not self.accepting:
+            status["enable"] = False
+        self.respond_json(msg, status)
+
+    @staticmethod
+    def _queue_request(msg: Message, flag: str) -> Tuple[Optional[str], bool, Optional[str], bool]:
+        req = payload_json(msg.payload)
+        name, on, reason, all_ = req.get("name"), req.get(flag), req.get("reason"), req.get("all")
+        if (not isinstance(on, bool) or not isinstance(all_, bool) or not isinstance(name, (str, type(None)))
+                or not isinstance(reason, (str, type(None)))):
+            raise ProtocolError(f"queue request needs boolean '{flag}' and 'all'")
+        return name, on, reason, all_
+
+    def queue_enable(self, msg: Message) -> None:
+        self.jobs.sched.queues.enable(*self._queue_request(msg, "enable"))
+        self.respond(msg)
+
+    def queue_start(self, msg: Message) -> None:
+        self.jobs.sched.queues.start(*self._queue_request(msg, "start"))
+        self.respond(msg)
+        self.jobs.sched.schedule()  # jobs of a started queue are offered to the scheduler
 
     def drain(self, msg: Message) -> None:
         self.accepting = False

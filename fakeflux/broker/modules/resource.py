@@ -1,23 +1,24 @@
 """``resource`` (flux-core ``modules/resource``), rank 0: ``status`` and
 ``sched-status`` (what ``flux resource list/status`` and flux.resource use),
-``drain`` / ``undrain``, over the synthetic resource set of
-:class:`~fakeflux.broker.jobs.JobSystem` (ranks x ``[fakeflux]
-cores-per-rank``)."""
+``drain`` / ``undrain``, over the scheduler's resource set
+(:mod:`fakeflux.broker.jobs.resources`: ranks x ``[fakeflux] cores-per-rank``,
+or flux-core's ``[fake-resources]`` table, hostnames included)."""
 
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs import resources as res
+from fakeflux.broker.jobs.resources import ResourceConfigError
+from fakeflux.broker.jobs.sched import SimpleScheduler
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, ProtocolError, payload_json
 
 if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
-
-Alloc = List[Tuple[int, List[int], List[int]]]
 
 
 class ResourceModule(BrokerModule):
@@ -31,49 +32,62 @@ class ResourceModule(BrokerModule):
 
     def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
-        self.drained: Dict[int, Dict[str, Any]] = {}
 
     @property
     def jobs(self) -> J.JobSystem:
         return self.broker.core.jobs
 
-    def _all(self, ranks: List[int]) -> Alloc:
-        ncores, ngpus = self.jobs.cores_per_rank(), self.jobs.gpus_per_rank()
-        return [(r, list(range(ncores)), list(range(ngpus))) for r in ranks]
+    @property
+    def sched(self) -> SimpleScheduler:
+        return self.jobs.sched
 
-    def _R(self, alloc: Alloc) -> Dict[str, Any]:
-        return self.jobs.R_of(alloc, 0.0, 0.0)
+    @property
+    def drained(self) -> Dict[int, Dict[str, Any]]:
+        return self.sched.drained
+
+    def _nodes(self) -> Dict[int, res.Node]:
+        try:
+            return self.sched.nodes()
+        except ResourceConfigError as exc:
+            raise ServiceError(errno.EINVAL, str(exc)) from None
+
+    def _R(self, ranks: List[int], gpus_first: bool) -> Dict[str, Any]:
+        """R of whole nodes (what ``flux R encode`` and the resource module write)."""
+        nodes = self._nodes()
+        alloc = [(r, nodes[r].cores, nodes[r].gpus) for r in ranks]
+        return res.encode_R(alloc, self.sched.hostnames(), 0.0, 0.0, gpus_first=gpus_first)
+
+    def _offline(self) -> List[int]:
+        # [fake-resources] ranks with no broker are forced up, as flux-core's rc1 task has them
+        return [r for r, n in sorted(self._nodes().items()) if not n.fake and r in self.broker.core.down]
 
     def status(self, msg: Message) -> None:
-        size = self.broker.core.size
-        down = sorted(self.broker.core.down)
-        online = [r for r in range(size) if r not in down]
+        nodes = self._nodes()
+        offline = self._offline()
         drain = {J.idset_encode([r]): info for r, info in sorted(self.drained.items())}
         self.respond_json(
             msg,
             {
-                "R": self._R(self._all(list(range(size)))),
+                "R": self._R(sorted(nodes), self.sched.fake_resources),
                 "drain": drain,
-                "online": J.idset_encode(online),
-                "offline": J.idset_encode(down),
+                "online": J.idset_encode([r for r in sorted(nodes) if r not in offline]),
+                "offline": J.idset_encode(offline),
                 "exclude": "",
                 "torpid": "",
             },
         )
 
     def sched_status(self, msg: Message) -> None:
-        size = self.broker.core.size
-        unavailable = sorted(set(self.broker.core.down) | set(self.drained))
-        allocated: Alloc = []
-        for job in self.jobs.jobs.values():
-            allocated.extend(job.alloc)
-        allocated.sort()
+        nodes = self._nodes()
+        fake = self.sched.fake_resources
+        unavailable = sorted(set(self._offline()) | set(self.drained))
+        allocated = self.sched.allocated()
         self.respond_json(
             msg,
             {
-                "all": self._R(self._all(list(range(size)))),
-                "down": self._R(self._all(unavailable)),
-                "allocated": self._R(allocated),
+                "all": self._R(sorted(nodes), fake),
+                "down": self._R(unavailable, False),
+                "allocated": res.encode_R(allocated, self.sched.hostnames(), 0.0, 0.0, gpus_first=fake),
             },
         )
 
@@ -84,7 +98,8 @@ class ResourceModule(BrokerModule):
             raise ProtocolError("'targets' must be a string")
         ranks = self._ranks(targets)
         for r in ranks:
-            self.drained[r] = {"timestamp": self.jobs.now(), "reason": reason or ""}
+            # flux-core records whole seconds
+            self.drained[r] = {"timestamp": float(int(self.jobs.now())), "reason": reason or ""}
         self.respond(msg)
 
     def undrain(self, msg: Message) -> None:
@@ -99,6 +114,7 @@ class ResourceModule(BrokerModule):
         for r in ranks:
             del self.drained[r]
         self.respond(msg)
+        self.sched.schedule()  # the nodes are schedulable again
 
     def _ranks(self, text: str) -> List[int]:
         out: List[int] = []
@@ -108,8 +124,7 @@ class ResourceModule(BrokerModule):
                 out.extend(range(int(lo), int(hi or lo) + 1))
         except ValueError:
             raise ServiceError(errno.EINVAL, "invalid targets") from None
-        size = self.broker.core.size
-        bad = [r for r in out if not 0 <= r < size]
+        bad = [r for r in out if r not in self._nodes()]
         if bad:
             raise ServiceError(errno.EINVAL, "invalid targets")
         return out
