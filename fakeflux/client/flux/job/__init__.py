@@ -21,7 +21,7 @@ from .event import (
     event_watch_async,
 )
 from .executor import FluxExecutor, FluxExecutorFuture
-from .info import JobInfo, job_fields_to_attrs
+from .info import JobInfo, JobInfoFormat, job_fields_to_attrs
 from .JobID import JobID, id_encode, id_parse
 from .Jobspec import Jobspec, JobspecV1, validate_jobspec
 from .journal import JournalConsumer
@@ -65,6 +65,7 @@ __all__ = [
     "submit_get_id",
     "SubmitFuture",
     "JobInfo",
+    "JobInfoFormat",
     "job_fields_to_attrs",
     "job_list",
     "job_list_inactive",
