@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="which flux Python package COMMAND imports: fakeflux's (compat), flux-core's (real), "
         "or flux-core's when importable, else fakeflux's (auto, the default)",
     )
+    start.add_argument(
+        "--exec",
+        choices=("local", "simulated"),
+        default=None,
+        help="how jobs run: as real processes on this machine (local, the default, as flux start --test-size) "
+        "or simulated as flux-core's test executor (simulated; also [fakeflux] exec in the config)",
+    )
     start.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND [ARG]...")
 
     sub.add_parser("pythonpath", help="print the directory to put on PYTHONPATH for `import flux`")
@@ -156,6 +163,7 @@ def run_start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     try:
         try:
             core = InstanceCore(args.size, rundir=rundir.path, attrs=attrs, config=config, stderr=sys.stderr)
+            core.jobs.exec_choice = args.exec
             sockets = args.sockets if args.sockets is not None else range(args.size)
             bad = [r for r in sockets if not 0 <= r < args.size]
             if bad:

@@ -33,8 +33,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "flux_instance(size=4, attrs=None, config=None, scenario=None): how the flux_instance fixture starts "
-        "its instance (scenario: a scenario file, relative to the test file, to run in it)",
+        "flux_instance(size=4, attrs=None, config=None, scenario=None, exec=None): how the flux_instance fixture "
+        "starts its instance (scenario: a scenario file, relative to the test file, to run in it; exec: "
+        "'simulated' runs jobs as flux-core's test executor instead of as real processes)",
     )
     options.flux_size(config)  # a bad setting is a usage error now, not in every test
     choice = options.python_client(config)
@@ -102,7 +103,8 @@ def flux_instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     marker = request.node.get_closest_marker("flux_instance")
     kwargs: Dict[str, Any] = dict(marker.kwargs) if marker else {}
     if marker and marker.args:
-        raise pytest.UsageError("@pytest.mark.flux_instance takes keyword arguments only (size=, attrs=, config=)")
+        raise pytest.UsageError(
+            "@pytest.mark.flux_instance takes keyword arguments only (size=, attrs=, config=, exec=)")
     factory = _RecordingFactory(
         request, str(tmp_path_factory.getbasetemp()), default_size=options.flux_size(request.config)
     )
@@ -111,7 +113,7 @@ def flux_instance(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
         kwargs = {**run.instance_kwargs(), **kwargs}
     try:
         inst = factory(**kwargs)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise pytest.UsageError(f"@pytest.mark.flux_instance: {exc}") from None
     if run is not None:
         try:

@@ -22,6 +22,7 @@ from fakeflux.broker.faults import Fault
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.broker.modules.python_service import PythonService, ServiceRequest, to_payload
 from fakeflux.broker.trace import TraceRecord, TraceRecorder
+from fakeflux.io.processes import live_groups
 from fakeflux.io.rundir import Rundir
 from fakeflux.io.server import BrokerServer
 from fakeflux.wire import Message
@@ -54,7 +55,11 @@ class Instance:
         trace: bool = False,
         sockets: Optional[Iterable[int]] = None,
         owner: Optional[int] = None,
+        exec: Optional[str] = None,
     ) -> None:
+        if exec not in (None, "local", "simulated"):
+            raise ValueError(f"exec must be 'local' or 'simulated', not {exec!r}")
+        self.exec = exec  # how jobs run (None: [fakeflux] exec of the config, else local)
         if runner not in RUNNERS:
             raise ValueError(f"runner must be one of {RUNNERS}, not {runner!r}")
         if config is not None and config_path is not None:
@@ -86,6 +91,7 @@ class Instance:
         self._stopped_thread: Optional[threading.Thread] = None
         self._stopped_proc: Optional[subprocess.Popen[str]] = None
         self._leftover_sockets: List[str] = []
+        self._killed_tasks: List[int] = []  # job process groups the broker killed at stop
 
     # -- life cycle ---------------------------------------------------------------------
     @property
@@ -119,6 +125,7 @@ class Instance:
         self.core = InstanceCore(
             self.size, rundir=self._rundir.path, attrs=self.attrs, config=config, owner=self.owner
         )
+        self.core.jobs.exec_choice = self.exec
         if self.trace:
             self._recorder = TraceRecorder()
             self.core.add_tracer(self._recorder)
@@ -145,6 +152,8 @@ class Instance:
             cmd += ["--config-path", self.config_path]
         if self.config is not None:
             cmd += ["--config-json", json.dumps(self.config)]
+        if self.exec is not None:
+            cmd += ["--exec", self.exec]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
@@ -162,6 +171,7 @@ class Instance:
                 self._stopped_thread = self.server.thread
                 if self.server.thread is not None:
                     self.server.thread.join(timeout=10)
+                self._killed_tasks = list(self.server.processes.killed)
                 self.server = None
             if self._proc is not None:
                 self._stopped_proc = self._proc
@@ -322,8 +332,8 @@ class Instance:
         return self._on_loop(lines)
 
     def script_jobs(self, match: Any = "*", **outcome: Any) -> None:
-        """Script how jobs submitted from now on turn out (execution is always
-        simulated); ``match`` is a glob on the job name or a jobid.
+        """Script how jobs submitted from now on turn out; matching jobs run
+        simulated (never as processes); ``match`` is a glob on the job name or a jobid.
 
         >>> inst.script_jobs("sim*", exit_code=3, output=["hello"])                  # doctest: +SKIP
         >>> inst.script_jobs(exception=("exec", "node failure"), exception_at="run") # doctest: +SKIP
@@ -368,13 +378,14 @@ class Instance:
 
     def leaks(self) -> List[str]:
         """What a stopped instance left behind: a live broker thread, a live
-        broker process, socket files.  Empty when everything was cleaned up."""
+        broker process, socket files, job processes.  Empty when everything was cleaned up."""
         found: List[str] = []
         if self._stopped_thread is not None and self._stopped_thread.is_alive():
             found.append(f"broker thread {self._stopped_thread.name!r} is still running")
         if self._stopped_proc is not None and self._stopped_proc.poll() is None:
             found.append(f"broker process {self._stopped_proc.pid} is still running")
         found.extend(f"socket file {path} was left behind" for path in self._leftover_sockets)
+        found.extend(f"job process group {pgid} is still alive" for pgid in live_groups(self._killed_tasks))
         return found
 
     def _socket_files(self, rundir: str) -> List[str]:

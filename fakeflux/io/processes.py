@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from fakeflux.broker.jobs.exec import ExitCallback, OutputCallback, TaskSpec
@@ -52,6 +53,7 @@ class LocalProcessHost:
         self.call_later = call_later
         self.tasks: Dict[int, _Task] = {}  # by pid (= process group id)
         self.spawned = 0
+        self.killed: List[int] = []  # groups shutdown() had to kill (for leak checks)
 
     # -- starting -----------------------------------------------------------------------
     def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback) -> int:
@@ -228,6 +230,7 @@ class LocalProcessHost:
         (without reporting: the instance is going away)."""
         for task in list(self.tasks.values()):
             task.reported = True
+            self.killed.append(task.pid)
             try:
                 os.killpg(task.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
@@ -264,14 +267,43 @@ def _own_process_group() -> Dict[str, Any]:
     return {"start_new_session": True}
 
 
+def live_groups(pgids: List[int], wait: float = 1.0) -> List[int]:
+    """Which of these process groups still have a process, after giving
+    killed ones up to ``wait`` seconds to go."""
+    deadline = time.monotonic() + wait
+    while True:
+        alive = [p for p in pgids if group_alive(p)]
+        if not alive or time.monotonic() >= deadline:
+            return alive
+        time.sleep(0.01)
+
+
 def group_alive(pgid: int) -> bool:
-    """Whether any process is left in group ``pgid`` (for leak checks)."""
+    """Whether a process that is not a zombie is left in group ``pgid`` (for
+    leak checks: a killed grandchild stays a zombie until its new parent
+    reaps it, which is not ours to wait for)."""
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
+        entries = os.listdir("/proc")
+    except OSError:
+        entries = []
+    if not entries:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError as exc:
+            return exc.errno != errno.ESRCH
         return True
-    except OSError as exc:
-        return exc.errno != errno.ESRCH
-    return True
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in (b"Z", b"X"):
+            return True
+    return False

@@ -125,7 +125,7 @@ def test_invalid_jobspec_is_rejected(client: RawClient, mutate: Callable[[Any], 
     js = jobspec()
     mutate(js)
     resp = client.rpc("job-ingest.submit", {"J": signed(js), "urgency": 16, "flags": 0})
-    assert resp.errnum == errno.EINVAL
+    assert resp.errnum == errno.EPERM  # the validator's rejection, as real v0.88 answers it (issue 15 item 7)
     assert error_text(resp) == text
 
 

@@ -65,6 +65,7 @@ class JobSystem:
         self.sched = SimpleScheduler(self)
         self.simulated: ExecBackend = SimulatedExec(self)
         self.local: Optional[LocalExec] = None
+        self.exec_choice: Optional[str] = None  # Instance(exec=...), fakeflux start --exec: beats the config
         self.zombies: Dict[int, Job] = {}  # waitable, inactive, not yet waited for
         self.wait_any: List[Any] = []  # wait requests for any job, with their module
         self.waitables = 0
@@ -103,7 +104,7 @@ class JobSystem:
 
     def exec_mode(self) -> str:
         """``[fakeflux] exec``: "local" (default when processes can run) or "simulated"."""
-        value = self.fakeflux_conf().get("exec", "local")
+        value = self.exec_choice or self.fakeflux_conf().get("exec", "local")
         if value not in EXEC_MODES:
             raise ValueError(f"[fakeflux] exec must be one of {', '.join(EXEC_MODES)}, not {value!r}")
         return str(value)
@@ -112,7 +113,7 @@ class JobSystem:
         """Simulated for jobs asking for flux-core's test executor
         (``attributes.system.exec.test``), jobs a test scripted, and
         instances configured so; real processes otherwise."""
-        if job.test or job.script is not None or self.local is None:
+        if job.testexec or job.script is not None or self.local is None:
             return self.simulated
         return self.simulated if self.exec_mode() == "simulated" else self.local
 
@@ -354,7 +355,7 @@ class JobSystem:
         if ns in store.namespaces:
             # job-exec moves the guest namespace into the job's directory
             ops = []
-            for key in ("exec.eventlog", "output"):
+            for key in ("exec.eventlog", "input", "output"):
                 data = store.get(ns, key)
                 if data is not None:
                     ops.append((kvs_key(job.id, f"guest.{key}"), data, 0))

@@ -78,8 +78,11 @@ class Job:
                 name = None
         self.name: Optional[str] = name
         self.request = Request(jobspec)
-        test = system.get("exec", {}).get("test", {}) if isinstance(system.get("exec"), dict) else {}
+        exec_attrs = system.get("exec")
+        test = exec_attrs.get("test", {}) if isinstance(exec_attrs, dict) else {}
         self.test: Dict[str, Any] = test if isinstance(test, dict) else {}
+        # attributes.system.exec.test, even empty, selects flux-core's test executor
+        self.testexec = isinstance(exec_attrs, dict) and "test" in exec_attrs
         self.script: Optional[JobScript] = None
         self.alloc: List[Tuple[int, List[int], List[int]]] = []  # (rank, cores, gpus)
         self.R: Optional[Dict[str, Any]] = None
