@@ -1,7 +1,9 @@
 """RFC 20 version 1 resource sets (``R``) in pure Python: flux-core's ``Rv1Set``.
 
-Each rank holds a hostname and sets of core and GPU ids; properties map a
-name to a set of ranks.  Serialisation groups ranks with identical
+``_ranks`` maps each rank to ``{"hostname", "cores", "gpus"}`` (frozensets
+of ids), ``_properties`` a property name to a set of ranks: subclasses such
+as Rv1Pool add keys to the rank entries, and code written for flux-core
+reads these attributes, so they are kept as flux-core has them.  Serialisation groups ranks with identical
 children into ``R_lite`` entries ordered by their smallest rank, which is
 also the order of the short ``dumps()`` form.
 """
@@ -29,25 +31,6 @@ def _bracketed(ids: Iterable[int]) -> str:
     return IDset(sorted(set(ids))).encode(IDSET_FLAG_RANGE | IDSET_FLAG_BRACKETS) if ids else ""
 
 
-class _Node:
-    """One rank of a resource set."""
-
-    __slots__ = ("hostname", "cores", "gpus")
-
-    def __init__(self, hostname: str, cores: FrozenSet[int], gpus: FrozenSet[int]) -> None:
-        self.hostname = hostname
-        self.cores = cores
-        self.gpus = gpus
-
-    def copy(self) -> _Node:
-        return _Node(self.hostname, self.cores, self.gpus)
-
-    def merge(self, other: _Node) -> None:
-        """Add the other node's cores and GPUs (same rank, disjoint or not)."""
-        self.cores = self.cores | other.cores
-        self.gpus = self.gpus | other.gpus
-
-
 _CONSTRAINT_OPERATORS = frozenset({"properties", "hostlist", "ranks", "and", "or", "not"})
 
 
@@ -60,13 +43,17 @@ class Rv1Set(ResourceSetImplementation):
     """
 
     version = 1
+    # defaults for instances built without __init__ (subclass factories do that)
+    _nslots = 0
+    _has_nodelist = False
+    _scheduling: Any = None
 
     def __init__(self, arg: Any = None, keep_scheduling: bool = False) -> None:
         self._expiration = 0.0
         self._starttime = 0.0
         self._nslots = 0
         self._has_nodelist = False
-        self._nodes: Dict[int, _Node] = {}
+        self._ranks: Dict[int, Dict[str, Any]] = {}
         self._properties: Dict[str, Set[int]] = {}
         self._scheduling: Any = None
         if arg is None:
@@ -98,30 +85,30 @@ class Rv1Set(ResourceSetImplementation):
         # hostnames are assigned in rank order, whatever the order of R_lite
         for position, (rank, cores, gpus) in enumerate(sorted(entries)):
             hostname = hosts[position] if position < len(hosts) else f"rank{rank}"
-            self._nodes[rank] = _Node(hostname, cores, gpus)
+            self._ranks[rank] = {"hostname": hostname, "cores": cores, "gpus": gpus}
         self._properties = {name: set(IDset(ids)) for name, ids in execution.get("properties", {}).items()}
 
     # -- construction helpers ------------------------------------------------------------------
-    def _derived(self, nodes: Dict[int, _Node], properties: Dict[str, Set[int]]) -> Rv1Set:
+    def _derived(self, ranks: Dict[int, Dict[str, Any]], properties: Dict[str, Set[int]]) -> Rv1Set:
         """A new set with this one's times and nodelist flag (not nslots or scheduling)."""
         new = type(self)()
         new._expiration = self._expiration
         new._starttime = self._starttime
         new._has_nodelist = self._has_nodelist
-        new._nodes = nodes
+        new._ranks = ranks
         new._properties = properties
         return new
 
     def _copy_from_ranks(self, ranks: Set[int]) -> Rv1Set:
-        nodes = {rank: self._nodes[rank].copy() for rank in ranks if rank in self._nodes}
+        kept = {rank: dict(self._ranks[rank]) for rank in ranks if rank in self._ranks}
         properties = {name: have & ranks for name, have in self._properties.items() if have & ranks}
-        return self._derived(nodes, properties)
+        return self._derived(kept, properties)
 
     def _groups(self) -> List[Tuple[FrozenSet[int], FrozenSet[int], List[int]]]:
         """(cores, gpus, ranks) for each distinct set of children, by smallest rank."""
         groups: Dict[Tuple[FrozenSet[int], FrozenSet[int]], List[int]] = {}
-        for rank, node in self._nodes.items():
-            groups.setdefault((node.cores, node.gpus), []).append(rank)
+        for rank, info in self._ranks.items():
+            groups.setdefault((frozenset(info["cores"]), frozenset(info["gpus"])), []).append(rank)
         ordered = sorted(groups.items(), key=lambda item: min(item[1]))
         return [(cores, gpus, ranks) for (cores, gpus), ranks in ordered]
 
@@ -143,31 +130,31 @@ class Rv1Set(ResourceSetImplementation):
         return self._build_dict()
 
     def nodelist(self) -> Hostlist:
-        hosts = [node.hostname for _, node in sorted(self._nodes.items())]
+        hosts = [info["hostname"] for _, info in sorted(self._ranks.items())]
         return Hostlist(",".join(hosts)) if hosts else Hostlist("")
 
     def ranks(self) -> IDset:
-        return IDset(sorted(self._nodes)) if self._nodes else IDset()
+        return IDset(sorted(self._ranks)) if self._ranks else IDset()
 
     def nnodes(self) -> int:
-        return len(self._nodes)
+        return len(self._ranks)
 
     def count(self, name: str) -> int:
         if name == "core":
-            return sum(len(node.cores) for node in self._nodes.values())
+            return sum(len(info["cores"]) for info in self._ranks.values())
         if name == "gpu":
-            return sum(len(node.gpus) for node in self._nodes.values())
+            return sum(len(info["gpus"]) for info in self._ranks.values())
         return 0
 
     def copy(self) -> Rv1Set:
-        return self._copy_from_ranks(set(self._nodes))
+        return self._copy_from_ranks(set(self._ranks))
 
     def copy_ranks(self, ranks: Any) -> Rv1Set:
         return self._copy_from_ranks(set(ranks if isinstance(ranks, IDset) else IDset(ranks)))
 
     def union(self, other: Rv1Set) -> Rv1Set:
         """All resources of both; a rank in both gets the union of its cores and GPUs."""
-        new = self._derived({rank: node.copy() for rank, node in self._nodes.items()}, {})
+        new = self._derived({rank: dict(info) for rank, info in self._ranks.items()}, {})
         new._has_nodelist = self._has_nodelist or other._has_nodelist
         new._merge_nodes(other)
         new._properties = {name: set(have) for name, have in self._properties.items()}
@@ -177,32 +164,34 @@ class Rv1Set(ResourceSetImplementation):
 
     def diff(self, other: Rv1Set) -> Rv1Set:
         """Cores and GPUs of this set not in ``other``; ranks left with neither are dropped."""
-        nodes: Dict[int, _Node] = {}
-        for rank, node in self._nodes.items():
-            theirs = other._nodes.get(rank)
+        ranks: Dict[int, Dict[str, Any]] = {}
+        for rank, info in self._ranks.items():
+            theirs = other._ranks.get(rank)
             if theirs is None:
-                nodes[rank] = node.copy()
+                ranks[rank] = dict(info)
                 continue
-            cores, gpus = node.cores - theirs.cores, node.gpus - theirs.gpus
+            cores, gpus = info["cores"] - theirs["cores"], info["gpus"] - theirs["gpus"]
             if cores or gpus:
-                nodes[rank] = _Node(node.hostname, cores, gpus)
-        kept = set(nodes)
+                ranks[rank] = {"hostname": info["hostname"], "cores": cores, "gpus": gpus}
+        kept = set(ranks)
         properties = {name: have & kept for name, have in self._properties.items() if have & kept}
-        return self._derived(nodes, properties)
+        return self._derived(ranks, properties)
 
     def intersect(self, other: Rv1Set) -> Rv1Set:
         """The ranks in both (whole ranks, as this set has them)."""
-        return self._copy_from_ranks(set(self._nodes) & set(other._nodes))
+        return self._copy_from_ranks(set(self._ranks) & set(other._ranks))
 
     def _merge_nodes(self, other: Rv1Set) -> Set[int]:
         """Add other's nodes (merging shared ranks); returns the ranks that were new."""
         added = set()
-        for rank, node in other._nodes.items():
-            if rank in self._nodes:
-                self._nodes[rank].merge(node)
-            else:
-                self._nodes[rank] = node.copy()
+        for rank, info in other._ranks.items():
+            mine = self._ranks.get(rank)
+            if mine is None:
+                self._ranks[rank] = dict(info)
                 added.add(rank)
+            else:  # the same rank on both sides: union of its cores and GPUs
+                mine["cores"] = mine["cores"] | info["cores"]
+                mine["gpus"] = mine["gpus"] | info["gpus"]
         self._has_nodelist = self._has_nodelist or other._has_nodelist
         return added
 
@@ -220,7 +209,7 @@ class Rv1Set(ResourceSetImplementation):
 
     def remove_ranks(self, ranks: Any) -> Rv1Set:
         for rank in ranks if isinstance(ranks, IDset) else IDset(ranks):
-            self._nodes.pop(rank, None)
+            self._ranks.pop(rank, None)
             for have in self._properties.values():
                 have.discard(rank)
         return self
@@ -232,14 +221,14 @@ class Rv1Set(ResourceSetImplementation):
         if not name:
             raise ValueError("property name must not be empty")
         if ranks is None:
-            target = set(self._nodes)
+            target = set(self._ranks)
         else:
             try:
                 ids = IDset(str(ranks))
             except Exception as exc:
                 raise ValueError(f"invalid rank idset {ranks!r}: {exc}") from exc
             target = set(ids)
-            unknown = target - set(self._nodes)
+            unknown = target - set(self._ranks)
             if unknown:
                 raise ValueError(f"ranks {_idset_str(unknown)} not in resource set")
         self._properties.setdefault(name, set()).update(target)
@@ -274,7 +263,7 @@ class Rv1Set(ResourceSetImplementation):
         if isinstance(constraint, str):
             constraint = json.loads(constraint)
         return self._copy_from_ranks(
-            {rank for rank, node in self._nodes.items() if self._matches_constraint(rank, node, constraint)}
+            {rank for rank, info in self._ranks.items() if self._matches_constraint(rank, info, constraint)}
         )
 
     # -- serialisation ---------------------------------------------------------------------------
@@ -293,7 +282,7 @@ class Rv1Set(ResourceSetImplementation):
         if self._nslots > 0:
             execution["nslots"] = self._nslots
         if self._has_nodelist:
-            hosts = [node.hostname for _, node in sorted(self._nodes.items())]
+            hosts = [info["hostname"] for _, info in sorted(self._ranks.items())]
             execution["nodelist"] = [str(Hostlist(",".join(hosts)))]
         if self._properties:
             execution["properties"] = {
@@ -308,7 +297,7 @@ class Rv1Set(ResourceSetImplementation):
     def _has_property(self, rank: int, name: str) -> bool:
         return rank in self._properties.get(name, ())
 
-    def _matches_constraint(self, rank: int, node: _Node, constraint: Mapping) -> bool:
+    def _matches_constraint(self, rank: int, info: Mapping[str, Any], constraint: Mapping) -> bool:
         if not any(op in constraint for op in _CONSTRAINT_OPERATORS):
             raise ValueError(f"unknown constraint operator(s): {list(constraint.keys())}")
         if "properties" in constraint:
@@ -322,7 +311,7 @@ class Rv1Set(ResourceSetImplementation):
                     return False
             return True
         if "hostlist" in constraint:
-            return node.hostname in Hostlist(constraint["hostlist"])
+            return info["hostname"] in Hostlist(constraint["hostlist"])
         if "ranks" in constraint:
             return rank in IDset(constraint["ranks"])
         for op in ("and", "or"):
@@ -330,9 +319,9 @@ class Rv1Set(ResourceSetImplementation):
                 operands = constraint[op]
                 if not isinstance(operands, list):
                     raise ValueError(f"'{op}' operand must be a list, got {type(operands).__name__}")
-                results = (self._matches_constraint(rank, node, c) for c in operands)
+                results = (self._matches_constraint(rank, info, c) for c in operands)
                 return all(results) if op == "and" else any(results)
         operands = constraint["not"]
         if not isinstance(operands, list) or len(operands) < 1:
             raise ValueError(f"'not' operand must be a non-empty list, got {operands!r}")
-        return not self._matches_constraint(rank, node, operands[0])
+        return not self._matches_constraint(rank, info, operands[0])
