@@ -14,6 +14,7 @@ from .JobID import id_parse
 # flux_job_state_t bits (RFC 21)
 _PENDING = 0x02 | 0x04 | 0x08  # DEPEND, PRIORITY, SCHED
 _RUN = 0x10
+_NOT_STARTED = -1.0
 
 
 def _job_expiration(flux_handle: Any, text: str) -> float:
@@ -29,7 +30,10 @@ def _job_expiration(flux_handle: Any, text: str) -> float:
         raise OSError(exc.errno, f"flux_job_list_id: {text}: {exc.strerror}") from None
     state = job["state"]
     if state & _PENDING:
-        raise OSError(errno.EINVAL, f"job {text} has not started")
+        # libjob fails here ("job ID has not started") without setting
+        # errno, and flux-core's binding raises only for a nonzero errno: its
+        # timeleft() returns the untouched result, 0.0.
+        return _NOT_STARTED
     if state != _RUN:
         return 1.0  # past: no time left (0.0 would mean unlimited)
     return float(job.get("expiration", 0.0))
@@ -55,6 +59,8 @@ def timeleft(flux_handle: Optional[Any] = None) -> float:
         flux_handle = Flux()
     text = os.environ.get("FLUX_JOB_ID")
     expiration = _job_expiration(flux_handle, text) if text else _instance_expiration(flux_handle)
+    if expiration == _NOT_STARTED:
+        return 0.0
     if expiration == 0.0:
         return math.inf
     return max(expiration - time.time(), 0.0)
