@@ -9,12 +9,20 @@ import sys
 from typing import Any, Callable, NoReturn
 
 
-def argument_parser(prog: str, **kwargs: Any) -> argparse.ArgumentParser:
-    """flux-core's FluxArgumentParser: no abbreviated long options, Flux's help layout."""
-    from flux.util import help_formatter  # type: ignore[import-not-found]
+class FluxArgumentParser(argparse.ArgumentParser):
+    """flux-core's FluxArgumentParser: no abbreviated long options, Flux's help layout
+    (subcommand parsers are of this class too, so they get the same)."""
 
-    kwargs.setdefault("formatter_class", help_formatter())
-    return argparse.ArgumentParser(prog=prog, allow_abbrev=False, **kwargs)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from flux.util import help_formatter  # type: ignore[import-not-found]
+
+        kwargs.setdefault("formatter_class", help_formatter())
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
+def argument_parser(prog: str, **kwargs: Any) -> argparse.ArgumentParser:
+    return FluxArgumentParser(prog=prog, **kwargs)
 
 
 def run(logger: logging.Logger, body: Callable[[], Any]) -> NoReturn:
