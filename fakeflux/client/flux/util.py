@@ -8,7 +8,6 @@ their names is first looked up here.
 
 from __future__ import annotations
 
-import base64
 import errno
 import functools
 import importlib
@@ -16,13 +15,12 @@ import json
 import math
 import os
 import re
-import signal
 import stat
-import threading
-from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, TypeVar, Union
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from ._cliutil import (
         CLIMain as CLIMain,
     )
@@ -153,6 +151,9 @@ def interruptible(func: _F) -> _F:
 
     @functools.wraps(func)
     def wrapper(future: Any, *args: Any, **kwargs: Any) -> Any:
+        import signal  # here: import flux should not pay for these
+        import threading
+
         handle = future.get_flux()
         active = (
             threading.current_thread() is threading.main_thread()
@@ -272,8 +273,15 @@ def parse_fsd(fsd_string: str) -> float:
         value = float(m.group(1) if m else fsd_string)
     except (TypeError, ValueError):
         raise ValueError("invalid Flux standard duration") from None
-    scale = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "ms": 0.001}[m.group(2) if m else "s"]
-    seconds = value if scale == 1.0 else timedelta(seconds=value * scale).total_seconds()
+    unit = m.group(2) if m else "s"
+    if unit == "s":
+        seconds = value
+    else:
+        # timedelta, as flux-core: rounds to microseconds and refuses inf/NaN/huge values
+        from datetime import timedelta
+
+        keyword = {"m": "minutes", "h": "hours", "d": "days", "ms": "milliseconds"}[unit]
+        seconds = timedelta(**{keyword: value}).total_seconds()
     if seconds < 0 or math.isnan(seconds) or math.isinf(seconds):
         raise ValueError("invalid Flux standard duration")
     return seconds
@@ -299,6 +307,8 @@ def parse_datetime(string: str, now: Optional[datetime] = None) -> datetime:
     ``now`` defaults to the current local time.  ValueError for anything
     unreadable (``Invalid datetime: "..."``, or the FSD error for a bad offset).
     """
+    from datetime import datetime
+
     if now is None:
         now = datetime.now().astimezone()
     if string == "now":
@@ -339,6 +349,8 @@ class Fileref(dict):
                 ref["data"] = raw.decode("utf-8")
                 ref["encoding"] = "utf-8"
             except UnicodeError:
+                import base64
+
                 ref["data"] = base64.b64encode(raw).decode("utf-8")
                 ref["encoding"] = "base64"
         super().__init__(**ref)
