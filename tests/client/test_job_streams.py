@@ -321,3 +321,19 @@ def test_cli_plugin_options_and_callbacks(tmp_path: Any, monkeypatch: pytest.Mon
     assert js.getattr("shell.options.mine") == "given"
     with pytest.raises(TypeError, match=r"^apply_options\(\) got unexpected keyword argument\(s\): 'my_opt'$"):
         JobspecV1.from_command(["true"]).apply_options(prog="submit", my_opt=1)
+
+
+# -- KVS lookups ----------------------------------------------------------------------------------
+def test_job_kvs_lookup_of_several_jobs(fh: Any) -> None:
+    spec = JobspecV1.from_command(["true"], environment={"A": "1"})
+    jobid = job.submit(fh, spec, waitable=True)
+    job.wait(fh, jobid)
+    lookup = job.JobKVSLookup(fh, [jobid, 123456], keys=["jobspec", "R"], original=True)
+    data = lookup.data()
+    assert [sorted(d) for d in data] == [["R", "id", "jobspec"]]
+    assert lookup.errors == ["JobID 123456 unknown"]
+    assert data[0]["jobspec"]["attributes"]["system"]["environment"] == {"A": "1"}  # as submitted (J)
+    assert isinstance(data[0]["R"], dict)
+    raw = job.JobKVSLookup(fh, [jobid], decode=False).data()
+    assert sorted(raw[0]) == ["id", "jobspec"] and isinstance(raw[0]["jobspec"], str)
+    assert job.JobKVSLookup(fh).data() == []

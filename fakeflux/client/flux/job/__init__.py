@@ -27,7 +27,7 @@ from .Jobspec import Jobspec, JobspecV1, validate_jobspec
 from .journal import JournalConsumer
 from .kill import cancel, cancel_async, job_raise, job_raise_async, kill, kill_async
 from .kvs import job_kvs, job_kvs_guest
-from .kvslookup import JobInfoLookupRPC, job_info_lookup, job_kvs_lookup
+from .kvslookup import JobInfoLookupRPC, JobKVSLookup, job_info_lookup, job_kvs_lookup
 from .list import JobList, get_job, job_list, job_list_id, job_list_inactive
 from .output import (
     job_output,
@@ -74,6 +74,7 @@ __all__ = [
     "get_job",
     "job_info_lookup",
     "job_kvs_lookup",
+    "JobKVSLookup",
     "JobInfoLookupRPC",
     "wait_async",
     "wait",
