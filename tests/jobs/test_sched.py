@@ -412,3 +412,45 @@ def test_real_job_queues_while_the_cores_are_busy() -> None:
         assert [e["name"] for e in evs][4:] == ["alloc", "start", "finish", "release", "free", "clean"]
         assert evs[4]["context"]["annotations"]["sched"]["resource_summary"] == "rank0/core0"
         assert c.rpc_json("job-manager.wait", {"id": first})["errstr"] == "Fatal exception type=cancel "
+
+
+def test_anonymous_queue_stop_start_disable(inst: fakeflux.Instance, client: RawClient) -> None:
+    c = client
+    c.rpc_json("job-manager.queue-start", {"start": False, "all": False, "reason": "why"})
+    assert c.rpc_json("job-manager.queue-status", {}) == {"enable": True, "start": False, "stop_reason": "why"}
+    jobid = submit(c, jobspec(1))
+    c.rpc_json("job-manager.queue-start", {"start": True, "all": False})
+    assert summary(inst.uri(0), jobid) == "rank0/core0"  # a stopped queue's jobs wait; started, they run
+    msg = c.rpc("job-manager.queue-enable", {"enable": False, "all": False})
+    assert (msg.errnum, error_text(msg)) == (errno.EINVAL, "reason is required for disable")
+    c.rpc_json("job-manager.queue-enable", {"enable": False, "all": False, "reason": "closed"})
+    assert c.rpc_json("job-manager.queue-status", {}) == {"enable": False, "start": True, "disable_reason": "closed"}
+    assert _submit_error(c, None) == (errno.EINVAL, "job submission is disabled: closed")
+    c.rpc_json("job-manager.queue-enable", {"enable": True, "all": True})
+    assert _submit_error(c, None) == "ok"
+    msg = c.rpc("job-manager.queue-start", {"start": True})
+    assert msg.errnum == errno.EPROTO
+    msg = c.rpc("job-manager.queue-start", {"name": "x", "start": True, "all": False})
+    assert (msg.errnum, error_text(msg)) == (errno.EINVAL, "'x' is not a valid queue")
+
+
+def test_start_time_estimates(inst: fakeflux.Instance, client: RawClient) -> None:
+    """Pending jobs get ``sched.t_estimate``: each one when enough running jobs
+    have reached their expiration, never before the job ahead of it; after a
+    job with no time limit there is no estimate (real Flux, same shape)."""
+    c, uri = client, inst.uri(0)
+    fillers = [submit(c, jobspec(2, duration=100.0)) for _ in range(4)]
+    for job in fillers:
+        wait_event(uri, job, ("alloc",))
+    ends = sorted(R(c, job)["execution"]["expiration"] for job in fillers)
+    waiting = [submit(c, jobspec(2, duration=50.0)) for _ in range(3)]
+    unlimited = submit(c, jobspec(1))
+    after = submit(c, jobspec(1, duration=10.0))
+    barrier(c, uri)
+
+    def annotations(jobid: int) -> Any:
+        return c.rpc_json("job-list.list-id", {"id": jobid, "attrs": ["annotations"]})["job"].get("annotations")
+
+    assert [annotations(j) for j in waiting] == [{"sched": {"t_estimate": t}} for t in ends[:3]]
+    assert annotations(unlimited) == {"sched": {"t_estimate": ends[3]}}
+    assert annotations(after) is None

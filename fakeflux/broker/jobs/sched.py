@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Alloc", "Infeasible", "SchedRequest", "SimpleScheduler"]
 
+# sched-simple's default queue depth: job-manager offers the scheduler at most
+# this many pending jobs (by priority), so only these get start time estimates.
+QUEUE_DEPTH = 8
+
+# cores and GPUs in use, per rank
+Usage = Tuple[Dict[int, Set[int]], Dict[int, Set[int]]]
+
 
 class Infeasible(Exception):
     """The request can never be satisfied; the text is the deny note."""
@@ -119,6 +126,8 @@ class SimpleScheduler:
         self.queues = Queues(lambda: self.core.config.data)
         self._scheduling = False
         self._again = False
+        self._estimates: Dict[int, Optional[float]] = {}  # t_estimate last annotated, per pending job
+        self._sim_last: List[res.Slice] = []
 
     # -- the resource set -------------------------------------------------------------------------
     def nodes(self) -> Dict[int, Node]:
@@ -174,11 +183,6 @@ class SimpleScheduler:
         nodes = self.nodes()
         return [r for r, _, _ in alloc if r in nodes and nodes[r].fake]
 
-    def free_of(self, rank: int) -> Tuple[List[int], List[int]]:
-        node = self.nodes()[rank]
-        used_c, used_g = self._used_cores.get(rank, set()), self._used_gpus.get(rank, set())
-        return [c for c in node.cores if c not in used_c], [g for g in node.gpus if g not in used_g]
-
     # -- the queue ------------------------------------------------------------------------------------
     def pending(self) -> List[Job]:
         """Jobs offered to the scheduler, in the order it serves them."""
@@ -201,6 +205,7 @@ class SimpleScheduler:
             while self._again:
                 self._again = False
                 self._pass()
+            self._forecast()
         finally:
             self._scheduling = False
 
@@ -228,59 +233,142 @@ class SimpleScheduler:
             self.system.allocated(job, alloc)
 
     # -- allocation ---------------------------------------------------------------------------------
-    def allocate(self, req: SchedRequest) -> Optional[Alloc]:
-        """Take what ``req`` asks for now; None when it has to wait."""
-        candidates: List[Tuple[int, List[int], List[int]]] = []
-        for rank, node in sorted(self.nodes().items()):
+    def allocate(self, req: SchedRequest, usage: Optional[Usage] = None) -> Optional[Alloc]:
+        """Take what ``req`` asks for now (from ``usage``, by default what is
+        really in use); None when it has to wait, Infeasible when it never fits."""
+        used_c, used_g = usage if usage is not None else (self._used_cores, self._used_gpus)
+        nodes = self.nodes()
+        candidates: List[Tuple[int, int, int]] = []  # (rank, free cores, free gpus)
+        for rank, node in nodes.items():  # in rank order
             if not self.is_up(rank):
                 continue
-            free_c, free_g = self.free_of(rank)
-            if len(free_c) < (len(node.cores) if req.exclusive else req.slot_size):
+            free_c = len(node.cores) - len(used_c.get(rank, ()))
+            free_g = len(node.gpus) - len(used_g.get(rank, ()))
+            if free_c < (len(node.cores) if req.exclusive else req.slot_size):
                 continue
-            if req.gpu_per_slot > 0 and len(free_g) < req.gpu_per_slot:
+            if req.gpu_per_slot > 0 and free_g < req.gpu_per_slot:
                 continue
             candidates.append((rank, free_c, free_g))
-        # worst fit; sorted() is stable, so equal nodes stay in rank order
-        candidates.sort(key=lambda c: (len(c[1]), len(c[2])), reverse=True)
-        chosen = Alloc()
+        # worst fit; sort() is stable, so equal nodes stay in rank order
+        candidates.sort(key=lambda c: (c[1], c[2]), reverse=True)
+        picks: List[Tuple[int, int, int]] = []  # (rank, cores to take, gpus to take)
         if req.nnodes > 0:
+            need_c, need_g = req.slots_per_node * req.slot_size, req.slots_per_node * req.gpu_per_slot
             for rank, free_c, free_g in candidates:
-                if len(chosen) >= req.nnodes:
+                if len(picks) >= req.nnodes:
                     break
                 if req.exclusive:
-                    if len(free_c) < len(self.nodes()[rank].cores):
-                        continue
-                    chosen.append((rank, free_c, free_g))
-                    continue
-                need_c, need_g = req.slots_per_node * req.slot_size, req.slots_per_node * req.gpu_per_slot
-                if len(free_c) < need_c or len(free_g) < need_g:
-                    continue
-                chosen.append((rank, free_c[:need_c], free_g[:need_g]))
-            if len(chosen) < req.nnodes:
+                    picks.append((rank, free_c, free_g))  # the whole node (every core is free)
+                elif free_c >= need_c and free_g >= need_g:
+                    picks.append((rank, need_c, need_g))
+            if len(picks) < req.nnodes:
                 self.check_feasible(req)
                 return None
-            chosen.nslots = req.slots_per_node * len(chosen)
+            nslots = req.slots_per_node * len(picks)
         else:
-            taken = 0
+            nslots = 0
             for rank, free_c, free_g in candidates:
-                if taken >= req.nslots:
+                if nslots >= req.nslots:
                     break
-                slots = len(free_c) // req.slot_size
+                slots = free_c // req.slot_size
                 if req.gpu_per_slot > 0:
-                    slots = min(slots, len(free_g) // req.gpu_per_slot)
-                take = min(slots, req.nslots - taken)
+                    slots = min(slots, free_g // req.gpu_per_slot)
+                take = min(slots, req.nslots - nslots)
                 if take > 0:
-                    chosen.append((rank, free_c[:take * req.slot_size], free_g[:take * req.gpu_per_slot]))
-                    taken += take
-            if taken < req.nslots:
+                    picks.append((rank, take * req.slot_size, take * req.gpu_per_slot))
+                    nslots += take
+            if nslots < req.nslots:
                 self.check_feasible(req)
                 return None
-            chosen.nslots = taken
-        chosen.sort(key=lambda s: s[0])
-        for rank, cores, gpus in chosen:
-            self._used_cores.setdefault(rank, set()).update(cores)
-            self._used_gpus.setdefault(rank, set()).update(gpus)
+        chosen = Alloc()
+        chosen.nslots = nslots
+        for rank, ncores, ngpus in sorted(picks):
+            taken_c, taken_g = used_c.setdefault(rank, set()), used_g.setdefault(rank, set())
+            cores = [c for c in nodes[rank].cores if c not in taken_c][:ncores]  # lowest ids first
+            gpus = [g for g in nodes[rank].gpus if g not in taken_g][:ngpus]
+            taken_c.update(cores)
+            taken_g.update(gpus)
+            chosen.append((rank, cores, gpus))
         return chosen
+
+    # -- start time estimates ---------------------------------------------------------------------------
+    def _forecast(self) -> None:
+        """sched-fifo's forecast: annotate the pending jobs the scheduler holds
+        (the first QUEUE_DEPTH) with ``sched.t_estimate``, simulating running
+        jobs ending at their expiration, each pending job starting no earlier
+        than the one ahead of it.  Estimation stops at a job with no time
+        limit; an unsatisfiable one is skipped."""
+        queue = self.pending()[:QUEUE_DEPTH]
+        held = {job.id for job in queue}
+        for jobid in [j for j in self._estimates if j not in held]:
+            del self._estimates[jobid]
+        if not queue:
+            return
+        usage: Usage = ({r: set(c) for r, c in self._used_cores.items()},
+                        {r: set(g) for r, g in self._used_gpus.items()})
+        ends = [(j.expiration, j.alloc) for j in self.system.jobs.values()
+                if j.alloc and j.state != SCHED and j.expiration > 0]
+        t_prev, can_estimate = 0.0, True
+        for job in queue:
+            t: Optional[float] = None
+            if can_estimate:
+                try:
+                    t = self._sim_alloc(SchedRequest(job.jobspec), usage, ends, t_prev)
+                except (Infeasible, ValueError, TypeError, KeyError):
+                    self._annotate(job, None)
+                    continue
+            self._annotate(job, max(t, self.system.now()) if t is not None else None)
+            if not can_estimate or t is None:
+                can_estimate = False
+                continue
+            if job.duration > 0:
+                ends.append((t + job.duration, self._sim_last))
+                t_prev = t
+            else:
+                can_estimate = False
+
+    def _sim_alloc(self, req: SchedRequest, usage: Usage, ends: List[Tuple[float, List[res.Slice]]],
+                   floor: float) -> Optional[float]:
+        """When ``req`` could start in the simulation, advancing time from
+        ``floor`` to each next expiration; None when nothing more ends."""
+        t = floor
+        while True:
+            alloc = self.allocate(req, usage)
+            if alloc is not None:
+                self._sim_last = alloc
+                return t
+            later = [end for end, _ in ends if end > t]
+            if not later:
+                return None
+            t = min(later)
+            for entry in [e for e in ends if 0 < e[0] <= t]:
+                ends.remove(entry)
+                for rank, cores, gpus in entry[1]:
+                    usage[0].get(rank, set()).difference_update(cores)
+                    usage[1].get(rank, set()).difference_update(gpus)
+
+    def _annotate(self, job: Job, t_estimate: Optional[float]) -> None:
+        """Update ``sched.t_estimate`` (None removes it) when it changed, and
+        tell the journal as job-manager does (an ``annotations`` event that
+        is not written to the eventlog)."""
+        if self._estimates.get(job.id) == t_estimate:
+            return
+        self._estimates[job.id] = t_estimate
+        annotations = dict(job.annotations or {})
+        sched = dict(annotations.get("sched") or {})
+        if t_estimate is None:
+            sched.pop("t_estimate", None)
+        else:
+            sched["t_estimate"] = t_estimate
+        if sched:
+            annotations["sched"] = sched
+        else:
+            annotations.pop("sched", None)
+        job.annotations = annotations or None
+        entry = {"timestamp": self.system.now(), "name": "annotations",
+                 "context": {"annotations": job.annotations}}
+        for listener in list(self.system.listeners):
+            listener(job, "event", entry)
 
     def check_feasible(self, req: SchedRequest) -> None:
         """Infeasible when ``req`` could not fit even with every node idle and up."""
