@@ -9,6 +9,7 @@ texts of the errors are flux-core's, since its commands print them.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import importlib
 import json
 import os
@@ -78,29 +79,33 @@ def parse_signal_option(arg: Optional[str]) -> Dict[str, Any]:
     return {"signum": signum, "timeleft": timeleft}
 
 
-def _constraint_parser_base() -> Any:
-    # flux.constraint is another module of the package; imported only when a
-    # --requires expression is parsed, as it is the only user here.
-    return importlib.import_module("flux.constraint.parser").ConstraintParser
-
-
-def mini_constraint_parser() -> Any:
-    """An instance of the ``--requires`` parser (flux-core's ``MiniConstraintParser``)."""
-    base = _constraint_parser_base()
+@functools.cache
+def _mini_constraint_parser_class() -> Any:
+    # flux.constraint is another module of the package, imported only when
+    # the --requires parser is first wanted (it is the only user here).
+    base = importlib.import_module("flux.constraint.parser").ConstraintParser
 
     class MiniConstraintParser(base):  # type: ignore[misc, valid-type]
+        """The ``--requires`` syntax: bare words are properties, ``host:``/``hosts:`` hostlists, ``rank:`` ranks."""
+
         operator_map = {None: "properties", "host": "hostlist", "hosts": "hostlist", "rank": "ranks"}
         split_values = {"properties": ","}
         combined_terms = {"properties"}
 
-    return MiniConstraintParser()
+    MiniConstraintParser.__module__ = __name__
+    return MiniConstraintParser
+
+
+def mini_constraint_parser() -> Any:
+    """A new ``--requires`` parser (flux-core's ``MiniConstraintParser()``)."""
+    return _mini_constraint_parser_class()()
 
 
 def __getattr__(name: str) -> Any:
     # MiniConstraintParser is importable by name, as in flux-core, without
     # importing flux.constraint with this module.
     if name == "MiniConstraintParser":
-        return type(mini_constraint_parser())
+        return _mini_constraint_parser_class()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -247,16 +252,16 @@ def get_filtered_environment(
     return environ, env_expand
 
 
-def dict_merge(target: Optional[Dict[str, Any]], source: Dict[str, Any]) -> Dict[str, Any]:
-    """``source`` merged into ``target`` recursively (tables merge, other values replace)."""
-    if target is None:
-        target = {}
-    for key, value in source.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            dict_merge(target[key], value)
+def dict_merge(src: Optional[Dict[str, Any]], new: Dict[str, Any]) -> Dict[str, Any]:
+    """``new`` merged into ``src`` recursively (tables merge, other values replace); returns ``src``."""
+    if src is None:
+        src = {}
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(src.get(key), dict):
+            dict_merge(src[key], value)
         else:
-            target[key] = value
-    return target
+            src[key] = value
+    return src
 
 
 def _xdg_config_dirs() -> List[str]:
