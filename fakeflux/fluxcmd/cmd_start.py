@@ -1,0 +1,177 @@
+"""``flux start``: a new fakeflux instance running COMMAND (flux-core's flux-start.c).
+
+The only subcommand that imports :mod:`fakeflux.io`: it starts an instance (of
+``--test-size`` ranks, in this process's broker thread), runs COMMAND with
+FLUX_URI pointing at rank 0 and this front end on PATH, and exits with
+COMMAND's status (128+N when a signal N killed it).  Run inside an instance, it
+starts a new, separate one, as ``flux start --test-size`` does.  Without
+COMMAND it runs ``$SHELL``, as flux-core's initial program does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from typing import Any, Dict, List, Optional
+
+from .common import die
+from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed
+from .parse import parse_int
+
+PROG = "flux-start"
+OPTIONS = [
+    Option("setattr", "S", REQUIRED_ARG, "ATTR=VAL", "Set broker attribute", autosplit=True),
+    Option("config-path", "c", REQUIRED_ARG, "PATH", "Set broker config from PATH (default: none)"),
+    Option("conf", "", REQUIRED_ARG, "VALUE", "Update broker config from VALUE"),
+    Option("recovery", "r", OPTIONAL_ARG, "[TARGET]", "Start instance in recovery mode with dump file or statedir"),
+    Option("sysconfig", "", usage="Load system configuration"),
+    Option("verbose", "v", OPTIONAL_ARG, "[LEVEL]", "Be annoyingly informative by degrees"),
+    Option("noexec", "X", usage="Don't execute (useful with -v, --verbose)"),
+    Option(
+        "broker-opts", "o", REQUIRED_ARG, "OPTS", 'Add comma-separated broker options, e.g. "-o,-v"', autosplit=True
+    ),
+    Option("wrap", "", REQUIRED_ARG, "ARGS,...", "Wrap broker execution in comma-separated arguments", autosplit=True),
+    Option("test-size", "s", REQUIRED_ARG, "N", "Start a test instance by launching N brokers locally"),
+    Option("test-hosts", "", REQUIRED_ARG, "HOSTLIST", "Set fake hostnames for brokers"),
+    Option("test-exit-timeout", "", REQUIRED_ARG, "FSD", "After a broker exits, kill other brokers after timeout"),
+    Option(
+        "test-exit-mode", "", REQUIRED_ARG, "any|leader", "Trigger exit timer on leader/any broker exit (default=any)"
+    ),
+    Option(
+        "test-start-mode", "", REQUIRED_ARG, "all|leader", "Start all brokers immediately or just leader (default=all)"
+    ),
+    Option("test-rundir", "", REQUIRED_ARG, "DIR", "Use DIR as broker run directory"),
+    Option("test-rundir-cleanup", "", usage="Clean up --test-rundir DIR upon flux-start completion"),
+    Option(
+        "test-pmi-clique",
+        "",
+        REQUIRED_ARG,
+        "single|per-broker|none|TASKMAP",
+        "Set PMI_process_mapping mode (default=single)",
+    ),
+    Option("killer-timeout", "", REQUIRED_ARG, "FSD", "(deprecated)", hidden=True),
+]
+
+
+def _merge(into: Dict[str, Any], update: Dict[str, Any]) -> None:
+    """json_object_update_recursive."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _conf_value(text: str) -> Dict[str, Any]:
+    """--conf VALUE: inline JSON (starts with '{'), inline TOML (has '='), else a file."""
+    from fakeflux.broker.config import ConfigError, load_path
+
+    if text.lstrip(" \t\r\n").startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            die(PROG, f"Error parsing --conf: inline JSON: {exc}")
+        if not isinstance(value, dict):
+            die(PROG, "Error parsing --conf: inline JSON: must be an object")
+        return value
+    if "=" in text:
+        try:
+            import tomllib as toml  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:  # Python < 3.11
+            import tomli as toml  # type: ignore[no-redef,import-not-found,unused-ignore]
+        try:
+            return dict(toml.loads(text))
+        except toml.TOMLDecodeError as exc:
+            die(PROG, f"Error parsing --conf: {exc}")
+    try:
+        return load_path(text)
+    except ConfigError as exc:
+        die(PROG, f"Error parsing --conf: {exc}")
+
+
+def _broker_opts(opts: Parsed, attrs: Dict[str, str], confs: List[str]) -> Optional[str]:
+    """Broker options given through -o: -Sattr=val, --setattr=attr=val, -cPATH, --conf=VALUE."""
+    config_path: Optional[str] = None
+    for item in opts.all("broker-opts"):
+        if item.startswith("-S") or item.startswith("--setattr="):
+            name, _eq, value = (
+                item[2:].lstrip("=").partition("=")
+                if item.startswith("-S")
+                else item[len("--setattr=") :].partition("=")
+            )
+            attrs[name] = value
+        elif item.startswith("--conf="):
+            confs.append(item[len("--conf=") :])
+        elif item.startswith("-c") or item.startswith("--config-path="):
+            config_path = item[2:] if item.startswith("-c") else item[len("--config-path=") :]
+    return config_path
+
+
+def _child_environment(uri: str) -> Dict[str, str]:
+    from .cmd_env import command_environment
+
+    env = dict(os.environ)
+    for name in ("FLUX_KVS_NAMESPACE", "FLUX_JOB_ID", "FLUX_JOB_SIZE", "FLUX_JOB_NNODES", "FLUX_PROXY_REMOTE"):
+        env.pop(name, None)
+    env["FLUX_URI"] = uri
+    env.update({k: v for k, v in command_environment().items() if k != "FLUX_URI"})
+    env["FLUX_URI"] = uri
+    return env
+
+
+def main(argv: List[str]) -> int:
+    parser = OptParser(PROG, "[OPTIONS] command ...", OPTIONS)
+    opts = parser.parse(argv[1:])
+    size = parse_int(PROG, "test-size", opts.get("test-size", "1") or "1") if opts.has("test-size") else 1
+    if size < 1:
+        die(PROG, "--test-size argument must be > 0")
+    attrs: Dict[str, str] = {}
+    for item in opts.all("setattr"):
+        name, eq, value = item.partition("=")
+        attrs[name] = value
+    confs = list(opts.all("conf"))
+    config_path = _broker_opts(opts, attrs, confs) or opts.get("config-path")
+    if opts.has("noexec"):
+        return 0
+    config: Dict[str, Any] = {}
+    if config_path is not None:
+        from fakeflux.broker.config import ConfigError, load_path
+
+        try:
+            config = load_path(config_path)
+        except ConfigError as exc:
+            die(PROG, f"Config file error: {exc}")
+    for text in confs:
+        _merge(config, _conf_value(text))
+    command = opts.args or [os.environ.get("SHELL") or "/bin/sh"]
+    return _run(size, attrs, config, command, opts.get("test-rundir"))
+
+
+def _run(size: int, attrs: Dict[str, str], config: Dict[str, Any], command: List[str], rundir: Optional[str]) -> int:
+    from fakeflux.io.instance import Instance, InstanceError
+
+    try:
+        instance = Instance(size=size, attrs=attrs, config=config, rundir=rundir).start()
+    except ValueError as exc:  # a bad -S: the broker refuses it, as flux-broker does
+        die("flux-broker", str(exc))
+    except (InstanceError, OSError) as exc:
+        die(PROG, str(exc))
+    try:
+        try:
+            child = subprocess.Popen(command, env=_child_environment(instance.uri(0)))
+        except OSError as exc:
+            sys.stderr.write(f"{PROG}: {command[0]}: {exc.strerror}\n")
+            return 127 if isinstance(exc, FileNotFoundError) else 126
+
+        def forward(signum: int, _frame: object) -> None:
+            child.send_signal(signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, forward)
+        status = child.wait()
+    finally:
+        instance.stop()
+    return status if status >= 0 else 128 - status
