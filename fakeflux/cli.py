@@ -19,6 +19,7 @@ from typing import Dict, List, Optional
 from fakeflux.broker.config import Config, ConfigError
 from fakeflux.broker.instance import InstanceCore
 from fakeflux.broker.topology import TopologyError
+from fakeflux.fluxcmd import path_settings
 from fakeflux.io.rundir import Rundir, RundirError
 from fakeflux.io.server import BrokerServer, ListenError, SocketPathTooLong, TooManySockets
 
@@ -44,6 +45,19 @@ def real_flux_importable(env: Dict[str, str]) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0
+
+
+def print_env() -> None:
+    """``fakeflux env``: export lines for a shell (``eval "$(fakeflux env)"``) that put
+    fakeflux's ``flux`` command on PATH and its ``flux`` package on PYTHONPATH."""
+    import shlex
+
+    settings = path_settings(os.environ)
+    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    entries = pythonpath_entries()
+    settings["PYTHONPATH"] = os.pathsep.join(entries + [p for p in current if p not in entries])
+    for name in ("PATH", "PYTHONPATH", "FAKEFLUX_PYTHON"):
+        print(f"export {name}={shlex.quote(settings[name])}")
 
 
 def _setattr(text: str) -> tuple[str, str]:
@@ -122,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("cmd", nargs=argparse.REMAINDER, metavar="COMMAND [ARG]...")
 
     sub.add_parser("pythonpath", help="print the directory to put on PYTHONPATH for `import flux`")
+    sub.add_parser(
+        "env",
+        help="print shell settings putting fakeflux's `flux` command and package first: eval \"$(fakeflux env)\"",
+    )
     sub.add_parser("demo", help="start a 4-rank instance and run the example client against it")
     from fakeflux.scenarios.cli import add_commands
 
@@ -134,6 +152,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "pythonpath":
         print(os.pathsep.join(pythonpath_entries()))
+        return 0
+    if args.command == "env":
+        print_env()
         return 0
     if args.command == "demo":
         return run_demo()
@@ -202,6 +223,7 @@ def _child_env(uri: str, python_client: str) -> Dict[str, str]:
     if use_compat:
         parts = pythonpath_entries() + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         env["PYTHONPATH"] = os.pathsep.join(parts)
+        env.update(path_settings(env))  # and fakeflux's `flux` command on PATH
     return env
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from fakeflux import Instance
 from fakeflux.cli import client_path
+from fakeflux.fluxcmd import path_settings
 from fakeflux.scenarios import ScenarioError, ScenarioRun
 from fakeflux.scenarios import load as load_scenario
 
@@ -52,11 +53,13 @@ class _Environment:
     """FLUX_URI (and PYTHONPATH for the compatible client) while a test runs."""
 
     def __init__(self, uri: str, client: str) -> None:
-        self.saved: Dict[str, Any] = {name: os.environ.get(name) for name in ("FLUX_URI", "PYTHONPATH")}
+        names = ("FLUX_URI", "PYTHONPATH", "PATH", "FAKEFLUX_PYTHON")
+        self.saved: Dict[str, Any] = {name: os.environ.get(name) for name in names}
         os.environ["FLUX_URI"] = uri
         if client == "compat":
             parts = [client_path()] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
             os.environ["PYTHONPATH"] = os.pathsep.join(parts)
+            os.environ.update(path_settings(os.environ))  # fakeflux's `flux` command for subprocesses
 
     def restore(self) -> None:
         for name, value in self.saved.items():
