@@ -275,6 +275,9 @@ class BrokerServer:
             try:
                 sock, _ = lsock.accept()
             except (BlockingIOError, InterruptedError):
+                # Every waiting client is in: a shortage of descriptors, if
+                # there was one, is over (the next one gets its log line).
+                self._out_of_fds_noted = False
                 return
             except OSError as exc:
                 if exc.errno in (errno.EMFILE, errno.ENFILE):
@@ -282,7 +285,6 @@ class BrokerServer:
                 else:
                     self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}")
                 return
-            self._out_of_fds_noted = False
             try:
                 self._greet(rank, sock)
             except OSError:

@@ -7,9 +7,15 @@ from __future__ import annotations
 import errno
 import gc
 import os
+import resource
+import socket
+import struct
+import subprocess
+import sys
+import threading
 import time
 import tracemalloc
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -270,3 +276,131 @@ def test_thousands_of_bad_connections_leave_no_fd_or_memory_behind() -> None:
         assert growth < 256 * 1024, f"memory grew by {growth} bytes over {rounds} bad connections"
         assert len(inst.dmesg(1)) == 1024
         assert internal_errors(inst) == []
+
+
+# -- clients that leave early, and a broker out of descriptors ------------------------------
+
+
+@BOUNDED
+@given(
+    rank=st.integers(0, SIZE - 1),
+    count=st.integers(1, 40),
+    sends=st.lists(st.sampled_from([b"", b"\x12\x00", b"\x12\x00\xee\xff\x00\x00\x01\x00", b"junk"]), max_size=4),
+    shut=st.sampled_from(["close", "shutdown-write", "linger-reset"]),
+)
+def test_clients_leaving_before_accept_harm_nobody(
+    site: Site, rank: int, count: int, sends: List[bytes], shut: str
+) -> None:
+    """Connect, perhaps write something, and leave, all while the broker's loop
+    is busy, so that it accepts a socket whose peer is gone."""
+    server = site.inst.server
+    assert server is not None
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        busy.set()
+        release.wait(10)
+
+    server.call_soon(hold)
+    assert busy.wait(10)
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(path_of(site.inst, rank))
+            for data in sends:
+                sock.sendall(data)
+            if shut == "shutdown-write":
+                sock.shutdown(socket.SHUT_WR)
+            elif shut == "linger-reset":
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+    finally:
+        release.set()
+    site.check_good()
+    assert server.thread is not None and server.thread.is_alive()
+    assert internal_errors(site.inst) == []
+    deadline = time.monotonic() + 10
+    while server.call(lambda: len(server.connections)) != SIZE and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.call(lambda: len(server.connections)) == SIZE  # only the good clients remain
+
+
+@pytest.fixture(scope="module")
+def broker_process() -> Iterator[Tuple[subprocess.Popen, str]]:
+    """``fakeflux start`` as a process of its own, whose descriptor limit the test lowers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakeflux", "start", "--size", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    try:
+        assert line.startswith("FLUX_URI="), line
+        yield proc, line[len("FLUX_URI=") :]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+def _accept_lines(peer: Peer) -> int:
+    req = Message.request("log.dmesg", json_payload({"follow": False}), matchtag=5, flags=C.FLAG_STREAMING)
+    peer.send(req)
+    count = 0
+    while True:
+        msg = peer.recv()
+        if msg.matchtag != 5:
+            continue
+        if msg.errnum:
+            return count
+        count += b"accept failed" in (msg.payload or b"")
+
+
+@settings(BOUNDED, max_examples=15)
+@given(
+    headroom=st.integers(0, 4),
+    waiting=st.integers(1, 25),
+    leave_early=st.integers(0, 10),
+    rank=st.integers(0, 1),
+)
+def test_out_of_descriptors_costs_one_log_line_and_recovers(
+    broker_process: Tuple[subprocess.Popen, str], headroom: int, waiting: int, leave_early: int, rank: int
+) -> None:
+    proc, uri = broker_process
+    path = uri[len("local://") :].replace("local-0", f"local-{rank}")
+    watcher = Peer(uri[len("local://") :], "watcher")
+    fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
+    lines_before = _accept_lines(watcher)
+    soft, hard = resource.prlimit(proc.pid, resource.RLIMIT_NOFILE)
+    socks: List[socket.socket] = []
+    try:
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (fds + headroom, hard))
+        for _ in range(waiting):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(5)
+            sock.connect(path)
+            socks.append(sock)
+        for sock in socks[:leave_early]:
+            sock.close()  # some give up while waiting
+        assert watcher.rpc(Message.request("broker.ping", json_payload({}), matchtag=3)).errnum == 0
+        assert _accept_lines(watcher) - lines_before <= 1  # one line however often accept fails
+    finally:
+        resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    try:
+        for sock in socks[leave_early:]:
+            assert sock.recv(1) == b"\x00"  # accepted once descriptors are back
+    finally:
+        for sock in socks:
+            sock.close()
+        watcher.close()
+    assert proc.poll() is None
+    deadline = time.monotonic() + 10
+    while len(os.listdir(f"/proc/{proc.pid}/fd")) > fds - 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(os.listdir(f"/proc/{proc.pid}/fd")) == fds - 1  # all closed but the watcher's, now gone too

@@ -41,6 +41,9 @@ import base64
 import errno
 import json
 import os
+import resource
+import socket
+import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
@@ -50,6 +53,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import fakeflux
 from fakeflux import strategies as fst
+from fakeflux.io.server import BrokerServer
 from fakeflux.wire import Message, json_payload, payload_string, string_payload
 from fakeflux.wire import constants as C
 from tests.fuzz.peer import Peer
@@ -70,6 +74,19 @@ ATTR_KINDS = {"test.": (True, False), "test-nr.": (False, False), "test-im.": (F
 ATTR_NAMES = ["test.x", "test.y", "test-nr.x", "test-im.x", "vendor.x", "nosuch.x"]
 REQUEST_TOPICS = ["svc-a.echo", "svc-a.echo", "svc-b.x.y", "svc-b.x.y", "svc-a", "broker.ping", "nosuch.x", "nosuch"]
 NODEIDS = [C.NODEID_ANY, C.NODEID_ANY, 0, 1, 2, 3, 77]
+
+
+def hold_loop(server: BrokerServer) -> threading.Event:
+    """Keep the broker's loop busy until the returned event is set."""
+    busy, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        busy.set()
+        release.wait(10)
+
+    server.call_soon(hold)
+    assert busy.wait(10)
+    return release
 
 
 def ancestors(rank: int) -> List[int]:
@@ -313,6 +330,59 @@ class FluxModel(RuleBasedStateMachine):
             client.peer.send_bytes(partial)
         client.peer.close()
         self.gone([client], notify=True)
+        self.sync()
+
+    @rule(
+        rank=st.integers(0, SIZE - 1),
+        count=st.integers(1, 30),
+        partial=st.sampled_from([b"", b"\x12\x00\xee", b"\x12\x00\xee\xff\x00\x00\x00\x30"]),
+    )
+    def early_close(self, rank: int, count: int, partial: bytes) -> None:
+        """Clients that connect and leave before the broker accepts them (its
+        loop held meanwhile): its handshake byte meets a closed socket.  No
+        client of the model sees anything of it."""
+        server = self.inst.server
+        if not self.alive(rank) or server is None:
+            return
+        path = self.inst.uri(rank)[len("local://") :]
+        release = hold_loop(server)
+        try:
+            for _ in range(count):
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                    sock.connect(path)
+                    if partial:
+                        sock.sendall(partial)
+        finally:
+            release.set()
+        event("early close")
+        self.sync()
+
+    @precondition(lambda self: self.alive(0))
+    @rule(headroom=st.integers(0, 3), waiting=st.integers(1, 8))
+    def out_of_descriptors(self, headroom: int, waiting: int) -> None:
+        """The process runs out of file descriptors with clients waiting to
+        be accepted: the model's clients are served as before, the waiting
+        ones get their handshake once descriptors are back."""
+        path = self.inst.uri(0)[len("local://") :]
+        socks = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(waiting)]
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        try:
+            # connect() needs no new descriptor, accept() does: the broker
+            # (in this process) accepts at most ``headroom`` of them.
+            resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + headroom, hard))
+            for sock in socks:
+                sock.settimeout(5)
+                sock.connect(path)
+            event("out of descriptors")
+            self.sync()
+        finally:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        try:
+            for sock in socks:
+                assert sock.recv(1) == b"\x00", "a client waiting for a descriptor was never accepted"
+        finally:
+            for sock in socks:
+                sock.close()
         self.sync()
 
     def gone(self, leaving: List[FuzzClient], *, notify: bool) -> None:
