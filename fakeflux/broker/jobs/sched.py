@@ -239,8 +239,9 @@ class SimpleScheduler:
         used_c, used_g = usage if usage is not None else (self._used_cores, self._used_gpus)
         nodes = self.nodes()
         candidates: List[Tuple[int, int, int]] = []  # (rank, free cores, free gpus)
+        down, drained = self.core.down, self.drained
         for rank, node in nodes.items():  # in rank order
-            if not self.is_up(rank):
+            if rank in drained or (rank in down and not node.fake):  # is_up(), inline: this loop is hot
                 continue
             free_c = len(node.cores) - len(used_c.get(rank, ()))
             free_g = len(node.gpus) - len(used_g.get(rank, ()))
