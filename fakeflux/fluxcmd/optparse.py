@@ -29,6 +29,9 @@ class Option:
     usage: str = ""
     autosplit: bool = False  # "-S a=1,b=2" counts as two values
     hidden: bool = False
+    # An optional argument applies to the short form only with flux-core's
+    # OPTPARSE_OPT_SHORTOPT_OPTIONAL_ARG; without it "-vv" is -v twice.
+    short_optional_arg: bool = True
 
 
 @dataclass
@@ -165,7 +168,7 @@ class OptParser:
                     found = self._short(arg[j])
                     if found is None:
                         self._unrecognized(f"-{arg[j]}")
-                    if found.has_arg == NO_ARG:
+                    if found.has_arg == NO_ARG or (found.has_arg == OPTIONAL_ARG and not found.short_optional_arg):
                         self._found(result, found, None)
                         j += 1
                         continue

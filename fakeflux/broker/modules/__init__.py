@@ -20,6 +20,7 @@ EXTRA_MODULES: List[Tuple[Type[BrokerModule], Optional[Callable[[int], bool]]]] 
 
 def _register() -> None:
     from fakeflux.broker.modules.content import ContentBackingModule, ContentModule
+    from fakeflux.broker.modules.groups import GroupsModule
     from fakeflux.broker.modules.job_info import JobInfoModule
     from fakeflux.broker.modules.job_ingest import JobIngestModule
     from fakeflux.broker.modules.job_list import JobListModule
@@ -42,6 +43,7 @@ def _register() -> None:
             (JobInfoModule, rank0),
             (JobListModule, rank0),
             (ResourceModule, rank0),
+            (GroupsModule, None),  # every rank; groups.get answers on rank 0 only, as flux-core's
         ]
     )
 

@@ -22,7 +22,6 @@ NAMES = (
     "bootstrap",
     "runat",
     "shutdown",
-    "groups",
     "rexec",
     "connector-local",
     "job-exec",
