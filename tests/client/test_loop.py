@@ -1,0 +1,101 @@
+"""The loop:// connector and URIs given as bytes.
+
+Expectations recorded with flux-core 0.88's bindings: a loop handle has rank
+0 and size 1 cached, messages sent come back with the process's user id and
+the owner role, and a request answered by the handle itself completes its RPC.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any
+
+import pytest
+
+from .conftest import flux
+
+
+def test_loop_attributes() -> None:
+    h = flux.Flux("loop://")
+    assert (h.attr_get("rank"), h.attr_get("size"), h.get_rank()) == ("0", "1", 0)
+
+
+def test_loop_event_comes_back_with_credentials() -> None:
+    h = flux.Flux("loop://")
+    assert h.event_send("foo.bar", {"a": 1}) == 0
+    msg = h.recv()
+    assert (msg.topic, msg.payload, msg.userid, msg.rolemask) == ("foo.bar", {"a": 1}, os.getuid(), 1)
+
+
+def test_loop_request_answered_by_itself() -> None:
+    h = flux.Flux("loop://")
+    rpc = h.rpc("svc.x", {"q": 1})
+    req = h.recv()
+    assert (req.topic, req.payload, req.type) == ("svc.x", {"q": 1}, flux.constants.FLUX_MSGTYPE_REQUEST)
+    h.respond(req, {"ok": 1})
+    assert rpc.get() == {"ok": 1}
+    rpc = h.rpc("svc.x", {"q": 2})
+    h.respond_error(h.recv(), errno.EPERM, "nope")
+    with pytest.raises(PermissionError, match="nope"):
+        rpc.get()
+
+
+def test_loop_service_with_a_message_watcher() -> None:
+    h = flux.Flux("loop://")
+
+    def service(fh: Any, _w: Any, msg: Any, _arg: Any) -> None:
+        fh.respond(msg, {"echo": msg.payload["n"]})
+
+    w = h.msg_watcher_create(service, flux.constants.FLUX_MSGTYPE_REQUEST, "echo.*")
+    w.start()
+    results = []
+
+    def answered(f: Any) -> None:
+        results.append(f.get())
+        f.get_flux().reactor_stop()
+
+    h.rpc("echo.this", {"n": 5}).then(answered)
+    h.reactor_run()
+    w.destroy()
+    assert results == [{"echo": 5}]
+
+
+def test_loop_unanswered_rpc_times_out() -> None:
+    h = flux.Flux("loop://")
+    with pytest.raises(TimeoutError) as info:
+        h.rpc("nobody.home").wait_for(0.05)
+    assert info.value.errno == errno.ETIMEDOUT
+
+
+def test_loop_raw_attr_and_log() -> None:
+    from flux.core.inner import raw  # type: ignore[import-not-found]
+
+    h = flux.Flux("loop://")
+    assert raw.flux_attr_get(h, "rank") == b"0"
+    raw.flux_log(h, 0, "stuff")  # a log.append request, queued for the handle itself
+    assert h.recv().topic == "log.append"
+
+
+def test_loop_closed_handle_frees_its_descriptors() -> None:
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with flux.Flux("loop://") as h:
+            h.get_rank()
+    assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_uri_as_bytes(uri: str) -> None:
+    h = flux.Flux(uri.encode())
+    assert h.get_rank() == 0
+    assert flux.Flux(b"loop://").get_rank() == 0
+
+
+def test_bad_uris() -> None:
+    with pytest.raises(FileNotFoundError, match="Unable to connect to Flux: Unable to find connector name 'foo'"):
+        flux.Flux("foo://x")
+    with pytest.raises(OSError, match="invalid flags specified") as info:
+        flux.Flux("loop://", flags=1 << 20)
+    assert info.value.errno == errno.EINVAL
+    with pytest.raises(flux.wrapper.InvalidArguments, match="flux_open_ex"):
+        flux.Flux(5)
