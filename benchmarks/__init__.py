@@ -23,6 +23,7 @@ class Result:
     baseline: str
     baseline_rate: float
     unit: str = "op/s"
+    baseline_unit: str = "op/s"
 
     @property
     def ratio(self) -> float:

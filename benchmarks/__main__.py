@@ -40,7 +40,7 @@ def table(results: Sequence[Result]) -> str:
             r.name,
             f"{_fmt_rate(r.rate)} {r.unit}",
             r.baseline,
-            f"{_fmt_rate(r.baseline_rate)} op/s",
+            f"{_fmt_rate(r.baseline_rate)} {r.baseline_unit}",
             f"{r.ratio:.3f}",
         )
         for r in results
