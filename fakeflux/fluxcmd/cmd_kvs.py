@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from flux import constants as C  # type: ignore[import-not-found]
+from flux import constants as C  # type: ignore[import-not-found,unused-ignore]
 
 from . import kvs_ops as kvs
 from .common import die, die_err, open_handle, strerror
@@ -99,7 +99,7 @@ def cmd_get(p: OptParser, o: Parsed) -> int:
             future.reset()
             count += 1
             if o.has("watch") and maxcount > 0 and count == maxcount:
-                h.rpc("kvs-watch.cancel", {"matchtag": future.get_matchtag()}, flags=C.FLUX_RPC_NORESPONSE)
+                h.rpc("kvs-watch.cancel", {"matchtag": future.pimpl.get_matchtag()}, flags=C.FLUX_RPC_NORESPONSE)
                 maxcount = -1  # wait for the ENODATA that ends the stream
     return 0
 

@@ -93,6 +93,6 @@ def main_dmesg(argv: List[str]) -> int:
 
 
 def _streaming() -> int:
-    from flux.constants import FLUX_RPC_STREAMING  # type: ignore[import-not-found]
+    from flux.constants import FLUX_RPC_STREAMING  # type: ignore[import-not-found,unused-ignore]
 
     return int(FLUX_RPC_STREAMING)

@@ -48,7 +48,7 @@ def error_text(err: OSError) -> str:
 
 def open_handle(prog: str = "flux") -> Any:
     """flux.Flux() on FLUX_URI, or the C commands' ``flux_open`` failure."""
-    import flux  # type: ignore[import-not-found]
+    import flux  # type: ignore[import-not-found,unused-ignore]
 
     try:
         return flux.Flux()

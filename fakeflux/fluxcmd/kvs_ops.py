@@ -9,7 +9,7 @@ import errno
 import os
 from typing import Any, Dict, List, Optional
 
-from flux import constants as C  # type: ignore[import-not-found]
+from flux import constants as C  # type: ignore[import-not-found,unused-ignore]
 
 STREAM_FLAGS = C.FLUX_KVS_WATCH | C.FLUX_KVS_WAITCREATE | C.FLUX_KVS_STREAM
 

@@ -176,6 +176,11 @@ def _similar(name: str) -> List[str]:
 
 
 def main(argv: Sequence[str]) -> int:
+    # flux-core's commands write UTF-8 (the "ƒ" of job ids) whatever the locale says
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="surrogateescape")
     args = list(argv[1:])
     parsed = top_parser().parse(args) if not (args and args[0] in ("-h", "--help")) else None
     if parsed is None:

@@ -1,0 +1,765 @@
+"""``flux job`` (flux-core's src/cmd/job/): attach, status, wait, eventlog, wait-event,
+info, id, last, urgency, kill, raise, cancel-free as flux-core (it has no ``job cancel``)."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from . import jobwatch
+from .common import die, die_err, error_text, open_handle, strerror
+from .eventlog_fmt import EventlogFormatter
+from .jsonfmt import dumps
+from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed
+from .parse import fsd_seconds, parse_duration, parse_int
+
+PROG = "flux-job"
+COLOR = Option(
+    "color",
+    "L",
+    OPTIONAL_ARG,
+    "WHEN",
+    "Colorize output when supported; WHEN can be 'always' (default if omitted), 'never', or 'auto' (default).",
+)
+URGENCY_NAMES = {"hold": 0, "default": 16, "expedite": 31}
+
+
+def _handle() -> Any:
+    return open_handle(PROG)
+
+
+# -- eventlog / wait-event -------------------------------------------------------------
+def _formatter(o: Parsed) -> EventlogFormatter:
+    fmt = o.get("format", "text") or "text"
+    tfmt = o.get("time-format", "raw") or "raw"
+    if o.has("human"):
+        fmt, tfmt = "text", "human"
+    fmt, tfmt = fmt.lower(), tfmt.lower()
+    if fmt not in ("text", "json"):
+        die(PROG, f"invalid format type '{fmt}'")
+    if tfmt not in ("raw", "iso", "offset", "human"):
+        die(PROG, f"invalid time-format type '{tfmt}'")
+    return EventlogFormatter(tfmt, unformatted=(fmt == "json"))
+
+
+def cmd_eventlog(p: OptParser, o: Parsed) -> int:
+    if len(o.args) != 1:
+        p.print_usage()
+        return 1
+    fmt = _formatter(o)
+    jobid_text = o.args[0]
+    jobid = jobwatch.parse_jobid(PROG, jobid_text)
+    path = jobwatch.eventlog_path(o.get("path", "eventlog") or "eventlog")
+    h = _handle()
+    if o.has("follow"):
+        watch = jobwatch.EventWatch(h, jobid, path)
+        try:
+            for entry in watch:
+                print(fmt.format(entry), flush=True)
+        except OSError as exc:
+            _eventlog_error(exc, jobid_text, path)
+        return 0
+    try:
+        text = jobwatch.lookup(h, jobid, [path]).get(path, "")
+    except OSError as exc:
+        _eventlog_error(exc, jobid_text, path)
+    for entry in jobwatch.eventlog_entries(text):
+        print(fmt.format(entry))
+    return 0
+
+
+def _eventlog_error(exc: OSError, jobid: str, path: str) -> None:
+    if exc.errno == errno.ENOENT:
+        if path == "eventlog":
+            die(PROG, f"job {jobid} not found")
+        die(PROG, f"eventlog path {path} not found")
+    die_err(PROG, "flux_job_eventlog_lookup_get", exc)
+
+
+def _context_matches(entry: Dict[str, Any], tests: List[Tuple[str, str]]) -> bool:
+    ctx = entry.get("context") or {}
+    for key, value in tests:
+        if key not in ctx:
+            return False
+        got = ctx[key]
+        if (got if isinstance(got, str) else dumps(got)) != value:
+            return False
+    return True
+
+
+def cmd_wait_event(p: OptParser, o: Parsed) -> int:
+    if len(o.args) != 2:
+        p.print_usage()
+        return 1
+    jobid_text, wanted = o.args
+    count = parse_int("flux-job wait-event", "count", o.get("count", "1") or "1")
+    if count <= 0:
+        die(PROG, "count must be > 0")
+    fmt = _formatter(o)
+    tests = []
+    for item in o.all("match-context"):
+        key, eq, value = item.partition("=")
+        if not eq or not key:
+            die(PROG, "must specify a context test as key=value")
+        tests.append((key, value))
+    timeout = parse_duration("flux-job wait-event", "timeout", o.get("timeout") or "") if o.has("timeout") else -1.0
+    jobid = jobwatch.parse_jobid(PROG, jobid_text)
+    path = jobwatch.eventlog_path(o.get("path", "eventlog") or "eventlog")
+    h = _handle()
+    watch = jobwatch.EventWatch(h, jobid, path, jobwatch.WAITCREATE if o.has("waitcreate") else 0)
+    deadline = None if timeout < 0 else time.monotonic() + timeout
+    matched = 0
+    while True:
+        try:
+            entry = watch.next(None if deadline is None else max(deadline - time.monotonic(), 0.0))
+        except OSError as exc:
+            if exc.errno == errno.ETIMEDOUT:
+                die(PROG, f"wait-event timeout on event '{wanted}'")
+            _eventlog_error(exc, jobid_text, path)
+        if entry is None:
+            die(PROG, f"event '{wanted}' never received")
+        fmt.update_t0(float(entry["timestamp"]))
+        if entry.get("name") == wanted and _context_matches(entry, tests):
+            matched += 1
+            if matched == count:
+                if not o.has("quiet"):
+                    print(fmt.format(entry), flush=True)
+                watch.cancel()
+                return 0
+        if o.has("verbose"):
+            print(fmt.format(entry), flush=True)
+
+
+# -- status / wait -------------------------------------------------------------------
+def cmd_status(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    exception_exit = parse_int("flux-job status", "exception-exit-code", o.get("exception-exit-code", "1") or "1")
+    h = _handle()
+    verbose = o.count("verbose")
+    if verbose and len(o.args) > 1:
+        sys.stderr.write(f"{PROG}: fetching status for {len(o.args)} jobs\n")
+    results = []
+    for text in o.args:
+        jobid = jobwatch.parse_jobid(PROG, text)
+        try:
+            results.append((text, jobwatch.result(h, jobid)))
+        except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                die(PROG, f"{text}: No such job")
+            die_err(PROG, f"{text}: flux_job_wait_status_get", exc)
+    if verbose and len(o.args) > 1:
+        sys.stderr.write(f"{PROG}: all done.\n")
+    exit_code = 0
+    for text, res in results:
+        if o.has("json"):
+            print(json.dumps(_result_json(res)))
+        code = res.exitcode()
+        exit_code = max(exit_code, code)
+        fatal = res.exception and res.exception_severity == 0
+        if fatal and exception_exit > exit_code:
+            exit_code = exception_exit
+        if verbose:
+            status = res.waitstatus if res.waitstatus is not None else -1
+            if status >= 0 and os.WIFSIGNALED(status):
+                sys.stderr.write(f"{PROG}: {text}: job shell died by signal {os.WTERMSIG(status)}\n")
+            elif verbose > 1 or code != 0:
+                if fatal:
+                    sys.stderr.write(f"{PROG}: {text}: exception type={res.exception_type}\n")
+                else:
+                    sys.stderr.write(f"{PROG}: {text}: exited with exit code {code}\n")
+    return exit_code
+
+
+def _result_json(res: jobwatch.Result) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"exception_occurred": res.exception}
+    if res.exception:
+        out.update(
+            exception_severity=res.exception_severity,
+            exception_type=res.exception_type,
+            exception_note=res.exception_note or "",
+        )
+    if res.waitstatus is not None:
+        out["waitstatus"] = res.waitstatus
+    return out
+
+
+def cmd_wait(p: OptParser, o: Parsed) -> int:
+    if len(o.args) > 1:
+        p.print_usage()
+        return 1
+    jobid = -1
+    if o.args:
+        jobid = jobwatch.parse_jobid(PROG, o.args[0])
+        if o.has("all"):
+            die_err(PROG, "jobid not supported with --all", OSError(0, ""))
+
+    any_id = 0xFFFFFFFFFFFFFFFF
+    h = _handle()
+    if o.has("all"):
+        rc = 0
+        while True:
+            try:
+                resp = h.rpc("job-manager.wait", {"id": any_id}).get()
+            except OSError as exc:
+                if exc.errno == errno.ECHILD:
+                    return rc
+                die(PROG, f"flux_job_wait_get_status: {error_text(exc)}")
+            ident = jobwatch.idf58(resp["id"])
+            if not resp.get("success"):
+                sys.stderr.write(f"{ident}: {resp.get('errstr', '')}\n")
+                rc = 1
+            elif o.has("verbose"):
+                sys.stderr.write(f"{ident}: job completed successfully\n")
+    try:
+        resp = h.rpc("job-manager.wait", {"id": jobid if jobid >= 0 else any_id}).get()
+    except OSError as exc:
+        sys.stderr.write(f"{PROG}: {error_text(exc)}\n")
+        return 2 if exc.errno == errno.ECHILD else 1
+    if jobid < 0:
+        print(jobwatch.idf58(resp["id"]))
+    if not resp.get("success"):
+        die(PROG, resp.get("errstr", ""))
+    return 0
+
+
+# -- attach ------------------------------------------------------------------------------
+def cmd_attach(p: OptParser, o: Parsed) -> int:
+    if len(o.args) != 1:
+        p.print_usage()
+        return 1
+    text = o.args[0]
+    jobid = jobwatch.parse_jobid(PROG, text)
+
+    ident = jobwatch.idf58(jobid)
+    h = _handle()
+    return Attach(h, jobid, text, ident, o).run()
+
+
+# flux-core's attach.c labels for the shell's log levels (RFC 5424 severities)
+LEVELS = ["FATAL", "FATAL", "FATAL", "ERROR", " WARN", None, "DEBUG", "TRACE"]
+
+
+class Attach:
+    """flux job attach without a terminal: the job's output as it is written, its
+    exceptions and its shell's log on stderr, and the job's exit code."""
+
+    def __init__(self, h: Any, jobid: int, text: str, ident: str, o: Parsed, quiet_exit: bool = False) -> None:
+        self.h, self.jobid, self.text, self.ident, self.o = h, jobid, text, ident, o
+        self.quiet_exit = quiet_exit  # submit --watch: no "task(s) exited" line
+        self.t0 = 0.0
+        self.exit_code = 1
+        self.fatal = False
+        self.started = False
+        self.label = o.has("label-io")
+        self.wait_event = o.get("wait-event", "finish") or "finish"
+        self.logged: set = set()
+
+    def _ts(self, entry: Dict[str, Any]) -> float:
+        ts = float(entry.get("timestamp", 0.0))
+        if not self.t0:
+            self.t0 = ts
+        return ts - self.t0
+
+    def run(self) -> int:
+        main = jobwatch.EventWatch(self.h, self.jobid)
+        exec_watch: Optional[jobwatch.EventWatch] = None
+        output: Optional[jobwatch.EventWatch] = None
+        finished = False
+        while True:
+            try:
+                entry = main.next()
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    die(PROG, f"Failed to attach to {self.text}: No such job")
+                if exc.errno == errno.EPERM:
+                    die(PROG, f"Failed to attach to {self.text}: that is not your job")
+                die(PROG, f"flux_job_event_watch_get: {error_text(exc)}")
+            if entry is None:
+                break
+            name = entry.get("name")
+            ts = self._ts(entry)
+            ctx = entry.get("context") or {}
+            if name == "exception":
+                if output is None:
+                    self._early_logs(float(entry.get("timestamp", 0.0)))
+                sys.stdout.flush()
+                sys.stderr.write(
+                    f"{ts:.3f}s: job.exception {self.ident} type={ctx.get('type')} "
+                    f"severity={ctx.get('severity')} {ctx.get('note', '')}\n"
+                )
+                self.fatal = self.fatal or ctx.get("severity") == 0
+            elif self.o.has("show-events"):
+                sys.stderr.write(f"{ts:.3f}s: job.{name}\n")
+            if name == "start" and output is None:
+                exec_watch = self._drain_exec_until_init()
+                output = jobwatch.EventWatch(self.h, self.jobid, "guest.output", jobwatch.WAITCREATE)
+            if name == "finish":
+                status = int(ctx.get("status", 0))
+                self.exit_code = jobwatch.waitstatus_exitcode(status)
+                finished = True
+                if output is not None:
+                    self._copy_output(output)
+                    output = None
+                if exec_watch is not None:
+                    exec_watch.cancel()
+                if self.exit_code != 0 and not self.quiet_exit:
+                    sys.stdout.flush()
+                    sys.stderr.write(f"{PROG}: {jobwatch.waitstatus_text(status)}\n")
+            if name == self.wait_event and finished or name == "clean":
+                break
+        main.cancel()
+        if self.fatal and self.exit_code == 0:
+            self.exit_code = 1
+        sys.stdout.flush()
+        return self.exit_code
+
+    def _early_logs(self, until: float) -> None:
+        """The shell's log lines written before an exception (the real command watches
+        the output eventlog concurrently, so they come out first)."""
+        try:
+            text = jobwatch.lookup(self.h, self.jobid, ["guest.output"]).get("guest.output", "")
+        except OSError:
+            return
+        for entry in jobwatch.eventlog_entries(text):
+            if entry.get("name") == "log" and float(entry.get("timestamp", 0.0)) <= until:
+                self._shell_log(entry)
+
+    def _drain_exec_until_init(self) -> Optional[jobwatch.EventWatch]:
+        """The exec eventlog up to the shell's start: its log messages go to stderr."""
+        watch = jobwatch.EventWatch(self.h, self.jobid, "guest.exec.eventlog", jobwatch.WAITCREATE)
+        try:
+            while True:
+                entry = watch.next(timeout=60.0)
+                if entry is None:
+                    return None
+                if entry.get("name") == "log":
+                    self._shell_log(entry)
+                if entry.get("name") in ("shell.start", "shell.init", "complete", "done"):
+                    return watch
+        except OSError:
+            return watch
+
+    def _shell_log(self, entry: Dict[str, Any]) -> None:
+        ctx = entry.get("context") or {}
+        key = (entry.get("timestamp"), ctx.get("message"))
+        if key in self.logged:
+            return
+        self.logged.add(key)
+        ts = self._ts(entry)
+        rank = ctx.get("rank")
+        parts = [f"{ts:.3f}s: flux-shell" + (f"[{rank}]" if rank is not None and rank >= 0 else "")]
+        level = ctx.get("level", -1)
+        label = LEVELS[level] if isinstance(level, int) and 0 <= level < len(LEVELS) else None
+        if label:
+            parts.append(label)
+        if ctx.get("component"):
+            parts.append(ctx["component"])
+        if self.o.has("verbose") and ctx.get("file"):
+            parts.append(ctx["file"] + (f":{ctx['line']}" if ctx.get("line", -1) > 0 else ""))
+        parts.append(ctx.get("message", ""))
+        sys.stdout.flush()
+        sys.stderr.write(": ".join(parts) + "\n")
+
+    def _copy_output(self, watch: jobwatch.EventWatch) -> None:
+        """Write the output eventlog's data until its end (the shell closes every stream)."""
+        open_streams: Optional[int] = None
+        closed = 0
+        import base64
+
+        while True:
+            try:
+                entry = watch.next(timeout=60.0)
+            except OSError:
+                break
+            if entry is None:
+                break
+            name = entry.get("name")
+            ctx = entry.get("context") or {}
+            if name == "header":
+                counts = ctx.get("count") or {}
+                open_streams = sum(int(v) for v in counts.values()) if counts else None
+                continue
+            if name == "log":
+                self._shell_log(entry)
+                continue
+            if name != "data":
+                continue
+            data = ctx.get("data", "")
+            raw = base64.b64decode(data) if ctx.get("encoding") == "base64" else data.encode()
+            stream = sys.stdout if ctx.get("stream") == "stdout" else sys.stderr
+            if raw:
+                if self.label:
+                    lines = raw.decode("utf-8", "replace").splitlines(keepends=True)
+                    stream.write("".join(f"{ctx.get('rank')}: {line}" for line in lines))
+                else:
+                    stream.flush()
+                    stream.buffer.write(raw)
+                stream.flush()
+            if ctx.get("eof"):
+                closed += 1
+                if open_streams is not None and closed >= open_streams:
+                    break
+        watch.cancel()
+
+
+# -- info / id / last / urgency / kill / raise ------------------------------------------
+def cmd_info(p: OptParser, o: Parsed) -> int:
+    if len(o.args) != 2:
+        p.print_usage()
+        return 1
+    jobid = jobwatch.parse_jobid(PROG, o.args[0])
+    key = o.args[1]
+    h = _handle()
+    flags = 0 if o.has("original") or key not in ("jobspec", "R") else 2  # FLUX_JOB_LOOKUP_CURRENT
+    try:
+        value = jobwatch.lookup(h, jobid, [key], flags)[key]
+    except OSError as exc:
+        die(PROG, error_text(exc))
+    print(value if isinstance(value, str) else json.dumps(value))
+    return 0
+
+
+ENCODINGS = ("dec", "kvs", "hex", "dothex", "words", "f58", "f58plain", "emoji")
+
+
+def cmd_id(p: OptParser, o: Parsed) -> int:
+    from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+    to = o.get("to", "dec") or "dec"
+    inputs = o.args or [line.strip() for line in sys.stdin if line.strip()]
+    for text in inputs:
+        try:
+            jobid = JobID(text)
+        except (ValueError, OSError, TypeError):
+            die(PROG, f"{text}: malformed input")
+        if to not in ENCODINGS:
+            die(PROG, f"Unknown to={to}")
+        if to == "kvs":
+            print(f"job.{jobid.dothex}")
+        else:
+            print(jobid.encode(to) if to != "dec" else int(jobid))
+    return 0
+
+
+def cmd_last(p: OptParser, o: Parsed) -> int:
+
+    if len(o.args) > 1:
+        p.print_usage()
+        return 1
+    slice_text = o.args[0] if o.args else "[:1]"
+    if slice_text.isdigit():
+        slice_text = f"[:{slice_text}]"
+    h = _handle()
+    try:
+        ids = h.rpc("job-manager.history.get", {}).get()["jobs"]
+    except OSError as exc:
+        if exc.errno != errno.ENOSYS:
+            die(PROG, error_text(exc))
+        ids = _history_from_job_list(h)
+    selected = _slice(ids, slice_text)
+    if not ids:
+        die(PROG, "job history is empty")
+    for jobid in selected:
+        print(jobwatch.idf58(jobid))
+    return 0
+
+
+def _history_from_job_list(h: Any) -> List[int]:
+    """The user's jobs, newest first, where the broker keeps no history of its own."""
+    jobs = h.rpc("job-list.list", {"max_entries": 0, "attrs": ["t_submit"], "constraint": {"userid": [os.getuid()]}})
+    listed = jobs.get()["jobs"]
+    return [j["id"] for j in sorted(listed, key=lambda j: j.get("t_submit", 0), reverse=True)]
+
+
+def _slice(items: List[int], text: str) -> List[int]:
+    if not (text.startswith("[") and text.endswith("]")):
+        die(PROG, f"{text}: invalid slice")
+    parts = text[1:-1].split(":")
+    try:
+        nums = [int(x) if x else None for x in parts]
+    except ValueError:
+        die(PROG, f"{text}: invalid slice")
+    if len(nums) == 1:
+        index = nums[0]
+        return [items[index]] if index is not None and -len(items) <= index < len(items) else []
+    return items[slice(*nums[:3])]
+
+
+def cmd_urgency(p: OptParser, o: Parsed) -> int:
+    if len(o.args) != 2:
+        p.print_usage()
+        return 1
+    text, value = o.args
+    jobid = jobwatch.parse_jobid(PROG, text)
+    if value.lower() in URGENCY_NAMES:
+        urgency = URGENCY_NAMES[value.lower()]
+    else:
+        try:
+            urgency = int(value)
+        except ValueError:
+            die(PROG, f"invalid urgency: {value}")
+    h = _handle()
+    try:
+        resp = h.rpc("job-manager.urgency", {"id": jobid, "urgency": urgency}).get()
+    except OSError as exc:
+        die(PROG, f"{text}: {error_text(exc)}")
+    if o.has("verbose"):
+        old = resp.get("old_urgency")
+        message = "job held" if old == 0 else "job expedited" if old == 31 else str(old)
+        sys.stderr.write(f"old urgency: {message}\n")
+    return 0
+
+
+def _signal_number(text: str) -> Optional[int]:
+    if text.isdigit():
+        return int(text)
+    name = text.upper()
+    if not name.startswith("SIG"):
+        name = "SIG" + name
+    value = getattr(signal, name, None)
+    return int(value) if isinstance(value, signal.Signals) else None
+
+
+def cmd_kill(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    signum = _signal_number(o.get("signal", "SIGTERM") or "SIGTERM")
+    if signum is None or not 0 < signum < 65:
+        die(PROG, f"kill: Invalid signal {o.get('signal')}")
+    ids = [(text, jobwatch.parse_jobid(PROG, text)) for text in o.args]
+    h = _handle()
+    futures = [(text, h.rpc("job-manager.kill", {"id": jobid, "signum": signum})) for text, jobid in ids]
+    rc = 0
+    for text, future in futures:
+        try:
+            future.get()
+        except OSError as exc:
+            sys.stderr.write(f"{PROG}: {text}: {error_text(exc)}\n")
+            rc = 1
+    return rc
+
+
+def cmd_raise(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    ids: List[Tuple[str, int]] = []
+    rest = list(o.args)
+    while rest and rest[0] != "--":
+        from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+        try:
+            ids.append((rest[0], int(JobID(rest[0]))))
+        except (ValueError, OSError, TypeError):
+            break
+        rest.pop(0)
+    if rest[:1] == ["--"]:
+        rest.pop(0)
+    if not ids:
+        die(PROG, f"invalid jobid: {o.args[0]}")
+    note = " ".join(rest)
+    if note and o.has("message"):
+        die(PROG, "Do not set note on command line and with --message")
+    note = o.get("message") or note
+    severity = parse_int("flux-job raise", "severity", o.get("severity", "0") or "0")
+    etype = o.get("type", "cancel") or "cancel"
+    h = _handle()
+    rc = 0
+    for text, jobid in ids:
+        try:
+            h.rpc("job-manager.raise", {"id": jobid, "severity": severity, "type": etype, "note": note}).get()
+        except OSError as exc:
+            sys.stderr.write(f"{PROG}: {text}: {error_text(exc)}\n")
+            rc = 1
+    return rc
+
+
+Sub = Tuple[str, str, List[Option], Callable[[OptParser, Parsed], int]]
+
+EVENT_FORMAT = [
+    Option("format", "f", REQUIRED_ARG, "FORMAT", "Specify output format: text, json"),
+    Option("time-format", "T", REQUIRED_ARG, "FORMAT", "Specify time format: raw, iso, offset"),
+    Option("human", "H", usage="Display human-readable output. See also --color, --format, and --time-format."),
+]
+PATH = Option(
+    "path",
+    "p",
+    REQUIRED_ARG,
+    "PATH",
+    'Specify alternate eventlog name or path suffix (e.g. "exec", "output", or "guest.exec.eventlog")',
+)
+
+SUBS: Dict[str, Sub] = {
+    "urgency": (
+        "[OPTIONS] id urgency",
+        "Set job urgency (0-31, HOLD, EXPEDITE, DEFAULT)",
+        [Option("verbose", "v", usage="Output old urgency value on success")],
+        cmd_urgency,
+    ),
+    "raise": (
+        "[OPTIONS] ids... [--] [message ...]",
+        "Raise exception on one or more jobs",
+        [
+            Option("severity", "s", REQUIRED_ARG, "N", "Set exception severity [0-7] (default=0)"),
+            Option("type", "t", REQUIRED_ARG, "TYPE", "Set exception type (default=cancel)"),
+            Option("message", "m", REQUIRED_ARG, "NOTE", "Set exception note"),
+        ],
+        cmd_raise,
+    ),
+    "kill": (
+        "[OPTIONS] ids...",
+        "Send signal to one or more running jobs",
+        [Option("signal", "s", REQUIRED_ARG, "SIG", "Send signal SIG (default SIGTERM)")],
+        cmd_kill,
+    ),
+    "attach": (
+        "[OPTIONS] id",
+        "Interactively attach to job",
+        [
+            Option("label-io", "l", usage="Label output by rank"),
+            Option("verbose", "v", usage="Increase verbosity"),
+            Option("quiet", "q", usage="Suppress warnings written to stderr from flux-job"),
+            Option("show-events", "E", usage="Show job events on stderr"),
+            Option("show-exec", "X", usage="Show exec events on stderr"),
+            Option(
+                "wait-event",
+                "w",
+                REQUIRED_ARG,
+                "EVENT",
+                "Wait for EVENT before detaching from eventlog (default=finish)",
+            ),
+            Option("unbuffered", "u", usage="Disable buffering of stdin"),
+            Option("stdin-ranks", "i", REQUIRED_ARG, "RANKS", "Send standard input to only RANKS (default: all)"),
+            Option("read-only", "r", usage="Disable reading stdin and capturing signals"),
+            Option("tail", "t", OPTIONAL_ARG, "NUM", "Output only the last NUM lines of job output"),
+        ],
+        cmd_attach,
+    ),
+    "status": (
+        "id [id...]",
+        "Wait for job(s) to complete and exit with largest exit code",
+        [
+            Option("verbose", "v", usage="Increase verbosity"),
+            Option(
+                "exception-exit-code",
+                "e",
+                REQUIRED_ARG,
+                "N",
+                "Set the default exit code for any jobs that terminate solely due to an exception (e.g. canceled "
+                "jobs or jobs rejected by the scheduler) to N [default=1]",
+            ),
+            Option("json", "j", usage="Dump job result information gleaned from eventlog to stdout"),
+        ],
+        cmd_status,
+    ),
+    "id": (
+        "[OPTIONS] [id ...]",
+        "Convert jobid(s) to another form",
+        [Option("to", "t", REQUIRED_ARG, "dec|kvs|hex|dothex|words|f58", "Convert jobid to specified form")],
+        cmd_id,
+    ),
+    "eventlog": (
+        "[OPTIONS] id",
+        "Display eventlog for a job",
+        [
+            *EVENT_FORMAT,
+            COLOR,
+            Option("follow", "F", usage="Follow events until job is inactive"),
+            PATH,
+        ],
+        cmd_eventlog,
+    ),
+    "wait-event": (
+        "[OPTIONS] id event",
+        "Wait for an event ",
+        [
+            *EVENT_FORMAT,
+            Option("timeout", "t", REQUIRED_ARG, "DURATION", "timeout after DURATION"),
+            Option("match-context", "m", REQUIRED_ARG, "KEY=VAL", "match key=val in context"),
+            Option("count", "c", REQUIRED_ARG, "COUNT", "required number of matches (default 1)"),
+            Option("quiet", "q", usage="Do not output matched event"),
+            Option("verbose", "v", usage="Output all events before matched event"),
+            COLOR,
+            PATH,
+            Option("waitcreate", "W", usage="If path does not exist, wait for its creation"),
+        ],
+        cmd_wait_event,
+    ),
+    "info": (
+        "id key",
+        "Display info for a job",
+        [
+            Option("original", "o", usage='For key "jobspec", return the original submitted jobspec'),
+            Option("base", "b", usage='For key "jobspec" or "R", do not apply updates'),
+        ],
+        cmd_info,
+    ),
+    "wait": (
+        "[--all] [id]",
+        "Wait for job(s) to complete.",
+        [
+            Option("all", "a", usage="Wait for all (waitable) jobs"),
+            Option("verbose", "v", usage="Emit a line of output for all jobs, not just failing ones"),
+        ],
+        cmd_wait,
+    ),
+    "last": ("SLICE", "List my most recently submitted job id(s)", [], cmd_last),
+}
+
+# What `flux job` lists: flux-core's commands, whether or not fakeflux has them.
+LISTED = [
+    ("urgency", "Set job urgency (0-31, HOLD, EXPEDITE, DEFAULT)"),
+    ("raise", "Raise exception on one or more jobs"),
+    ("raiseall", "Raise an exception on multiple jobs."),
+    ("kill", "Send signal to one or more running jobs"),
+    ("killall", "Send signal to multiple running jobs"),
+    ("attach", "Interactively attach to job"),
+    ("status", "Wait for job(s) to complete and exit with largest exit code"),
+    ("submit", "Run job"),
+    ("id", "Convert jobid(s) to another form"),
+    ("eventlog", "Display eventlog for a job"),
+    ("wait-event", "Wait for an event "),
+    ("info", "Display info for a job"),
+    ("stats", "Get current job stats"),
+    ("namespace", "Convert job ids to job guest kvs namespace names"),
+    ("wait", "Wait for job(s) to complete."),
+    ("memo", "Post an RFC 21 memo to a job"),
+    ("taskmap", "Utility function for working with job task maps"),
+    ("timeleft", "Find remaining runtime for job or enclosing instance"),
+    ("hostpids", "Print host:pid pairs for tasks in JOBID"),
+    ("last", "List my most recently submitted job id(s)"),
+    ("purge", "Purge the oldest inactive jobs"),
+]
+
+
+def usage_text() -> str:
+    parser = OptParser(PROG, "[OPTIONS] COMMAND ARGS")
+    lines = [parser.usage_text(), "\nCommon commands from flux-job:\n"]
+    lines.extend(f"   {name:<15} {doc}\n" for name, doc in LISTED)
+    return "".join(lines)
+
+
+def main(argv: List[str]) -> int:
+    args = argv[1:]
+    if args[:1] in (["-h"], ["--help"]):
+        sys.stderr.write(usage_text())
+        return 1
+    top = OptParser(PROG, "[OPTIONS] COMMAND ARGS").parse(args)
+    if not top.args or top.args[0] not in SUBS:
+        sys.stderr.write(usage_text())
+        return 1
+    name = top.args[0]
+    usage, doc, options, fn = SUBS[name]
+    parser = OptParser(f"{PROG} {name}", usage, options, doc)
+    return fn(parser, parser.parse(top.args[1:]))
+
+
+__all__ = ["main", "Attach", "fsd_seconds", "strerror"]
