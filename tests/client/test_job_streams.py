@@ -337,3 +337,27 @@ def test_job_kvs_lookup_of_several_jobs(fh: Any) -> None:
     raw = job.JobKVSLookup(fh, [jobid], decode=False).data()
     assert sorted(raw[0]) == ["id", "jobspec"] and isinstance(raw[0]["jobspec"], str)
     assert job.JobKVSLookup(fh).data() == []
+
+
+# -- NULL arguments -------------------------------------------------------------------------------
+def test_null_arguments_fail_as_in_flux_core(fh: Any) -> None:
+    ffi = importlib.import_module("flux.core.inner").ffi
+    js = JobspecV1.from_command(["true"])
+    invalid = (errno.EINVAL, "EINVAL: Invalid argument")
+    cases = [
+        (lambda: job.submit(ffi.NULL, js), invalid),
+        (lambda: job.submit_get_id(ffi.NULL), (errno.EINVAL, "future must not be None/NULL")),
+        (lambda: job.submit(fh, ffi.NULL), (errno.EINVAL, "jobspec must not be None/NULL")),
+        (lambda: job.wait(ffi.NULL), invalid),
+        (lambda: job.kill(ffi.NULL, 1), invalid),
+        (lambda: job.cancel(ffi.NULL, 1), invalid),
+        (lambda: job.event_watch_async(ffi.NULL, 1), invalid),
+        (lambda: job.wait_get_status(ffi.NULL), (errno.EINVAL, "future must not be None/NULL")),
+    ]
+    for call, (errnum, text) in cases:
+        with pytest.raises(OSError) as exc:
+            call()
+        assert exc.value.args == (errnum, text)
+    with pytest.raises(AttributeError, match="^cdata 'void \\*' has no attribute 'handle'$"):
+        job.job_raise(ffi.NULL, 1, "x")  # flux-core reads .handle of it first
+    assert job.ffi is ffi

@@ -22,6 +22,7 @@ from types import SimpleNamespace
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..util import Fileref, del_treedict, parse_fsd, set_treedict
+from ._null import is_null
 from ._utils import (
     URIArg,
     decode_duration,
@@ -49,7 +50,7 @@ def _convert_jobspec_arg_to_string(jobspec: Any) -> bytes:
         return jobspec.dumps().encode("utf-8", errors="surrogateescape")
     if isinstance(jobspec, str):
         return jobspec.encode("utf-8", errors="surrogateescape")
-    if jobspec is None:
+    if is_null(jobspec):
         raise OSError(errno.EINVAL, "jobspec must not be None/NULL")
     if not isinstance(jobspec, bytes):
         raise TypeError("jobspec must be a Jobspec or string (either binary or unicode)")

@@ -11,6 +11,7 @@ from .._rpcjson import rpc_get_str, rpc_get_unpack, rpc_pack
 from ..constants import FLUX_NODEID_ANY, FLUX_RPC_NORESPONSE, FLUX_RPC_STREAMING
 from ..eventlog import EventLogEvent
 from ..kvs import WatchImplementation
+from ._null import is_null
 from .kill import _jobid
 
 __all__ = [
@@ -47,7 +48,7 @@ _VALID_WATCH_FLAGS = 1 | 2  # FLUX_JOB_EVENT_WATCH_WAITCREATE | _INITIAL_SENTINE
 
 def event_watch_send(flux_handle: Any, jobid: Any, path: str, flags: int = 0) -> FutureCore:
     """``flux_job_event_watch``: the streaming request, sent now."""
-    if flux_handle is None or path is None or (flags & ~_VALID_WATCH_FLAGS):
+    if is_null(flux_handle) or path is None or (flags & ~_VALID_WATCH_FLAGS):
         raise c_error(errno.EINVAL)
     payload = {"id": _jobid(jobid), "path": path, "flags": flags}
     return rpc_pack(flux_handle, "job-info.eventlog-watch", payload, FLUX_NODEID_ANY, FLUX_RPC_STREAMING)

@@ -9,6 +9,7 @@ from typing import Any, Dict, Optional, Union
 from .._errors import c_error
 from .._rpcjson import rpc_pack
 from ..future import Future
+from ._null import is_null
 from .JobID import JobID
 
 __all__ = ["kill_async", "kill", "cancel_async", "cancel", "job_raise_async", "job_raise"]
@@ -34,7 +35,7 @@ def kill_async(flux_handle: Any, jobid: _JobIdArg, signum: Optional[int] = None)
     """Send ``signum`` (default SIGTERM) to a running job; a Future fulfilled once delivered."""
     if not signum:
         signum = signal.SIGTERM
-    if flux_handle is None or int(signum) <= 0:
+    if is_null(flux_handle) or int(signum) <= 0:
         raise c_error(errno.EINVAL)
     return Future(rpc_pack(flux_handle, "job-manager.kill", {"id": _jobid(jobid), "signum": int(signum)}))
 
@@ -48,7 +49,10 @@ def job_raise_async(
     flux_handle: Any, jobid: _JobIdArg, exc_type: str, severity: int = 0, note: Optional[str] = None
 ) -> Future:
     """Raise an exception of type ``exc_type`` on a job (severity 0 ends it)."""
-    if flux_handle is None or exc_type is None:
+    if is_null(flux_handle):
+        # flux-core reads flux_handle.handle first: None or NULL fail there
+        getattr(flux_handle, "handle")  # noqa: B009
+    if exc_type is None:
         raise c_error(errno.EINVAL)
     payload: Dict[str, Any] = {"id": _jobid(jobid), "type": exc_type, "severity": severity}
     if note:
@@ -62,6 +66,8 @@ def job_raise(flux_handle: Any, jobid: _JobIdArg, exc_type: str, severity: int =
 
 def cancel_async(flux_handle: Any, jobid: _JobIdArg, reason: Optional[str] = None) -> Future:
     """Cancel a pending or running job: a ``cancel`` exception of severity 0."""
+    if is_null(flux_handle):
+        raise c_error(errno.EINVAL)  # libjob's flux_job_cancel
     return job_raise_async(flux_handle, jobid, "cancel", 0, reason or None)
 
 

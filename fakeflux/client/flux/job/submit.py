@@ -8,8 +8,10 @@ import os
 from typing import Any
 
 from .. import constants
+from .._errors import c_error
 from .._rpcjson import future_error, rpc_get_unpack, rpc_pack
 from ..future import Future
+from ._null import is_null
 from .JobID import JobID
 from .Jobspec import _convert_jobspec_arg_to_string
 
@@ -51,6 +53,8 @@ def submit_async(
     goes from 0 (hold) to 31 (expedite), 16 by default.
     """
     data = _convert_jobspec_arg_to_string(jobspec)
+    if is_null(flux_handle):
+        raise c_error(errno.EINVAL)
     flags = 0
     if waitable:
         flags |= constants.FLUX_JOB_WAITABLE
@@ -69,7 +73,7 @@ def submit_async(
 
 def submit_get_id(future: Any) -> JobID:
     """Wait for a :class:`SubmitFuture` and return the job id (OSError with the service's text)."""
-    if future is None:
+    if is_null(future):
         raise OSError(errno.EINVAL, "future must not be None/NULL")
     future.wait_for()
     fc = future.pimpl

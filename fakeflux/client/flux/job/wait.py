@@ -18,6 +18,7 @@ from ..constants import (
     FLUX_JOBID_ANY,
 )
 from ..future import Future
+from ._null import is_null
 from .event import event_watch_cancel, event_watch_get, event_watch_send
 from .JobID import JobID
 from .kill import _jobid
@@ -51,14 +52,14 @@ class JobWaitFuture(Future):
 
 def wait_async(flux_handle: Any, jobid: Any = FLUX_JOBID_ANY) -> JobWaitFuture:
     """Ask for the result of a waitable job (any waitable job by default), without blocking."""
-    if flux_handle is None:
+    if is_null(flux_handle):
         raise c_error(errno.EINVAL)
     return JobWaitFuture(rpc_pack(flux_handle, "job-manager.wait", {"id": _jobid(jobid)}))
 
 
 def wait_get_status(future: Any) -> JobWaitResult:
     """Wait for a :class:`JobWaitFuture`: ``(jobid, success, errstr)``; OSError (ECHILD...) on failure."""
-    if future is None:
+    if is_null(future):
         raise OSError(errno.EINVAL, "future must not be None/NULL")
     future.wait_for()
     fc = future.pimpl
