@@ -12,34 +12,46 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Dict, List, NoReturn, Optional, Sequence, Tuple
 
 NO_ARG, REQUIRED_ARG, OPTIONAL_ARG = 0, 1, 2
 
 
-@dataclass
 class Option:
-    """One option: ``name`` is the long form, ``key`` the one-letter short form."""
+    """One option: ``name`` is the long form, ``key`` the one-letter short form.
+    (A plain class: importing dataclasses costs a command tens of milliseconds.)"""
 
-    name: str
-    key: str = ""
-    has_arg: int = NO_ARG
-    arginfo: str = ""
-    usage: str = ""
-    autosplit: bool = False  # "-S a=1,b=2" counts as two values
-    hidden: bool = False
-    # An optional argument applies to the short form only with flux-core's
-    # OPTPARSE_OPT_SHORTOPT_OPTIONAL_ARG; without it "-vv" is -v twice.
-    short_optional_arg: bool = True
+    __slots__ = ("name", "key", "has_arg", "arginfo", "usage", "autosplit", "hidden")
+
+    def __init__(
+        self,
+        name: str,
+        key: str = "",
+        has_arg: int = NO_ARG,
+        arginfo: str = "",
+        usage: str = "",
+        autosplit: bool = False,  # "-S a=1,b=2" counts as two values
+        hidden: bool = False,
+    ) -> None:
+        self.name = name
+        self.key = key
+        self.has_arg = has_arg
+        self.arginfo = arginfo
+        self.usage = usage
+        self.autosplit = autosplit
+        self.hidden = hidden
 
 
-@dataclass
 class Parsed:
     """The options found (name -> values, one entry per use) and the operands."""
 
-    values: Dict[str, List[Optional[str]]] = field(default_factory=dict)
-    args: List[str] = field(default_factory=list)
+    __slots__ = ("values", "args")
+
+    def __init__(
+        self, values: Optional[Dict[str, List[Optional[str]]]] = None, args: Optional[List[str]] = None
+    ) -> None:
+        self.values: Dict[str, List[Optional[str]]] = values if values is not None else {}
+        self.args: List[str] = args if args is not None else []
 
     def has(self, name: str) -> bool:
         return name in self.values
