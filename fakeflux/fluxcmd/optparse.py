@@ -21,7 +21,7 @@ class Option:
     """One option: ``name`` is the long form, ``key`` the one-letter short form.
     (A plain class: importing dataclasses costs a command tens of milliseconds.)"""
 
-    __slots__ = ("name", "key", "has_arg", "arginfo", "usage", "autosplit", "hidden")
+    __slots__ = ("name", "key", "has_arg", "arginfo", "usage", "autosplit", "hidden", "short_optional_arg")
 
     def __init__(
         self,
@@ -32,6 +32,9 @@ class Option:
         usage: str = "",
         autosplit: bool = False,  # "-S a=1,b=2" counts as two values
         hidden: bool = False,
+        # An optional argument applies to the short form only with flux-core's
+        # OPTPARSE_OPT_SHORTOPT_OPTIONAL_ARG; without it "-vv" is -v twice.
+        short_optional_arg: bool = True,
     ) -> None:
         self.name = name
         self.key = key
@@ -40,6 +43,7 @@ class Option:
         self.usage = usage
         self.autosplit = autosplit
         self.hidden = hidden
+        self.short_optional_arg = short_optional_arg
 
 
 class Parsed:
