@@ -454,3 +454,54 @@ def test_start_time_estimates(inst: fakeflux.Instance, client: RawClient) -> Non
     assert [annotations(j) for j in waiting] == [{"sched": {"t_estimate": t}} for t in ends[:3]]
     assert annotations(unlimited) == {"sched": {"t_estimate": ends[3]}}
     assert annotations(after) is None
+
+
+def test_job_manager_resource_status(inst: fakeflux.Instance, client: RawClient) -> None:
+    c, uri = client, inst.uri(0)
+    empty = {"version": 1, "execution": {"R_lite": [], "starttime": 0.0, "expiration": 0.0, "nodelist": [""]}}
+    assert c.rpc_json("job-manager.resource-status", {}) == {"allocated": empty}
+    summary(uri, submit(c, jobspec(3)))
+    summary(uri, submit(c, jobspec(1, nnodes=1, exclusive=True)))
+    assert c.rpc_json("job-manager.resource-status", {}) == {"allocated": {"version": 1, "execution": {
+        "R_lite": [{"rank": "0,2", "children": {"core": "0-1"}}, {"rank": "1", "children": {"core": "0"}}],
+        "starttime": 0.0, "expiration": 0.0, "nodelist": [f"{HOST},{HOST},{HOST}"]}}}
+
+
+def _journal(c: RawClient, count: int) -> List[Any]:
+    req = c.request("resource.journal", {}, flags=C.FLAG_STREAMING)
+    out = []
+    for _ in range(count):
+        msg = c.recv(timeout=5)
+        assert msg.matchtag == req.matchtag and msg.errnum == 0, error_text(msg)
+        out.append(json.loads(payload_string(msg.payload) or "null"))
+    return out
+
+
+def _shape(batches: List[Any]) -> List[Any]:
+    """The journal's batches without timestamps (R reduced to whether it is there)."""
+    return [([(e["name"], e["context"]) for e in b["events"]], "R" in b) for b in batches]
+
+
+def test_resource_journal() -> None:
+    with fakeflux.Instance(size=2, config=CONF) as inst, RawClient(inst.uri(0)) as c:
+        batches = _journal(c, 4)
+        assert _shape(batches) == [
+            ([("restart", {"ranks": "0-1", "online": "", "nodelist": f"{HOST},{HOST}"}),
+              ("online", {"idset": "0"})], False),
+            ([("resource-define", {"method": "dynamic-discovery"})], True),
+            ([("online", {"idset": "1"})], False),
+            ([], False)]
+        assert batches[1]["R"] == c.rpc_json("resource.status", {})["R"]
+        stamps = [e["timestamp"] for b in batches for e in b["events"]]
+        assert stamps == sorted(set(stamps))
+        with RawClient(inst.uri(0)) as admin:
+            admin.rpc_json("resource.drain", {"targets": "1", "reason": "x"})
+        assert _shape([json.loads(payload_string(c.recv(timeout=5).payload) or "null")]) == [
+            ([("drain", {"idset": "1", "nodelist": HOST, "reason": "x", "overwrite": 0})], False)]
+        msg = c.rpc("resource.journal", {})
+        assert (msg.errnum, error_text(msg)) == (errno.EPROTO, "journal requires streaming RPC flag")
+    with fakeflux.Instance(size=1, config=FAKE) as inst, RawClient(inst.uri(0)) as c:
+        assert _shape(_journal(c, 3)) == [
+            ([("restart", {"ranks": "0-3", "online": "0-3", "nodelist": HOST})], False),
+            ([("resource-define", {"method": "kvs"})], True),
+            ([], False)]

@@ -39,6 +39,7 @@ class JobManagerModule(BrokerModule):
         "stats-get": ("stats_get", C.ROLE_USER),
         "queue-status": ("queue_status", C.ROLE_USER),
         "queue-list": ("queue_list", C.ROLE_USER),
+        "resource-status": ("resource_status", C.ROLE_USER),
         "queue-enable": ("queue_enable", 0),
         "queue-start": ("queue_start", 0),
         "drain": ("drain", 0),
@@ -262,6 +263,12 @@ class JobManagerModule(BrokerModule):
                 "housekeeping": {"running": {}},
             },
         )
+
+    def resource_status(self, msg: Message) -> None:
+        """What the running jobs hold, as one R (resource.sched-status asks this)."""
+        sched = self.jobs.sched
+        R = J.resources.encode_R(sched.allocated(), sched.hostnames(), 0.0, 0.0)
+        self.respond_json(msg, {"allocated": R})
 
     # -- queues (the state lives with the scheduler: fakeflux.broker.jobs.queues) ----------------
     def queue_list(self, msg: Message) -> None:
