@@ -55,16 +55,22 @@ class _FutureInner(Wrapper):
     releases the old future; once it is None every call raises ValueError.
     """
 
+    # Fixed per class (as flux-core's per-class signature check demands); kept as class
+    # attributes so that making one, once per RPC, costs little.
+    match = "flux_future_t *"
+    filter_match = True
+    destructor = None
+    prefixes: Any = ("flux_future_",)
+
     def __init__(self, handle: Any = None, prefixes: Any = None) -> None:
-        super().__init__(
-            None,
-            None,
-            handle=None,
-            match="flux_future_t *",
-            filter_match=True,
-            prefixes=prefixes or ["flux_future_"],
-        )
-        self.handle = handle
+        if prefixes is not None and tuple(prefixes) != tuple(self.prefixes):
+            raise AssertionError(
+                f"signatures do not match, create a new subclass to change matching parameters:\n"
+                f"{type(self)}: mysig: {self.prefixes} sig:{prefixes}"
+            )
+        self._handle = None
+        if handle is not None:
+            self.handle = handle
 
     @property
     def handle(self) -> Any:

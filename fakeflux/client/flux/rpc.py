@@ -119,8 +119,7 @@ def get_rank(core: Core) -> int:
 class _RPCInner(_FutureInner):
     """An RPC's ``pimpl``: names resolve to ``flux_rpc_*`` then ``flux_future_*`` functions."""
 
-    def __init__(self, handle: Any = None, prefixes: Any = None) -> None:
-        super().__init__(handle, prefixes or ["flux_rpc_", "flux_future_"])
+    prefixes = ("flux_rpc_", "flux_future_")
 
 
 class RPC(Future):
@@ -149,7 +148,7 @@ class RPC(Future):
         data = payload_bytes(payload)
         nodeid = check_nodeid(nodeid)
         fc = send_request(core, text, data, nodeid, flags)
-        super().__init__(fc, prefixes=["flux_rpc_", "flux_future_"], pimpl_t=self.RPCInnerWrapper)
+        super().__init__(fc, pimpl_t=self.RPCInnerWrapper)
 
     def get_str(self) -> Optional[str]:
         fc = self._fc()
