@@ -150,7 +150,15 @@ def main(argv: List[str]) -> int:
     return _run(size, attrs, config, command, opts.get("test-rundir"))
 
 
-def _run(size: int, attrs: Dict[str, str], config: Dict[str, Any], command: List[str], rundir: Optional[str]) -> int:
+def _run(
+    size: int,
+    attrs: Dict[str, str],
+    config: Dict[str, Any],
+    command: List[str],
+    rundir: Optional[str],
+    lineage: Optional[Dict[str, str]] = None,
+    prog: str = PROG,
+) -> int:
     from fakeflux.io.instance import Instance, InstanceError
 
     try:
@@ -159,11 +167,13 @@ def _run(size: int, attrs: Dict[str, str], config: Dict[str, Any], command: List
         die("flux-broker", str(exc))
     except (InstanceError, OSError) as exc:
         die(PROG, str(exc))
+    for name, value in (lineage or {}).items():
+        instance.setattr(name, value)  # read-only attributes: set as a job's broker sets them
     try:
         try:
             child = subprocess.Popen(command, env=_child_environment(instance.uri(0)))
         except OSError as exc:
-            sys.stderr.write(f"{PROG}: {command[0]}: {exc.strerror}\n")
+            sys.stderr.write(f"{prog}: {command[0]}: {exc.strerror}\n")
             return 127 if isinstance(exc, FileNotFoundError) else 126
 
         def forward(signum: int, _frame: object) -> None:
@@ -175,3 +185,87 @@ def _run(size: int, attrs: Dict[str, str], config: Dict[str, Any], command: List
     finally:
         instance.stop()
     return status if status >= 0 else 128 - status
+
+
+BROKER_OPTIONS = [
+    Option("setattr", "S", REQUIRED_ARG, "ATTR=VAL", "Set broker attribute"),
+    Option("config-path", "c", REQUIRED_ARG, "PATH", "Set broker config from PATH (default: none)"),
+    Option("conf", "", REQUIRED_ARG, "VALUE", "Update broker config from VALUE"),
+    Option("verbose", "v", OPTIONAL_ARG, "[LEVEL]", "Be annoyingly informative by degrees"),
+    Option("heartrate", "H", REQUIRED_ARG, "SECONDS", "Set heartrate in seconds (rank 0 only)", hidden=True),
+]
+
+
+def main_broker(argv: List[str]) -> int:
+    """``flux broker [OPTIONS] [INITIAL-PROGRAM...]`` as a job's task (``flux batch``/``alloc``
+    run it): task 0 starts a fakeflux instance of one rank per task of the job, tells it
+    where it comes from (parent-uri, jobid, instance-level) and runs the initial program in
+    it; the other tasks have nothing to do, as their brokers would only serve ranks."""
+    parser = OptParser("flux-broker", "[OPTIONS] [initial-command ...]", BROKER_OPTIONS)
+    opts = parser.parse(argv[1:])
+    if os.environ.get("FLUX_TASK_RANK", "0") != "0":
+        return 0
+    size = int(os.environ.get("FLUX_JOB_SIZE", "1") or "1")
+    attrs: Dict[str, str] = {}
+    for item in opts.all("setattr"):
+        name, _eq, value = item.partition("=")
+        attrs[name] = value
+    config: Dict[str, Any] = {}
+    path = opts.get("config-path")
+    if path is not None:
+        config = _read_config(path)
+    for text in opts.all("conf"):
+        _merge(config, _conf_value(text))
+    command = opts.args or [os.environ.get("SHELL") or "/bin/sh"]
+    lineage = _lineage()
+    if attrs.get("broker.rc2_none") == "1":
+        command = ["sh", "-c", "exec sleep infinity"]
+    return _run(size, attrs, config, command, None, lineage, prog="flux-broker")
+
+
+def _read_config(path: str) -> Dict[str, Any]:
+    if path.endswith(".json") and os.path.isfile(path):
+        try:
+            with open(path) as f:
+                value = json.load(f)
+        except (OSError, ValueError) as exc:
+            die("flux-broker", f"{path}: {exc}")
+        return value if isinstance(value, dict) else {}
+    from fakeflux.broker.config import ConfigError, load_path
+
+    try:
+        return load_path(path)
+    except ConfigError as exc:
+        die("flux-broker", f"Config file error: {exc}")
+
+
+def _lineage() -> Dict[str, str]:
+    """The attributes a broker run as a job sets from its enclosing instance."""
+    uri = os.environ.get("FLUX_URI")
+    jobid = os.environ.get("FLUX_JOB_ID")
+    if not uri or not jobid:
+        return {}
+    from .common import open_handle
+
+    level = 0
+    path = ""
+    try:
+        h = open_handle("flux-broker")
+        level = int(h.attr_get("instance-level"))
+        try:
+            path = h.attr_get("jobid-path")
+        except OSError:
+            path = ""
+        del h  # flux handles close when dropped (close() itself is refused, as in flux-core)
+    except (OSError, ValueError):
+        pass
+    from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+    decimal = str(int(JobID(jobid)))
+    return {
+        "parent-uri": uri,
+        "jobid": decimal,
+        "instance-level": str(level + 1),
+        "jobid-path": f"{path}/{decimal}" if path and path != "/" else f"/{decimal}",
+        "parent-kvs-namespace": f"job-{decimal}",
+    }

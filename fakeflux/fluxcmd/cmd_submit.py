@@ -327,7 +327,7 @@ def main_batch(argv: List[str]) -> int:
         else:
             content = sys.stdin.read()
         if content is not None and not content.startswith("#!"):
-            raise ValueError("input does not start with #!")
+            raise ValueError("batch does not appear to start with '#!'")
         jobspec = JobspecV1.from_batch(
             path,
             content=content,

@@ -20,6 +20,7 @@ from .optparse import Option, OptParser
 # name -> (module under fakeflux.fluxcmd, function taking argv with argv[0] the command name)
 COMMANDS: Dict[str, Tuple[str, str]] = {
     "start": ("cmd_start", "main"),
+    "broker": ("cmd_start", "main_broker"),  # what batch and alloc jobs run
     "env": ("cmd_env", "main_env"),
     "python": ("cmd_env", "main_python"),
     "uri": ("cmd_env", "main_uri"),
@@ -138,7 +139,7 @@ def _parent_environment(levels: int) -> None:
         else:
             os.environ["FLUX_KVS_NAMESPACE"] = ns
         os.environ["FLUX_URI"] = uri
-        h.close()
+        del h  # closed when dropped: the next open uses the parent's URI
 
 
 def _instance_level() -> int:
@@ -226,3 +227,9 @@ def dispatch(args: List[str]) -> int:
         # `flux jobs | head`: the reader went away, as a C command dies of SIGPIPE
         sys.stderr.close()
         return 141
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a bug here gets one line naming it, not a traceback
+        sys.stdout.flush()
+        sys.stderr.write(f"flux-{name}: internal error: {type(exc).__name__}: {exc}\n")
+        return 1

@@ -148,3 +148,32 @@ def test_id_info_urgency_last(flux_instance: Any) -> None:
     spec = json.loads(flux(uri, "job", "info", jobid, "jobspec").stdout)
     assert spec["tasks"][0]["command"] == ["true"]
     assert flux(uri, "job", "last").stdout.strip() == jobid
+
+
+def test_bulksubmit_cc_wait_watch(flux_instance: Any) -> None:
+    uri = flux_instance.uri(0)
+    watched = flux(uri, "bulksubmit", "--watch", "echo", "{}", ":::", "a", "b", "c")
+    lines = watched.stdout.splitlines()
+    assert watched.returncode == 0 and len(lines) == 6 and sorted(lines[3:]) == ["a", "b", "c"]
+    assert all(re.fullmatch(r"ƒ\w+", line) for line in lines[:3])
+    waited = flux(uri, "bulksubmit", "--wait", "sh", "-c", "exit {}", ":::", "0", "2")
+    assert (waited.returncode, len(waited.stdout.splitlines())) == (2, 2)
+    cc = flux(uri, "submit", "--cc=1-3", "--watch", "sh", "-c", "echo cc=$FLUX_JOB_CC")
+    assert cc.returncode == 0 and sorted(cc.stdout.splitlines()[3:]) == ["cc=1", "cc=2", "cc=3"]
+    assert flux(uri, "submit", "--wait", "sh", "-c", "exit 4").returncode == 4
+    assert (flux(uri, "submit", "--quiet", "true").stdout, 0) == ("", 0)
+
+
+def test_batch_and_alloc(flux_instance: Any) -> None:
+    uri = flux_instance.uri(0)
+    noslots = flux(uri, "batch")
+    assert (noslots.returncode, noslots.stderr) == (
+        1,
+        "flux-batch: ERROR: Number of slots to allocate must be specified\n",
+    )
+    empty = flux(uri, "batch", "-n1", input="")
+    assert (empty.returncode, empty.stderr) == (1, "flux-batch: ERROR: batch does not appear to start with '#!'\n")
+    alloc = flux(uri, "alloc", "-n1", "sh", "-c", "flux run echo inner; flux getattr instance-level; flux getattr size")
+    assert (alloc.returncode, alloc.stdout) == (0, "inner\n1\n1\n")
+    verbose = flux(uri, "run", "-v", "true")
+    assert re.fullmatch(r"jobid: ƒ\w+\n", verbose.stderr) and verbose.returncode == 0
