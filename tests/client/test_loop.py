@@ -99,3 +99,51 @@ def test_bad_uris() -> None:
     assert info.value.errno == errno.EINVAL
     with pytest.raises(flux.wrapper.InvalidArguments, match="flux_open_ex"):
         flux.Flux(5)
+
+
+def test_loop_options_and_attr_redirect() -> None:
+    """Recorded on flux-core 0.88: the loop connector's getopt/setopt and attr redirect."""
+    from flux.core.inner import ffi, raw
+
+    h = flux.Flux("loop://")
+    val = ffi.new("uint32_t *", 4242)
+    assert raw.flux_opt_get(h, "flux::testing_userid", val, 4) == 0 and val[0] == os.getuid()
+    assert raw.flux_opt_set(h, "flux::testing_userid", ffi.new("uint32_t *", 42), 4) == 0
+    for bad in (("flux::testing_userid", val, 8), ("flux::nosuch", val, 4)):
+        with pytest.raises(OSError) as info:
+            raw.flux_opt_set(h, *bad)
+        assert info.value.errno == errno.EINVAL
+    h.event_send("a.b")
+    msg = h.recv()
+    assert (msg.userid, msg.rolemask) == (42, 1)
+    preset = flux.message.Message(flux.constants.FLUX_MSGTYPE_EVENT)
+    preset.topic = "c.d"
+    preset.userid = 7
+    h.send(preset)
+    msg = h.recv()
+    assert (msg.userid, msg.rolemask) == (7, 1)  # only missing credentials are filled in
+    assert raw.flux_opt_set(h, "flux::attr_redirect", ffi.NULL, 0) == 0
+    h.attr_set("foo", "bar")
+    assert h.attr_get("foo") == "bar"
+    h.attr_remove("foo")
+    for name in ("foo", "local-uri"):
+        with pytest.raises(FileNotFoundError):
+            h.attr_get(name)
+
+
+def test_local_options(uri: str) -> None:
+    """connector-local: setopt of the testing credentials only, no getopt (flux-core 0.88)."""
+    from flux.core.inner import ffi, raw
+
+    h = flux.Flux(uri)
+    val = ffi.new("uint32_t *")
+    with pytest.raises(OSError) as info:
+        raw.flux_opt_get(h, "flux::testing_userid", val, 4)
+    assert info.value.errno == errno.EINVAL
+    assert raw.flux_opt_set(h, "flux::testing_userid", ffi.new("uint32_t *", os.getuid()), 4) == 0
+    assert raw.flux_opt_set(h, "flux::testing_rolemask", ffi.new("uint32_t *", 2), 4) == 0
+    assert h.attr_get("size") == "4"
+    # as on flux-core 0.88: broker.ping from a handle with testing credentials fails with EPROTO
+    with pytest.raises(OSError) as info:
+        h.rpc("broker.ping").get()
+    assert info.value.errno == errno.EPROTO

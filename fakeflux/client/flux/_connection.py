@@ -169,10 +169,9 @@ class Connection:
         if self.error:
             raise c_error(self.error)
         if self.testing_userid != W.USERID_UNKNOWN or self.testing_rolemask != W.ROLE_NONE:
-            if msg.userid == W.USERID_UNKNOWN:
-                msg.userid = self.testing_userid
-            if msg.rolemask == W.ROLE_NONE:
-                msg.rolemask = self.testing_rolemask
+            # connector-local's send_testing: both credentials replaced, whatever the message had
+            msg.userid = self.testing_userid
+            msg.rolemask = self.testing_rolemask
         data = encode(msg)
         if not self.wbuf:
             try:

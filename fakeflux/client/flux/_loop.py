@@ -16,9 +16,10 @@ import os
 import select
 import socket
 import time
+from fnmatch import fnmatchcase
 from typing import Optional
 
-from fakeflux.wire import Message
+from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as W
 
 from ._connection import Connection
@@ -44,16 +45,45 @@ class LoopConnection(Connection):
         self.testing_rolemask = W.ROLE_OWNER
         self.attr_cache["rank"] = "0"
         self.attr_cache["size"] = "1"
+        # flux_opt_set(h, "flux::attr_redirect", NULL, 0): attr.* requests are answered
+        # by the connector from the handle's attribute cache instead of being queued.
+        self.attr_redirect = False
 
     def send(self, msg: Message) -> None:
         if self.error:
             raise c_error(self.error)
+        if self.attr_redirect and msg.type == W.MSGTYPE_REQUEST and fnmatchcase(msg.topic or "", "attr.*"):
+            self._redirect_attr(msg)
+            return
         copy = msg.copy()
         if copy.userid == W.USERID_UNKNOWN:
             copy.userid = self.testing_userid
         if copy.rolemask == W.ROLE_NONE:
             copy.rolemask = self.testing_rolemask
         self.inbox.append(copy)
+
+    def _redirect_attr(self, msg: Message) -> None:
+        """connector_loop.c's redirect_attr_request: get ENOENT, set/rm on the cache."""
+        if msg.topic == "attr.get":
+            self.inbox.append(msg.derive_response(None, errno.ENOENT))
+            return
+        if msg.topic not in ("attr.set", "attr.rm"):
+            raise c_error(errno.ENOSYS)
+        try:
+            req = payload_json(msg.payload)
+        except ProtocolError:
+            raise c_error(errno.EPROTO) from None
+        name = req.get("name")
+        value = req.get("value")
+        if not isinstance(name, str) or (msg.topic == "attr.set" and not isinstance(value, str)):
+            raise c_error(errno.EPROTO)
+        self.attr_temp.pop(name, None)
+        if isinstance(value, str):  # attr.set
+            self.attr_cache[name] = value
+        else:
+            self.attr_cache.pop(name, None)
+        if not msg.flags & W.FLAG_NORESPONSE:
+            self.inbox.append(msg.derive_response(None))
 
     def flush(self) -> None:
         return None

@@ -283,6 +283,46 @@ def flux_get_size(h: Any, size: Any) -> int:
     return 0
 
 
+_OPT_CREDS = {"flux::testing_userid": "testing_userid", "flux::testing_rolemask": "testing_rolemask"}
+
+
+@_cfun("int(*)(flux_t *, char *, void *, size_t)")
+def flux_opt_set(h: Any, option: Any, val: Any, size: Any) -> int:
+    """Connector options: the testing credentials (both connectors), ``flux::attr_redirect`` (loop)."""
+    from .._loop import LoopConnection
+
+    conn = _flux(h).conn
+    name = _str_arg(option)
+    if name is None:
+        raise c_error(errno.EINVAL)
+    attr = _OPT_CREDS.get(name)
+    if attr is not None:
+        if _int_arg(size) != 4 or _is_null(val):
+            raise c_error(errno.EINVAL)
+        setattr(conn, attr, int(ffi.cast("uint32_t *", val)[0]))
+        return 0
+    if name == "flux::attr_redirect" and isinstance(conn, LoopConnection):
+        if not _is_null(val) or _int_arg(size) > 0:
+            raise c_error(errno.EINVAL)
+        conn.attr_redirect = True
+        return 0
+    raise c_error(errno.EINVAL)
+
+
+@_cfun("int(*)(flux_t *, char *, void *, size_t)")
+def flux_opt_get(h: Any, option: Any, val: Any, size: Any) -> int:
+    """Only the loop connector answers (its credentials); the local one has no getopt."""
+    from .._loop import LoopConnection
+
+    conn = _flux(h).conn
+    name = _str_arg(option)
+    attr = _OPT_CREDS.get(name or "")
+    if attr is None or not isinstance(conn, LoopConnection) or _int_arg(size) != 4 or _is_null(val):
+        raise c_error(errno.EINVAL)
+    ffi.cast("uint32_t *", val)[0] = getattr(conn, attr)
+    return 0
+
+
 @_cfun("flux_reactor_t *(*)(flux_t *)")
 def flux_get_reactor(h: Any) -> Any:
     return _flux(h).reactor
