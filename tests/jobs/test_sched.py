@@ -505,3 +505,23 @@ def test_resource_journal() -> None:
             ([("restart", {"ranks": "0-3", "online": "0-3", "nodelist": HOST})], False),
             ([("resource-define", {"method": "kvs"})], True),
             ([], False)]
+
+
+def test_journal_has_annotations_before_alloc(inst: fakeflux.Instance, client: RawClient) -> None:
+    """job-manager posts an ``annotations`` event (journal only, not the
+    eventlog) when the scheduler's alloc carries the resource summary."""
+    with RawClient(inst.uri(0)) as journal:
+        req = journal.request("job-manager.events-journal", {"full": False}, flags=C.FLAG_STREAMING)
+        assert json.loads(payload_string(journal.recv(timeout=5).payload) or "null") == {"id": -1, "events": []}
+        jobid = submit(client, jobspec(2))
+        seen: List[Any] = []
+        while not seen or seen[-1][0] != "alloc":
+            msg = journal.recv(timeout=5)
+            assert msg.matchtag == req.matchtag
+            got = json.loads(payload_string(msg.payload) or "null")
+            if got["id"] == jobid:
+                seen.extend((e["name"], e.get("context")) for e in got["events"])
+    assert seen[3:] == [("priority", {"priority": 16}),
+                        ("annotations", {"annotations": {"sched": {"resource_summary": "rank0/core[0-1]"}}}),
+                        ("alloc", {"annotations": {"sched": {"resource_summary": "rank0/core[0-1]"}}})]
+    assert "annotations" not in [e["name"] for e in eventlog(client, jobid)]

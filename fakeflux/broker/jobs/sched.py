@@ -230,6 +230,9 @@ class SimpleScheduler:
                 continue
             if alloc is None:
                 break  # the head waits, and everything behind it
+            # job-manager replaces the job's annotations with the alloc's, and says so, before "alloc"
+            self._estimates.pop(job.id, None)
+            self._publish(job, {"sched": {"resource_summary": self.resource_summary(alloc)}})
             self.system.allocated(job, alloc)
 
     # -- allocation ---------------------------------------------------------------------------------
@@ -365,9 +368,13 @@ class SimpleScheduler:
             annotations["sched"] = sched
         else:
             annotations.pop("sched", None)
-        job.annotations = annotations or None
-        entry = {"timestamp": self.system.now(), "name": "annotations",
-                 "context": {"annotations": job.annotations}}
+        self._publish(job, annotations or None)
+
+    def _publish(self, job: Job, annotations: Optional[Dict[str, Any]]) -> None:
+        """Set the job's annotations; job-manager's ``annotations`` event goes
+        to the journal only (it is not written to the eventlog)."""
+        job.annotations = annotations
+        entry = {"timestamp": self.system.now(), "name": "annotations", "context": {"annotations": annotations}}
         for listener in list(self.system.listeners):
             listener(job, "event", entry)
 
