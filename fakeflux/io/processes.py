@@ -214,7 +214,14 @@ class LocalProcessHost:
                 self.selector.unregister(fd)
             os.close(fd)
 
-    # -- directories ----------------------------------------------------------------------
+    # -- files and directories ----------------------------------------------------------------
+    def prepare_output(self, path: str, truncate: bool) -> None:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | (os.O_TRUNC if truncate else 0)
+        os.close(os.open(path, flags, 0o666))
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path) and os.access(path, os.X_OK)
+
     def make_dir(self, path: str) -> None:
         try:
             os.mkdir(path, 0o700)

@@ -356,3 +356,14 @@ def test_many_jobs_in_flight(client: RawClient) -> None:
     statuses = [client.rpc_json("job-list.list-id", {"id": j, "attrs": ["waitstatus"]})["job"]["waitstatus"]
                 for j in ids]
     assert statuses == [(i % 3) << 8 for i in range(20)]
+
+
+def test_wait_any_after_every_job_was_waited_for(client: RawClient) -> None:
+    """t0030-journal's waitall: once each waitable job is reaped, wait-any gets ECHILD."""
+    ids = [submit(client, jobspec(["true"]), flags=WAITABLE) for _ in range(3)]
+    for jobid in ids:
+        events(client, jobid)  # all inactive: reaped below from the zombies
+    got = {client.rpc_json("job-manager.wait", {"id": 0xFFFFFFFFFFFFFFFF})["id"] for _ in ids}
+    assert got == set(ids)
+    last = client.rpc("job-manager.wait", {"id": 0xFFFFFFFFFFFFFFFF})
+    assert (last.errnum, error_text(last)) == (errno.ECHILD, "there are no more waitable jobs")

@@ -77,6 +77,13 @@ class ProcessHost(Protocol):
     def write_input(self, pgid: int, data: bytes, eof: bool) -> None:
         """Feed a task's stdin pipe; close it at ``eof``."""
 
+    def prepare_output(self, path: str, truncate: bool) -> None:
+        """Create (and truncate) an output file as the shell opens it at
+        init; OSError when it cannot be opened for writing."""
+
+    def is_dir(self, path: str) -> bool:
+        """Whether ``path`` is a directory one can change into."""
+
     def make_dir(self, path: str) -> None:
         """mkdir -m 0700, an existing directory is fine."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from fakeflux.broker.jobs import shell as S
 from fakeflux.broker.jobs.eventlog import eventlog_entry
@@ -58,6 +58,10 @@ class LocalRun:
         self.task_exit_posted = False
         self.finished = False
         self.timers: List[List[bool]] = []
+        self.verbose = 0
+        self.cwd: Optional[str] = None
+        self.output_ready = False  # guest.output has its header: logs go straight in
+        self.logs: List[Tuple[float, Dict[str, Any]]] = []
 
     def live(self) -> List[LocalTask]:
         return [t for t in self.tasks if t.pid and t.wait_status is None]
@@ -98,6 +102,9 @@ class LocalExec:
         system = self.system
         run = LocalRun(job)
         self.runs[job.id] = run
+        options = self._shell_options(job)
+        verbose = options.get("verbose", 0)
+        run.verbose = verbose if isinstance(verbose, int) and not isinstance(verbose, bool) else 0
         system.exec_init(job)
         system.exec_starting(job)
         self._plan(run)
@@ -112,23 +119,41 @@ class LocalExec:
             except OSError as exc:
                 self._die(run, 1, f"error creating FLUX_JOB_TMPDIR: {exc.strerror}")
                 return
-        system.exec_event(job, "shell.init", {"service": f"{job.userid}-shell-{S.f58(job.id, True)}",
-                                              "leader-rank": run.leader, "size": len(job.alloc)})
-        now = system.now()
+        run.cwd = job.cwd if isinstance(job.cwd, str) else None
+        if run.cwd is not None and not self.host.is_dir(run.cwd):
+            self._log(run, S.LOG_ERR, f"host {self.core.hostname}: Could not change dir to {run.cwd}: "
+                                      f"No such file or directory. Going to /tmp instead", "shell.c", 1603)
+            run.cwd = "/tmp"
         ntasks = len(run.tasks)
+        files = self._output_files(run, ntasks)
+        append = isinstance(options.get("output"), dict) and options["output"].get("mode") == "append"
+        for path in dict.fromkeys(files.values()):
+            try:
+                self.host.prepare_output(path, truncate=not append)
+            except OSError as exc:
+                # the output plugin fails shell.init; the shell dies with a stale errno's text
+                reason = os.strerror(exc.errno) if exc.errno else str(exc)
+                self._log(run, S.LOG_ERR, f"open: {path}: {reason}", "output/task.c", 104, "output.task")
+                self._log(run, S.LOG_ERR, "plugin 'output': shell.init failed", "plugstack.c", 168)
+                self._die(run, 1, f"shell_init: {reason}", ("shell.c", 2155))
+                return
+        now = system.now()
         store.put(ns, "input", eventlog_entry(now, "header", S.input_header()).encode())
         output = [eventlog_entry(now, "header", S.output_header(ntasks))]
-        files = self._output_files(job, ntasks)
         for stream in ("stdout", "stderr"):
             if files.get(stream):
                 output.append(eventlog_entry(now, "redirect", S.redirect_context(stream, ntasks, files[stream])))
         store.put(ns, "output", "".join(output).encode())
+        run.output_ready = True
+        self._flush_logs(run)
+        system.exec_event(job, "shell.init", {"service": f"{job.userid}-shell-{S.f58(job.id, True)}",
+                                              "leader-rank": run.leader, "size": len(job.alloc)})
+        self._log_layout(run)
         if job.duration > 0:
             self._later(run, job.duration, lambda: system.expired(job))
         stdin = self._input_file(job)
-        truncated: set = set()
         for task in run.tasks:
-            spec = self._spec(run, task, files, stdin, truncated)
+            spec = self._spec(run, task, files, stdin)
             try:
                 task.pid = self.host.spawn(spec, self._output_callback(run, task), self._exit_callback(run, task))
             except OSError as exc:
@@ -138,6 +163,36 @@ class LocalExec:
                                    f"{spec.argv[0]}: {reason}", START_FAILED)
                 return
         system.exec_event(job, "shell.start", {"taskmap": S.taskmap(self._counts(run))})
+
+    # -- the shell's log (RFC 24 "log" entries; verbose ones with -o verbose) ----------------------
+    def _log(self, run: LocalRun, level: int, message: str, file: str, line: int,
+             component: Optional[str] = None, rank: int = 0) -> None:
+        if level > S.LOG_NOTICE + run.verbose:
+            return
+        run.logs.append((self.system.now(), S.log_context(rank, level, message, file, line, component)))
+        if run.output_ready:
+            self._flush_logs(run)
+
+    def _flush_logs(self, run: LocalRun) -> None:
+        """Log entries wait for the output eventlog's header (as the shell's
+        output plugin buffers them), then follow it with their own times."""
+        ns = guest_namespace(run.job.id)
+        store = self.core.kvs
+        if run.logs and ns in store.namespaces:
+            text = "".join(eventlog_entry(ts, "log", ctx) for ts, ctx in run.logs)
+            store.put(ns, "output", text.encode(), append=store.get(ns, "output") is not None)
+        run.logs.clear()
+
+    def _log_layout(self, run: LocalRun) -> None:
+        job = run.job
+        req = job.request
+        per_node = req.nslots // req.nnodes if req.nnodes else -1
+        self._log(run, S.LOG_INFO, f"0: task_count={len(run.tasks)} slot_count={req.nslots} "
+                                   f"cores_per_slot={req.slot_cores} slots_per_node={per_node}", "shell.c", 1838)
+        for node, (_rank, cores, _gpus) in enumerate(job.alloc):
+            ids = [t.rank for t in run.tasks if t.node == node]
+            what = f"task {ids[0]}" if len(ids) == 1 else f"tasks {idset_encode(ids, brackets=True)}"
+            self._log(run, S.LOG_INFO, f"{node}: {what} on cores {idset_encode(cores)}", "shell.c", 1844, rank=node)
 
     def _output_callback(self, run: LocalRun, task: LocalTask) -> Callable[[str, bytes], None]:
         return lambda stream, data: self._output(run, task, stream, data)
@@ -180,18 +235,22 @@ class LocalExec:
     def _template_values(self, job: Job, ntasks: int, nnodes: int) -> Dict[str, str]:
         return {"name": job.name or "unknown", "nnodes": str(nnodes), "ntasks": str(ntasks)}
 
-    def _output_files(self, job: Job, ntasks: int) -> Dict[str, str]:
+    def _output_files(self, run: LocalRun, ntasks: int) -> Dict[str, str]:
         """attributes.system.shell.options.output.{stdout,stderr} of type file,
-        templates rendered; stderr follows stdout into its file when not given."""
+        templates rendered (as the leader shell renders them), relative to the
+        job's cwd; stderr follows stdout into its file when not given."""
+        job = run.job
         output = self._shell_options(job).get("output", {})
         if not isinstance(output, dict):
             return {}
         values = self._template_values(job, ntasks, len(job.alloc))
+        values["tmpdir"] = run.tmpdirs[0] if run.tmpdirs else ""
         files: Dict[str, str] = {}
         for stream in ("stdout", "stderr"):
             spec = output.get(stream)
             if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
-                files[stream] = S.render(spec["path"], values, job.id, self.ascii)
+                path = S.render(spec["path"], values, job.id, self.ascii)
+                files[stream] = os.path.join(run.cwd, path) if run.cwd else path
         if "stdout" in files and "stderr" not in files:
             files["stderr"] = files["stdout"]
         return files
@@ -203,14 +262,13 @@ class LocalExec:
             return str(spec["path"])
         return None
 
-    def _spec(self, run: LocalRun, task: LocalTask, files: Dict[str, str], stdin: Optional[str],
-              truncated: set) -> TaskSpec:
+    def _spec(self, run: LocalRun, task: LocalTask, files: Dict[str, str], stdin: Optional[str]) -> TaskSpec:
         job = run.job
         js = job.jobspec
         system = js.get("attributes", {}).get("system", {})
         ntasks = len(run.tasks)
         nnodes = len(job.alloc)
-        cwd = job.cwd if isinstance(job.cwd, str) else None
+        cwd = run.cwd
         env = {k: v for k, v in (system.get("environment") or {}).items() if isinstance(v, str)}
         env.pop("FLUX_PROXY_REMOTE", None)
         jobid_f58 = S.f58(job.id, self.ascii)
@@ -239,20 +297,9 @@ class LocalExec:
         values.update({"task.id": str(task.rank), "task.index": str(task.localid), "tmpdir": tmpdir})
         command = js["tasks"][0]["command"]
         argv = [S.render(arg, values, job.id, self.ascii) for arg in command]
-        stdout, stderr = files.get("stdout"), files.get("stderr")
-        if cwd is not None:
-            stdout = os.path.join(cwd, stdout) if stdout else None
-            stderr = os.path.join(cwd, stderr) if stderr else None
-            stdin = os.path.join(cwd, stdin) if stdin else None
-        truncate = []
-        mode = self._shell_options(job).get("output", {})
-        append = isinstance(mode, dict) and mode.get("mode") == "append"
-        for stream, path in (("stdout", stdout), ("stderr", stderr)):
-            if path and path not in truncated:
-                truncated.add(path)
-                if not append:
-                    truncate.append(stream)
-        return TaskSpec(argv, env, cwd, stdin=stdin, stdout=stdout, stderr=stderr, truncate=tuple(truncate))
+        if cwd is not None and stdin:
+            stdin = os.path.join(cwd, stdin)
+        return TaskSpec(argv, env, cwd, stdin=stdin, stdout=files.get("stdout"), stderr=files.get("stderr"))
 
     # -- while it runs -------------------------------------------------------------------------
     def _output(self, run: LocalRun, task: LocalTask, stream: str, data: bytes) -> None:
@@ -276,6 +323,8 @@ class LocalExec:
     def _exited(self, run: LocalRun, task: LocalTask, status: int) -> None:
         task.wait_status = status
         job = run.job
+        self._log(run, S.LOG_INFO, f"task {task.rank} complete status={S.task_exit_code(status)}", "shell.c", 82,
+                  rank=task.node)
         if not run.task_exit_posted:
             run.task_exit_posted = True
             self.system.exec_event(job, "shell.task-exit",
@@ -315,12 +364,9 @@ class LocalExec:
         """shell_die: log the error to guest.output, raise the ``exec``
         exception with it, kill what was started; the shell exits ``ec``."""
         job = run.job
-        ns = guest_namespace(job.id)
         file, line = where if where is not None else ("shell.c", 0)
-        store = self.core.kvs
-        if ns in store.namespaces:
-            store.put(ns, "output", eventlog_entry(self.system.now(), "log", S.log_context(
-                0, S.LOG_FATAL, message, file, line)).encode(), append=True)
+        self._log(run, S.LOG_FATAL, message, file, line)
+        self._flush_logs(run)  # a shell dying before its output header still logs
         run.die_rc = ec
         self.system.raise_exception(job, "exec", 0, message, userid=self.core.owner)
         for task in run.live():
@@ -342,6 +388,9 @@ class LocalExec:
         status = (rc & 0xFF) << 8
         if run.exception_in_progress and status == 0:
             status = 1 << 8
+        if run.output_ready:
+            self._log(run, S.LOG_INFO, "all shells report tasks complete", "tasks-complete.c", 67, "tasks-complete")
+            self._log(run, S.LOG_INFO, f"exit {rc}", "shell.c", 2212)
         for path in run.tmpdirs:
             self.host.remove_tree(path)
         run.tmpdirs.clear()

@@ -24,6 +24,7 @@ from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs.eventlog import dumps, eventlog_entry
 from fakeflux.broker.jobs.exec import ExecBackend, ProcessHost
+from fakeflux.broker.jobs.exec_fakenode import FakeNodeExec
 from fakeflux.broker.jobs.exec_local import LocalExec
 from fakeflux.broker.jobs.exec_sim import JobScript, SimulatedExec
 from fakeflux.broker.jobs.model import (
@@ -66,6 +67,7 @@ class JobSystem:
         self.simulated: ExecBackend = SimulatedExec(self)
         self.local: Optional[LocalExec] = None
         self.exec_choice: Optional[str] = None  # Instance(exec=...), fakeflux start --exec: beats the config
+        self.fake_nodes: ExecBackend = FakeNodeExec(self)
         self.zombies: Dict[int, Job] = {}  # waitable, inactive, not yet waited for
         self.wait_any: List[Any] = []  # wait requests for any job, with their module
         self.waitables = 0
@@ -115,7 +117,10 @@ class JobSystem:
         instances configured so; real processes otherwise."""
         if job.testexec or job.script is not None or self.local is None:
             return self.simulated
-        return self.simulated if self.exec_mode() == "simulated" else self.local
+        if self.exec_mode() == "simulated":
+            return self.simulated
+        # [fake-resources] nodes beyond the instance size have no broker to run a shell
+        return self.fake_nodes if self.sched.fake_ranks(job.alloc) else self.local
 
     def shutdown(self) -> None:
         """The instance stops: end every task, remove what the jobs made."""
@@ -297,6 +302,10 @@ class JobSystem:
         store = self.core.kvs
         if ns not in store.namespaces:
             store.namespace_create(ns, store.empty_root, job.userid, 0)
+            # job-exec links it into the job's directory, so that job.<id>.guest.*
+            # reads the running job's guest namespace
+            link = {"ver": 1, "type": "symlink", "data": {"namespace": ns, "target": "."}}
+            store.commit(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": link}], 0)
         self.exec_event(job, "init", first=True)
 
     def exec_starting(self, job: Job) -> None:
@@ -337,6 +346,7 @@ class JobSystem:
         ns = guest_namespace(job.id)
         if ns in store.namespaces:
             store.put(ns, "exec.eventlog", eventlog_entry(self.now(), "done").encode(), append=True)
+        self._graft_guest(job)
         if job.state == RUN:
             self._state(job, CLEANUP)
         self.post(job, "release", {"ranks": "all", "final": True})
@@ -345,23 +355,23 @@ class JobSystem:
         self.after(job, self._delay(job, "cleanup"), lambda: self._clean(job))
         self.sched.schedule()
 
+    def _graft_guest(self, job: Job) -> None:
+        """job-exec's last step: the guest namespace's content replaces the
+        link at job.<id>.guest, and the namespace goes away."""
+        store = self.core.kvs
+        ns = guest_namespace(job.id)
+        space = store.namespaces.get(ns)
+        if space is None:
+            return
+        store.commit(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": K.dirref(space.rootref)}], 0)
+        store.namespace_remove(ns)
+
     def _clean(self, job: Job) -> None:
         if job.state != CLEANUP:
             return
         if self.scripted_exception(job, "cleanup"):
             pass
-        store = self.core.kvs
-        ns = guest_namespace(job.id)
-        if ns in store.namespaces:
-            # job-exec moves the guest namespace into the job's directory
-            ops = []
-            for key in ("exec.eventlog", "input", "output"):
-                data = store.get(ns, key)
-                if data is not None:
-                    ops.append((kvs_key(job.id, f"guest.{key}"), data, 0))
-            if ops:
-                store.put_many(K.PRIMARY, ops)
-            store.namespace_remove(ns)
+        self._graft_guest(job)  # a job whose exec never got to "done"
         self.post(job, "clean")
         self._state(job, INACTIVE)
 

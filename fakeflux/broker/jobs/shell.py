@@ -16,8 +16,8 @@ from fakeflux.broker.jobs.util import dothex, idset_encode
 
 F58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
-# shell_die() levels and where real Flux logs a task that fails to start
-LOG_FATAL = 0
+# shell log levels (shell_die() is FATAL) and where real Flux logs a task that fails to start
+LOG_FATAL, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG = 0, 3, 5, 6, 7
 START_FAILED_FILE, START_FAILED_LINE = "shell.c", 2036
 
 # Signals job-exec uses (Linux numbers)
@@ -169,8 +169,13 @@ def redirect_context(stream: str, ntasks: int, path: str) -> Dict[str, Any]:
     return {"stream": stream, "rank": idset_encode(list(range(ntasks)), brackets=True), "path": path}
 
 
-def log_context(rank: int, level: int, message: str, file: str, line: int) -> Dict[str, Any]:
-    return {"rank": rank, "level": level, "message": message, "file": file, "line": line}
+def log_context(rank: int, level: int, message: str, file: str, line: int,
+                component: Optional[str] = None) -> Dict[str, Any]:
+    context: Dict[str, Any] = {"rank": rank, "level": level, "message": message}
+    if component is not None:
+        context["component"] = component
+    context.update(file=file, line=line)
+    return context
 
 
 def split_lines(buffer: bytes, data: bytes) -> Tuple[List[bytes], bytes]:

@@ -75,12 +75,14 @@ class JobManagerModule(BrokerModule):
         jobs = self.jobs
         if jobid == J.JOBID_ANY:
             if jobs.zombies:
+                jobs.waitables -= 1  # a waitable job is waited for
                 self.wait_respond(msg, jobs.zombies.pop(next(iter(jobs.zombies))))
                 return
             jobs.wait_any.append((self, msg))
         else:
             zombie = jobs.zombies.pop(jobid, None)
             if zombie is not None:
+                jobs.waitables -= 1
                 self.wait_respond(msg, zombie)
                 return
             found = jobs.jobs.get(jobid)
