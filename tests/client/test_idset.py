@@ -168,3 +168,11 @@ def test_set_operations() -> None:
         ids.add("foo")
     with pytest.raises(TypeError):
         ids.subtract(42.0)
+
+
+def test_largest_universe() -> None:
+    """The whole id range is one run, not two billion ids (flux-core: a bitmap)."""
+    ids = IDset("0-2147483646")
+    assert (len(ids), ids.last(), ids.next(2147483645), 2147483646 in ids) == (2147483647, 2147483646, 2147483646, True)
+    assert str(ids - "5-10") == "0-4,11-2147483646"
+    assert str(ids.copy().clear(100, 2147483646)) == "0-99"

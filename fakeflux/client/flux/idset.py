@@ -13,7 +13,7 @@ import errno
 import numbers
 import os
 from bisect import bisect_right
-from typing import Any, Iterable, Iterator, List, Optional, Set
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 __all__ = ["IDset", "decode", "IDSET_INVALID_ID", "IDSET_FLAG_RANGE", "IDSET_FLAG_BRACKETS"]
 
@@ -49,13 +49,95 @@ def _parse_id(text: str) -> int:
     return value % 2**32  # stored in an unsigned int, as libidset does
 
 
-def _decode_ids(text: str) -> Set[int]:
+class _Ranges:
+    """A set of ids as sorted, disjoint, non-adjacent inclusive runs ``(lo, hi)``.
+
+    Runs keep huge sets (``0-2147483646``) as cheap as libidset's bitmaps.
+    """
+
+    __slots__ = ("runs",)
+
+    def __init__(self, runs: Optional[List[Tuple[int, int]]] = None) -> None:
+        self.runs: List[Tuple[int, int]] = runs if runs is not None else []
+
+    def copy(self) -> _Ranges:
+        return _Ranges(list(self.runs))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ranges) and self.runs == other.runs
+
+    def count(self) -> int:
+        return sum(hi - lo + 1 for lo, hi in self.runs)
+
+    def contains(self, value: int) -> bool:
+        pos = bisect_right(self.runs, (value, _INFINITY)) - 1
+        return pos >= 0 and self.runs[pos][1] >= value
+
+    def next_from(self, value: int) -> Optional[int]:
+        """The smallest member >= value, or None."""
+        pos = bisect_right(self.runs, (value, _INFINITY)) - 1
+        if pos >= 0 and self.runs[pos][1] >= value:
+            return value
+        return self.runs[pos + 1][0] if pos + 1 < len(self.runs) else None
+
+    def __iter__(self) -> Iterator[int]:
+        for lo, hi in self.runs:
+            yield from range(lo, hi + 1)
+
+    def add(self, lo: int, hi: int) -> None:
+        """Add ids lo..hi, merging with overlapping or adjacent runs."""
+        runs = self.runs
+        start = bisect_right(runs, (lo, _INFINITY)) - 1
+        if start < 0 or runs[start][1] < lo - 1:
+            start += 1
+        end = start
+        while end < len(runs) and runs[end][0] <= hi + 1:
+            lo, hi = min(lo, runs[end][0]), max(hi, runs[end][1])
+            end += 1
+        runs[start:end] = [(lo, hi)]
+
+    def remove(self, lo: int, hi: int) -> None:
+        """Remove ids lo..hi, splitting runs as needed."""
+        runs = self.runs
+        start = bisect_right(runs, (lo, _INFINITY)) - 1
+        if start < 0 or runs[start][1] < lo:
+            start += 1
+        end = start
+        kept: List[Tuple[int, int]] = []
+        while end < len(runs) and runs[end][0] <= hi:
+            run_lo, run_hi = runs[end]
+            if run_lo < lo:
+                kept.append((run_lo, lo - 1))
+            if run_hi > hi:
+                kept.append((hi + 1, run_hi))
+            end += 1
+        runs[start:end] = kept
+
+    def intersection(self, other: _Ranges) -> _Ranges:
+        result: List[Tuple[int, int]] = []
+        a, b = self.runs, other.runs
+        i = j = 0
+        while i < len(a) and j < len(b):
+            lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+            if lo <= hi:
+                result.append((lo, hi))
+            if a[i][1] < b[j][1]:
+                i += 1
+            else:
+                j += 1
+        return _Ranges(result)
+
+
+_INFINITY = float("inf")
+
+
+def _decode_ids(text: str) -> _Ranges:
     """The ids of an RFC 22 string; ValueError if libidset's idset_decode would fail."""
     if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
         text = text[1:-1]
     if "[" in text or "]" in text:
         raise ValueError("mismatched or nested brackets")
-    ids: Set[int] = set()
+    ids = _Ranges()
     maxid = IDSET_INVALID_ID
     for token in (t for t in text.split(",") if t):
         lo_text, sep, hi_text = token.partition("-")
@@ -70,7 +152,7 @@ def _decode_ids(text: str) -> Set[int]:
         maxid = hi
         if hi >= IDSET_MAX_UNIVERSE:
             raise ValueError("set universe size would exceed maximum")
-        ids.update(range(lo, hi + 1))
+        ids.add(lo, hi)
     return ids
 
 
@@ -101,7 +183,7 @@ class IDset:
     ``flags`` are the default flags of :meth:`encode`.
     """
 
-    def __init__(self, arg: Any = "", flags: int = IDSET_FLAG_RANGE, handle: Optional[Set[int]] = None) -> None:
+    def __init__(self, arg: Any = "", flags: int = IDSET_FLAG_RANGE, handle: Optional[_Ranges] = None) -> None:
         if isinstance(arg, IDset):
             arg = str(arg)
         elif isinstance(arg, collections.abc.Iterable) and not isinstance(arg, str):
@@ -109,9 +191,8 @@ class IDset:
         elif isinstance(arg, int):
             arg = str(arg)
         self.default_flags = flags
-        self._sorted: Optional[List[int]] = None
         if handle is not None:
-            self._ids: Set[int] = handle
+            self._ids = handle
             return
         if not isinstance(arg, str):
             # flux-core builds this message by adding a type to a str, which
@@ -123,14 +204,6 @@ class IDset:
             raise ValueError(f"IDset(): Invalid argument: {arg}") from None
 
     # -- helpers ---------------------------------------------------------------------------
-    def _ordered(self) -> List[int]:
-        if self._sorted is None:
-            self._sorted = sorted(self._ids)
-        return self._sorted
-
-    def _changed(self) -> None:
-        self._sorted = None
-
     @staticmethod
     def _check_index(i: Any, name: str) -> None:
         if not isinstance(i, numbers.Integral):
@@ -156,7 +229,7 @@ class IDset:
         return f"IDset('{self.encode(flags=IDSET_FLAG_RANGE)}')"
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._ids.count()
 
     def __iter__(self) -> Iterator[int]:
         return IDsetIterator(self)
@@ -216,37 +289,36 @@ class IDset:
     def test(self, i: Any) -> bool:
         """True if id ``i`` is in the set."""
         self._check_index(i, "test")
-        return _uint(int(i)) in self._ids
+        return self._ids.contains(_uint(int(i)))
 
     def count(self) -> int:
         """The number of ids."""
-        return len(self._ids)
+        return self._ids.count()
 
     def expand(self) -> List[int]:
         """The ids as a sorted list."""
-        return list(self._ordered())
+        return list(self._ids)
 
     def first(self) -> int:
         """The smallest id, or IDSET_INVALID_ID if empty."""
-        ordered = self._ordered()
-        return ordered[0] if ordered else IDSET_INVALID_ID
+        runs = self._ids.runs
+        return runs[0][0] if runs else IDSET_INVALID_ID
 
     def last(self) -> int:
         """The largest id, or IDSET_INVALID_ID if empty."""
-        ordered = self._ordered()
-        return ordered[-1] if ordered else IDSET_INVALID_ID
+        runs = self._ids.runs
+        return runs[-1][1] if runs else IDSET_INVALID_ID
 
     def next(self, i: Any) -> int:
         """The smallest id greater than ``i``, or IDSET_INVALID_ID."""
         self._check_index(i, "next")
-        _uint(int(i))
-        ordered = self._ordered()
         # libidset looks from i + 1 in unsigned arithmetic: after UINT_MAX comes 0
-        pos = bisect_right(ordered, int(i)) if int(i) < UINT_MAX else 0
-        return ordered[pos] if pos < len(ordered) else IDSET_INVALID_ID
+        start = (_uint(int(i)) + 1) % (UINT_MAX + 1)
+        found = self._ids.next_from(start)
+        return found if found is not None else IDSET_INVALID_ID
 
     def copy(self) -> IDset:
-        return IDset(handle=set(self._ids))
+        return IDset(handle=self._ids.copy())
 
     def encode(self, flags: Optional[int] = None) -> str:
         """The RFC 22 string: ``"0-3,7"`` with IDSET_FLAG_RANGE, ``"[0-3,7]"`` with brackets too."""
@@ -254,13 +326,11 @@ class IDset:
             flags = self.default_flags
         if flags & ~(IDSET_FLAG_BRACKETS | IDSET_FLAG_RANGE):
             raise RuntimeError("cannot use string() on <cdata 'char *' NULL>")
-        ordered = self._ordered()
         if flags & IDSET_FLAG_RANGE:
-            parts = [str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in _runs(ordered)]
+            text = ",".join(str(lo) if lo == hi else f"{lo}-{hi}" for lo, hi in self._ids.runs)
         else:
-            parts = [str(i) for i in ordered]
-        text = ",".join(parts)
-        if flags & IDSET_FLAG_BRACKETS and len(ordered) > 1:
+            text = ",".join(str(i) for i in self._ids)
+        if flags & IDSET_FLAG_BRACKETS and self._ids.count() > 1:
             text = f"[{text}]"
         return text
 
@@ -269,91 +339,68 @@ class IDset:
         """Add id ``start``, or ids ``start`` to ``end``; returns self."""
         self._check_index(start, "set")
         if end is None:
-            self._ids.add(self._settable(int(start)))
+            value = self._settable(int(start))
+            self._ids.add(value, value)
         else:
             self._check_index(end, "set")
             if end < start:
                 raise ValueError(f"can't set range with {start} > {end}")
-            lo, hi = self._settable(int(start)), self._settable(int(end))
-            self._ids.update(range(lo, hi + 1))
-        self._changed()
+            self._ids.add(self._settable(int(start)), self._settable(int(end)))
         return self
 
     def clear(self, start: Any, end: Any = None) -> IDset:
         """Remove id ``start``, or ids ``start`` to ``end``; returns self."""
         self._check_index(start, "clear")
-        if end is None:
-            self._discard(int(start), int(start))
-        else:
+        if end is not None:
             self._check_index(end, "clear")
             if end < start:
                 raise ValueError(f"can't set range with {start} > {end}")
-            self._discard(int(start), int(end))
-        self._changed()
-        return self
-
-    def _discard(self, lo: int, hi: int) -> None:
+        lo, hi = int(start), int(start if end is None else end)
         for value in (lo, hi):
             if _uint(value) in (UINT_MAX, IDSET_INVALID_ID):
                 raise _oserror(errno.EINVAL)
-        if hi - lo > len(self._ids):
-            self._ids.difference_update([i for i in self._ids if lo <= i <= hi])
-        else:
-            self._ids.difference_update(range(lo, hi + 1))
+        self._ids.remove(lo, hi)
+        return self
 
     def add(self, arg: Any) -> IDset:
         """Add the ids of ``arg`` (IDset, idset string or iterable); returns self."""
         other = arg if isinstance(arg, IDset) else IDset(arg)
-        self._ids |= other._ids
-        self._changed()
+        for lo, hi in list(other._ids.runs):
+            self._ids.add(lo, hi)
         return self
 
     def subtract(self, arg: Any) -> IDset:
         """Remove the ids of ``arg`` (IDset, idset string or iterable); returns self."""
         other = arg if isinstance(arg, IDset) else IDset(arg)
-        self._ids -= other._ids
-        self._changed()
+        for lo, hi in list(other._ids.runs):
+            self._ids.remove(lo, hi)
         return self
 
     def union(self, *args: Any) -> IDset:
         """A new IDset: this one and all ``args`` together."""
-        result = set(self._ids)
+        result = self.copy()
         for arg in _idsets(args):
-            result |= arg._ids
-        return IDset(handle=result)
+            result.add(arg)
+        return result
 
     def intersect(self, *args: Any) -> IDset:
         """A new IDset: the ids in this one and in every one of ``args``."""
-        result = set(self._ids)
+        result = self._ids.copy()
         for arg in _idsets(args):
-            result &= arg._ids
+            result = result.intersection(arg._ids)
         return IDset(handle=result)
 
     def difference(self, *args: Any) -> IDset:
         """A new IDset: the ids in this one and in none of ``args``."""
-        result = set(self._ids)
+        result = self.copy()
         for arg in _idsets(args):
-            result -= arg._ids
-        return IDset(handle=result)
+            result.subtract(arg)
+        return result
 
 
 def _idsets(args: Iterable[Any]) -> Iterator[IDset]:
     for arg in args:
         yield arg if isinstance(arg, IDset) else IDset(arg)
-
-
-def _runs(ordered: List[int]) -> Iterator[tuple]:
-    """(lo, hi) for each run of consecutive ids in a sorted list."""
-    if not ordered:
-        return
-    lo = hi = ordered[0]
-    for value in ordered[1:]:
-        if value == hi + 1:
-            hi = value
-        else:
-            yield lo, hi
-            lo = hi = value
-    yield lo, hi
 
 
 def decode(string: str) -> IDset:
