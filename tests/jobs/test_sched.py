@@ -525,3 +525,31 @@ def test_journal_has_annotations_before_alloc(inst: fakeflux.Instance, client: R
                         ("annotations", {"annotations": {"sched": {"resource_summary": "rank0/core[0-1]"}}}),
                         ("alloc", {"annotations": {"sched": {"resource_summary": "rank0/core[0-1]"}}})]
     assert "annotations" not in [e["name"] for e in eventlog(client, jobid)]
+
+
+LIMITS = {**CONF,
+          "policy": {"limits": {"duration": "1h", "job-size": {"max": {"nnodes": 2, "ncores": 4}, "min": {"ncores": 2}}},
+                     "jobspec": {"defaults": {"system": {"queue": "batch"}}}},
+          "queues": {"debug": {"policy": {"limits": {"duration": "90s", "job-size": {"max": {"ngpus": 0}}}}},
+                     "batch": {}}}
+
+
+@pytest.mark.parametrize(("queue", "js", "expected"), [
+    ("batch", jobspec(2, duration=7200.0), "requested duration (2h) exceeds policy limit of 1h for queue batch"),
+    ("batch", jobspec(2), "requested duration (unlimited) exceeds policy limit of 1h for queue batch"),
+    ("debug", jobspec(2, duration=100.0), "requested duration (1.7m) exceeds policy limit of 1.5m for queue debug"),
+    ("debug", jobspec(2, duration=61.5), None),
+    ("batch", jobspec(3, nnodes=3), "requested nnodes (3) exceeds policy limit of 2 for queue batch"),
+    ("batch", jobspec(5), "requested ncores (5) exceeds policy limit of 4 for queue batch"),
+    ("batch", jobspec(1), "requested ncores (1) is under policy limit of 2 for queue batch"),
+    ("batch", jobspec(2, duration=3599.9), None),
+    ("batch", jobspec(2, duration=0.05), None),
+])
+def test_policy_limits(queue: str, js: Dict[str, Any], expected: Optional[str]) -> None:
+    """job-manager's limit-job-size then limit-duration, general limits
+    overridden per queue (texts as real Flux answers them, EINVAL)."""
+    js["attributes"]["system"]["queue"] = queue
+    with fakeflux.Instance(size=4, config=LIMITS) as inst, RawClient(inst.uri(0)) as c:
+        msg = submit_msg(c, js)
+        assert (msg.errnum, error_text(msg) if msg.errnum else None) == \
+            ((errno.EINVAL, expected) if expected else (0, None))

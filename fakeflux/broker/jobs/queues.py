@@ -16,6 +16,19 @@ import errno
 from typing import Any, Dict, List, Optional
 
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.util import parse_fsd
+
+
+def _fsd(seconds: float) -> str:
+    """fsd_format_duration_ex with precision 2 (``1.7m``, ``2h``)."""
+    for limit, unit, scale in ((60.0, "s", 1.0), (3600.0, "m", 60.0), (86400.0, "h", 3600.0)):
+        if seconds < 0.1 and seconds != 0:
+            return f"{seconds * 1000:.2g}ms"
+        if seconds < limit:
+            return f"{seconds / scale:.2g}{unit}"
+    if seconds == float("inf"):
+        return "infinity"
+    return f"{seconds / 86400:.2g}d"
 
 
 class Queue:
@@ -131,6 +144,62 @@ class Queues:
         if not queue.enabled:
             where = f" to {name}" if name else ""
             raise ServiceError(errno.EINVAL, f"job submission{where} is disabled: {queue.disable_reason}")
+        self._check_limits(jobspec, name if isinstance(name, str) else None)
+
+    # -- [policy.limits] (job-manager's limit-duration and limit-job-size plugins) -----------------
+    def _limits(self, queue: Optional[str]) -> Dict[str, Any]:
+        """The general ``[policy.limits]``, overridden key by key by the queue's."""
+        def limits_of(table: Any) -> Dict[str, Any]:
+            try:
+                got = table["policy"]["limits"]
+            except (KeyError, TypeError):
+                return {}
+            return got if isinstance(got, dict) else {}
+
+        out = dict(limits_of(self._config_of()))
+        out["job-size"] = {k: dict(v) for k, v in (out.get("job-size") or {}).items() if isinstance(v, dict)}
+        if queue is not None:
+            own = limits_of(self._table().get(queue))
+            if "duration" in own:
+                out["duration"] = own["duration"]
+            for bound, sizes in (own.get("job-size") or {}).items():
+                if isinstance(sizes, dict):
+                    out["job-size"].setdefault(bound, {}).update(sizes)
+        return out
+
+    def _check_limits(self, jobspec: Dict[str, Any], queue: Optional[str]) -> None:
+        """limit-job-size, then limit-duration (job-manager loads them in that order)."""
+        limits = self._limits(queue)
+        where = f" for queue {queue}" if queue else ""
+        sizes = limits["job-size"]
+        if sizes:
+            from fakeflux.broker.jobs.sched import SchedRequest  # the scheduler's reading of the jobspec
+
+            try:
+                req = SchedRequest(jobspec)
+            except (ValueError, TypeError, KeyError):
+                req = None  # the validator or the scheduler names what is wrong
+            if req is not None:
+                asked = {"nnodes": req.nnodes, "ncores": req.nslots * req.slot_size,
+                         "ngpus": req.nslots * req.gpu_per_slot}
+                for bound, verb in (("max", "exceeds"), ("min", "is under")):
+                    for what in ("nnodes", "ncores", "ngpus"):
+                        limit, value = sizes.get(bound, {}).get(what, -1), asked[what]
+                        if isinstance(limit, int) and limit >= 0 and (value > limit if bound == "max"
+                                                                      else value < limit):
+                            raise ServiceError(errno.EINVAL,
+                                               f"requested {what} ({value}) {verb} policy limit of {limit}{where}")
+        text = limits.get("duration")
+        if isinstance(text, str):
+            try:
+                seconds = parse_fsd(text)
+            except ValueError:
+                raise ServiceError(errno.EINVAL, "policy.limits.duration: FSD value is malformed") from None
+            duration = jobspec.get("attributes", {}).get("system", {}).get("duration") or 0.0
+            if seconds != 0 and (duration == 0 or duration > seconds):
+                wanted = "unlimited" if duration == 0 else _fsd(duration)
+                raise ServiceError(errno.EINVAL,
+                                   f"requested duration ({wanted}) exceeds policy limit of {_fsd(seconds)}{where}")
 
     # -- job-manager.queue-enable / queue-start ---------------------------------------------------
     def _targets(self, name: Optional[str], all_: bool) -> List[Queue]:
