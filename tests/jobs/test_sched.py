@@ -528,7 +528,8 @@ def test_journal_has_annotations_before_alloc(inst: fakeflux.Instance, client: R
 
 
 LIMITS = {**CONF,
-          "policy": {"limits": {"duration": "1h", "job-size": {"max": {"nnodes": 2, "ncores": 4}, "min": {"ncores": 2}}},
+          "policy": {"limits": {"duration": "1h",
+                                "job-size": {"max": {"nnodes": 2, "ncores": 4}, "min": {"ncores": 2}}},
                      "jobspec": {"defaults": {"system": {"queue": "batch"}}}},
           "queues": {"debug": {"policy": {"limits": {"duration": "90s", "job-size": {"max": {"ngpus": 0}}}}},
                      "batch": {}}}
