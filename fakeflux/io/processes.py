@@ -17,12 +17,13 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from fakeflux.broker.jobs.exec import ExitCallback, OutputCallback, TaskSpec
+from fakeflux.broker.jobs.exec import ChannelCallback, ExitCallback, OutputCallback, TaskSpec
 
 # How often a task's exit is polled for where pidfds are not available.
 POLL_INTERVAL = 0.01
@@ -42,6 +43,9 @@ class _Task:
         self.stdin_buffer = b""
         self.stdin_eof = False
         self.pidfd: Optional[int] = None
+        self.channel: Optional[socket.socket] = None  # our end of the task's channel (PMI_FD)
+        self.on_channel: Optional[ChannelCallback] = None
+        self.channel_out = b""
         self.status: Optional[int] = None  # raw wait status once reaped
         self.reported = False
 
@@ -56,10 +60,18 @@ class LocalProcessHost:
         self.killed: List[int] = []  # groups shutdown() had to kill (for leak checks)
 
     # -- starting -----------------------------------------------------------------------
-    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback) -> int:
+    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback,
+              on_channel: Optional[ChannelCallback] = None) -> int:
         child_fds: List[int] = []
         parent_fds: List[int] = []
+        channel: Optional[socket.socket] = None
         try:
+            env, pass_fds = spec.env, tuple(spec.pass_fds)
+            if spec.channel is not None:
+                channel, task_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                child_fds.append(task_end.detach())
+                env = {**env, spec.channel: str(child_fds[-1])}
+                pass_fds += (child_fds[-1],)
             stdin_fd, stdin_w = self._stdin(spec, child_fds, parent_fds)
             outputs: Dict[int, str] = {}
             std: Dict[str, int] = {}
@@ -81,17 +93,25 @@ class LocalProcessHost:
                     child_fds.append(fd)
                     opened[path] = std[stream] = fd
             proc = subprocess.Popen(
-                spec.argv, stdin=stdin_fd, stdout=std["stdout"], stderr=std["stderr"], env=spec.env,
-                cwd=spec.cwd, pass_fds=spec.pass_fds, close_fds=True, **_own_process_group(),
+                spec.argv, stdin=stdin_fd, stdout=std["stdout"], stderr=std["stderr"], env=env,
+                cwd=spec.cwd, pass_fds=pass_fds, close_fds=True, **_own_process_group(),
             )
         except BaseException:
             for fd in child_fds + parent_fds:
                 os.close(fd)
+            if channel is not None:
+                channel.close()
             raise
         for fd in child_fds:
             os.close(fd)
         task = _Task(proc, on_output, on_exit)
         task.stdin = stdin_w
+        if channel is not None and on_channel is not None:
+            channel.setblocking(False)
+            task.channel, task.on_channel = channel, on_channel
+            self.selector.register(channel, selectors.EVENT_READ, lambda: self._channel_readable(task))
+        elif channel is not None:
+            channel.close()
         self.tasks[task.pid] = task
         self.spawned += 1
         for fd, stream in outputs.items():
@@ -166,8 +186,59 @@ class LocalProcessHost:
             return
         task.reported = True
         self._close_stdin(task)
+        self._close_channel(task)
         self.tasks.pop(task.pid, None)
         task.on_exit(task.status)
+
+    def _channel_readable(self, task: _Task) -> None:
+        sock = task.channel
+        if sock is None:
+            return
+        try:
+            data = sock.recv(READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close_channel(task)
+        if task.on_channel is not None:
+            task.on_channel(data)
+
+    def write_channel(self, pgid: int, data: bytes) -> None:
+        task = self.tasks.get(pgid)
+        if task is None or task.channel is None:
+            return
+        task.channel_out += data
+        self._flush_channel(task)
+
+    def _flush_channel(self, task: _Task) -> None:
+        sock = task.channel
+        if sock is None:
+            return
+        try:
+            while task.channel_out:
+                n = sock.send(task.channel_out)
+                task.channel_out = task.channel_out[n:]
+        except BlockingIOError:
+            self.selector.modify(sock, selectors.EVENT_READ | selectors.EVENT_WRITE, self._channel_events(task))
+            return
+        except OSError:
+            task.channel_out = b""
+        self.selector.modify(sock, selectors.EVENT_READ, lambda: self._channel_readable(task))
+
+    def _channel_events(self, task: _Task) -> Callable[[], None]:
+        def both() -> None:
+            self._flush_channel(task)
+            self._channel_readable(task)
+        return both
+
+    def _close_channel(self, task: _Task) -> None:
+        sock, task.channel = task.channel, None
+        if sock is not None:
+            if sock.fileno() in self.selector.get_map():
+                self.selector.unregister(sock)
+            sock.close()
 
     def signal(self, pgid: int, signum: int) -> None:
         task = self.tasks.get(pgid)
@@ -255,6 +326,7 @@ class LocalProcessHost:
             task.pipes.clear()
             task.pidfd = None
             self._close_stdin(task)
+            self._close_channel(task)
         self.tasks.clear()
 
     def live(self) -> List[int]:

@@ -253,12 +253,15 @@ def test_environment_and_cwd(inst: fakeflux.Instance, client: RawClient, tmp_pat
     env.pop("PWD", None)
     env.pop("SHLVL", None)
     env.pop("_", None)
+    assert env.pop("PMI_FD").isdigit()
+    # the real shell also sets FLUX_PMI_LIBRARY_PATH and prepends its libpmi's
+    # directory to LD_LIBRARY_PATH: fakeflux ships no libpmi.so
     assert env == {
         "CUDA_DEVICE_ORDER": "PCI_BUS_ID", "CUDA_VISIBLE_DEVICES": "-1", "FLUX_JOB_ID": fid,
         "FLUX_JOB_ID_PATH": f"/{fid}", "FLUX_JOB_NNODES": "1", "FLUX_JOB_SIZE": "1", "FLUX_JOB_TMPDIR": tmpdir,
         "FLUX_KVS_NAMESPACE": f"job-{jobid}", "FLUX_TASK_LOCAL_ID": "0", "FLUX_TASK_RANK": "0",
         "FLUX_TERMINUS_SESSION": "0", "FLUX_URI": inst.uri(0), "FOO": "bar",
-        "OMPI_MCA_btl_vader_backing_directory": tmpdir, "PATH": "/usr/bin:/bin",
+        "OMPI_MCA_btl_vader_backing_directory": tmpdir, "PATH": "/usr/bin:/bin", "PMI_RANK": "0", "PMI_SIZE": "1",
     }
     assert not os.path.exists(tmpdir)  # removed when the job's shell exits
 
@@ -367,3 +370,68 @@ def test_wait_any_after_every_job_was_waited_for(client: RawClient) -> None:
     assert got == set(ids)
     last = client.rpc("job-manager.wait", {"id": 0xFFFFFFFFFFFFFFFF})
     assert (last.errnum, error_text(last)) == (errno.ECHILD, "there are no more waitable jobs")
+
+
+MPI_PROGRAM = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "shell", "mpi_allreduce.py")
+
+
+@pytest.mark.parametrize("nnodes, node_size", [(0, 2), (2, 1)])
+def test_mpi_program_runs_with_the_shells_pmi(client: RawClient, nnodes: int, node_size: int) -> None:
+    """An mpi4py program on MPICH's simple PMI client, as under ``flux run -n 2 [-N 2]``."""
+    import importlib.util
+    import sys
+
+    assert importlib.util.find_spec("mpi4py") is not None, "mpi4py is a test extra (pip install -e '.[test]')"
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join(sys.path)}
+    jobid, evs = run(client, jobspec([sys.executable, MPI_PROGRAM], ntasks=2, nnodes=nnodes, env=env))
+    out = guest(client, jobid, "output")
+    lines = sorted(e["context"]["data"] for e in out if e["name"] == "data" and "data" in e["context"])
+    assert lines == [f"rank {r} of 2 sum 3 node-size {node_size}\n" for r in range(2)], out
+    assert evs[6]["context"] == {"status": 0}
+
+
+def test_pmi_environment_and_pmi_option(client: RawClient) -> None:
+    jobid, _ = run(client, jobspec(["sh", "-c", 'echo "$PMI_RANK $PMI_SIZE ${PMI_FD:+fd}"'], ntasks=2))
+    lines = sorted(e["context"]["data"] for e in guest(client, jobid, "output") if "data" in e["context"])
+    assert lines == ["0 2 fd\n", "1 2 fd\n"]
+    # -o pmi=none: no simple PMI, no PMI_* variables
+    jobid, _ = run(client, jobspec(["sh", "-c", 'echo "${PMI_RANK:-none}"'], shell_options={"pmi": "none"}))
+    assert [e["context"].get("data") for e in guest(client, jobid, "output")][1] == "none\n"
+
+
+def test_output_file_that_cannot_be_opened(client: RawClient) -> None:
+    """As real Flux: the output plugin fails shell.init, no shell.init event, no header."""
+    options = {"output": {"stdout": {"type": "file", "path": "/nonexistent/dir/x.out"}}}
+    jobid, evs = run(client, jobspec(["true"], shell_options=options))
+    assert evs[6]["context"] == {"type": "exec", "severity": 0, "note": "shell_init: No such file or directory",
+                                 "userid": UID}
+    assert evs[7]["context"] == {"status": 256}
+    assert names(guest(client, jobid, "exec.eventlog")) == ["init", "starting", "shell-exit", "complete", "done"]
+    assert [e["context"] for e in guest(client, jobid, "output")] == [
+        {"rank": 0, "level": 3, "message": "open: /nonexistent/dir/x.out: No such file or directory",
+         "component": "output.task", "file": "output/task.c", "line": 104},
+        {"rank": 0, "level": 3, "message": "plugin 'output': shell.init failed", "file": "plugstack.c", "line": 168},
+        {"rank": 0, "level": 0, "message": "shell_init: No such file or directory", "file": "shell.c", "line": 2155},
+    ]
+
+
+def test_missing_cwd_falls_back_to_tmp(client: RawClient) -> None:
+    jobid, evs = run(client, jobspec(["pwd"], cwd="/nonexistent"))
+    assert evs[6]["context"] == {"status": 0}
+    out = guest(client, jobid, "output")
+    assert out[1]["context"] == {"rank": 0, "level": 3, "file": "shell.c", "line": 1603, "message":
+                                 f"host {fakeflux_hostname(client)}: Could not change dir to /nonexistent: "
+                                 "No such file or directory. Going to /tmp instead"}
+    assert out[2]["context"] == {"stream": "stdout", "rank": "0", "data": "/tmp\n"}
+
+
+def test_verbose_shell_logs(client: RawClient) -> None:
+    jobid, _ = run(client, jobspec(["true"], ntasks=2, shell_options={"verbose": 1}))
+    logs = [e["context"] for e in guest(client, jobid, "output") if e["name"] == "log"]
+    messages = [c["message"] for c in logs]
+    assert messages[:2] == ["0: task_count=2 slot_count=2 cores_per_slot=1 slots_per_node=-1",
+                            "0: tasks [0-1] on cores 0-1"]
+    assert messages[-2:] == ["all shells report tasks complete", "exit 0"]
+    assert sorted(m for m in messages if m.startswith("task ")) == ["task 0 complete status=0",
+                                                                    "task 1 complete status=0"]
+    assert all(c["level"] == 6 for c in logs)

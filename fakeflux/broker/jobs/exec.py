@@ -41,11 +41,12 @@ class TaskSpec:
     for a pipe whose data comes back through ``on_output``.  ``pass_fds``
     stay open in the child (the PMI socket)."""
 
-    __slots__ = ("argv", "env", "cwd", "stdin", "stdout", "stderr", "truncate", "pass_fds")
+    __slots__ = ("argv", "env", "cwd", "stdin", "stdout", "stderr", "truncate", "pass_fds", "channel")
 
     def __init__(self, argv: List[str], env: Dict[str, str], cwd: Optional[str], *,
                  stdin: Optional[str] = None, stdout: Optional[str] = None, stderr: Optional[str] = None,
-                 truncate: Tuple[str, ...] = (), pass_fds: Tuple[int, ...] = ()) -> None:
+                 truncate: Tuple[str, ...] = (), pass_fds: Tuple[int, ...] = (),
+                 channel: Optional[str] = None) -> None:
         self.argv = argv
         self.env = env
         self.cwd = cwd
@@ -54,12 +55,17 @@ class TaskSpec:
         self.stderr = stderr
         self.truncate = truncate
         self.pass_fds = pass_fds
+        # flux_cmd_add_channel: a socketpair whose task end is open in the
+        # task, its number in this environment variable ("PMI_FD")
+        self.channel = channel
 
 
 # on_output(stream, data): "stdout"/"stderr" bytes as they come, b"" once at EOF.
 OutputCallback = Callable[[str, bytes], None]
 # on_exit(wait_status): the raw wait status, once the process has exited and its pipes are at EOF.
 ExitCallback = Callable[[int], None]
+# on_channel(data): bytes the task wrote on its channel, b"" once at EOF.
+ChannelCallback = Callable[[bytes], None]
 
 
 class ProcessHost(Protocol):
@@ -67,9 +73,13 @@ class ProcessHost(Protocol):
     broker core calls it and never touches the operating system itself
     (``fakeflux.io.processes.LocalProcessHost`` is the implementation)."""
 
-    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback) -> int:
+    def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback,
+              on_channel: Optional[ChannelCallback] = None) -> int:
         """Start the task; its pid (also its process group id).  OSError, with
         errno as execvp(2) set it, when it cannot start."""
+
+    def write_channel(self, pgid: int, data: bytes) -> None:
+        """Write to a task's channel (gone already: nothing)."""
 
     def signal(self, pgid: int, signum: int) -> None:
         """Send ``signum`` to a task's process group (gone already: nothing)."""

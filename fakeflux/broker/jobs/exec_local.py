@@ -25,6 +25,17 @@ from fakeflux.broker.jobs.eventlog import eventlog_entry
 from fakeflux.broker.jobs.exec import ProcessHost, TaskSpec
 from fakeflux.broker.jobs.model import CLEANUP, RUN, Job
 from fakeflux.broker.jobs.util import guest_namespace, idset_encode, parse_fsd
+from fakeflux.shell.pmi import (
+    SETUP_FAILURE_NOTE,
+    PmiAbort,
+    PmiProtocolError,
+    PmiServer,
+    PmiSetupError,
+    PmiWarning,
+    pmi_simple_options,
+    simple_pmi_enabled,
+)
+from fakeflux.shell.taskmap import TaskMap
 
 if TYPE_CHECKING:
     from fakeflux.broker.jobs.manager import JobSystem
@@ -62,6 +73,7 @@ class LocalRun:
         self.cwd: Optional[str] = None
         self.output_ready = False  # guest.output has its header: logs go straight in
         self.logs: List[Tuple[float, Dict[str, Any]]] = []
+        self.pmi: Optional[PmiServer] = None
 
     def live(self) -> List[LocalTask]:
         return [t for t in self.tasks if t.pid and t.wait_status is None]
@@ -125,6 +137,13 @@ class LocalExec:
                                       f"No such file or directory. Going to /tmp instead", "shell.c", 1603)
             run.cwd = "/tmp"
         ntasks = len(run.tasks)
+        try:
+            run.pmi = self._pmi_server(run, options)
+        except PmiSetupError as exc:
+            self._log(run, S.LOG_ERR, str(exc), "pmi/pmi.c", 0, "pmi-simple")
+            self._log(run, S.LOG_ERR, "plugin 'pmi-simple': shell.init failed", "plugstack.c", 168)
+            self._die(run, 1, SETUP_FAILURE_NOTE, ("shell.c", 2155))
+            return
         files = self._output_files(run, ntasks)
         append = isinstance(options.get("output"), dict) and options["output"].get("mode") == "append"
         for path in dict.fromkeys(files.values()):
@@ -155,7 +174,8 @@ class LocalExec:
         for task in run.tasks:
             spec = self._spec(run, task, files, stdin)
             try:
-                task.pid = self.host.spawn(spec, self._output_callback(run, task), self._exit_callback(run, task))
+                task.pid = self.host.spawn(spec, self._output_callback(run, task), self._exit_callback(run, task),
+                                           self._channel_callback(run, task) if run.pmi is not None else None)
             except OSError as exc:
                 ec = 126 if exc.errno in (errno.EPERM, errno.EACCES) else 127 if exc.errno == errno.ENOENT else 1
                 reason = os.strerror(exc.errno) if exc.errno else str(exc)
@@ -193,6 +213,47 @@ class LocalExec:
             ids = [t.rank for t in run.tasks if t.node == node]
             what = f"task {ids[0]}" if len(ids) == 1 else f"tasks {idset_encode(ids, brackets=True)}"
             self._log(run, S.LOG_INFO, f"{node}: {what} on cores {idset_encode(cores)}", "shell.c", 1844, rank=node)
+
+    # -- PMI (the shell's pmi-simple plugin, fakeflux.shell.pmi) -------------------------------------
+    def _pmi_server(self, run: LocalRun, options: Dict[str, Any]) -> Optional[PmiServer]:
+        """The job's PMI-1 server, or None with ``-o pmi=`` naming no simple PMI."""
+        if not simple_pmi_enabled(options.get("pmi")):
+            return None
+        counts = self._counts(run)
+        simple = pmi_simple_options(options.get("pmi-simple"), len(counts))
+        attrs = self.core.rank(run.leader).attrs
+        server = PmiServer(len(run.tasks), S.f58(run.job.id, self.ascii), taskmap=TaskMap.block(counts),
+                           instance_level=attrs.value("instance-level"),
+                           tbon_interface_hint=attrs.value("tbon.interface-hint"), nomap=simple.nomap)
+        for text in simple.warnings:
+            self._log(run, S.LOG_WARN, text, "pmi/pmi.c", 0, "pmi-simple")
+        return server
+
+    def _channel_callback(self, run: LocalRun, task: LocalTask) -> Callable[[bytes], None]:
+        return lambda data: self._pmi_input(run, task, data)
+
+    def _pmi_input(self, run: LocalRun, task: LocalTask, data: bytes) -> None:
+        server = run.pmi
+        if server is None or not data:
+            return
+        by_rank = {t.rank: t for t in run.tasks}
+        for rank, answer in server.receive(task.rank, data):
+            target = by_rank.get(rank)
+            if target is not None and target.pid:
+                self.host.write_channel(target.pid, answer)
+        self._pmi_outcomes(run)
+
+    def _pmi_outcomes(self, run: LocalRun) -> None:
+        """Act on what the PMI server reports, as the shell does."""
+        if run.pmi is None:
+            return
+        for outcome in run.pmi.take_outcomes():
+            if isinstance(outcome, PmiAbort):
+                self.system.raise_exception(run.job, "exec", 0, outcome.note, userid=self.core.owner)
+            elif isinstance(outcome, PmiProtocolError):
+                self._die(run, 1, outcome.note, ("pmi/pmi.c", 0))
+            elif isinstance(outcome, PmiWarning):
+                self._log(run, S.LOG_WARN, outcome.text, "pmi/pmi.c", 0, "pmi-simple")
 
     def _output_callback(self, run: LocalRun, task: LocalTask) -> Callable[[str, bytes], None]:
         return lambda stream, data: self._output(run, task, stream, data)
@@ -299,7 +360,12 @@ class LocalExec:
         argv = [S.render(arg, values, job.id, self.ascii) for arg in command]
         if cwd is not None and stdin:
             stdin = os.path.join(cwd, stdin)
-        return TaskSpec(argv, env, cwd, stdin=stdin, stdout=files.get("stdout"), stderr=files.get("stderr"))
+        channel = None
+        if run.pmi is not None:
+            env.update({"PMI_RANK": str(task.rank), "PMI_SIZE": str(ntasks)})
+            channel = "PMI_FD"  # the host numbers it
+        return TaskSpec(argv, env, cwd, stdin=stdin, stdout=files.get("stdout"), stderr=files.get("stderr"),
+                        channel=channel)
 
     # -- while it runs -------------------------------------------------------------------------
     def _output(self, run: LocalRun, task: LocalTask, stream: str, data: bytes) -> None:
@@ -323,6 +389,9 @@ class LocalExec:
     def _exited(self, run: LocalRun, task: LocalTask, status: int) -> None:
         task.wait_status = status
         job = run.job
+        if run.pmi is not None:
+            run.pmi.task_exited(task.rank)
+            self._pmi_outcomes(run)
         self._log(run, S.LOG_INFO, f"task {task.rank} complete status={S.task_exit_code(status)}", "shell.c", 82,
                   rank=task.node)
         if not run.task_exit_posted:

@@ -17,7 +17,7 @@ from fakeflux.broker.jobs.util import dothex, idset_encode
 F58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 # shell log levels (shell_die() is FATAL) and where real Flux logs a task that fails to start
-LOG_FATAL, LOG_ERR, LOG_NOTICE, LOG_INFO, LOG_DEBUG = 0, 3, 5, 6, 7
+LOG_FATAL, LOG_ERR, LOG_WARN, LOG_NOTICE, LOG_INFO, LOG_DEBUG = 0, 3, 4, 5, 6, 7
 START_FAILED_FILE, START_FAILED_LINE = "shell.c", 2036
 
 # Signals job-exec uses (Linux numbers)
