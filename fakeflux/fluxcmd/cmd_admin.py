@@ -64,7 +64,7 @@ def _queues_stopped(h: Any, prog: str) -> tuple:
 
 def main_uptime(argv: List[str]) -> int:
     prog = "flux-uptime"
-    parser = OptParser("flux uptime", "[OPTIONS]", [])
+    parser = OptParser("flux uptime", "[OPTIONS]...", [], "Show how long this Flux instance has been running")
     parser.parse(argv[1:])
     h = open_handle(prog)
     now = time.time()
@@ -401,12 +401,12 @@ def _highlight(h: Any, status: OverlayStatus, targets: List[str]) -> set:
 
 def _overlay_group() -> SubcommandGroup:
     group = SubcommandGroup("flux overlay", description="Manage overlay network")
-    group.add("trace", "[OPTIONS] [topic-glob]")
-    group.add("errors", "[OPTIONS]")
-    group.add("status", "[OPTIONS]", STATUS_OPTIONS)
-    group.add("lookup", "[OPTIONS] TARGET")
-    group.add("parentof", "[OPTIONS] RANK")
-    group.add("disconnect", "[OPTIONS] TARGET")
+    group.add("trace", "[OPTIONS] [topic-glob]", description="Trace messages received on overlay network")
+    group.add("errors", "[OPTIONS]", description="Summarize overlay errors")
+    group.add("status", "[OPTIONS]", STATUS_OPTIONS, "Display overlay subtree health status")
+    group.add("lookup", "[OPTIONS] TARGET", description="translate rank idset to hostlist or the reverse")
+    group.add("parentof", "[OPTIONS] RANK", description="show the parent of RANK")
+    group.add("disconnect", "[OPTIONS] TARGET", description="disconnect a subtree rooted at TARGET (hostname or rank)")
     return group
 
 
