@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from .conftest import flux  # noqa: F401 - puts the package on sys.path
+from .conftest import flux
 
 uri_mod = importlib.import_module("flux.uri")
 
@@ -70,5 +70,22 @@ def test_resolve_against_an_instance(uri: str, monkeypatch: pytest.MonkeyPatch) 
     finally:
         sleeper.kill()
         sleeper.wait()
-    with pytest.raises(ValueError, match="^notajob is not a valid jobid$"):
+    with pytest.raises(ValueError, match="^notajob is not a valid Flux jobid$"):
         resolver.resolve("notajob")
+
+
+def test_resolve_jobs(uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A running job without an instance of its own has no URI; as a real instance answers."""
+    job = importlib.import_module("flux.job")
+    monkeypatch.setenv("FLUX_URI", uri)
+    handle = flux.Flux(uri)
+    jobid = job.submit(handle, job.JobspecV1.from_command(["sleep", "30"]))
+    try:
+        job.event_wait(handle, jobid, "start")
+        resolver = uri_mod.FluxURIResolver()
+        with pytest.raises(ValueError, match=f"^URI not found for job {job.JobID(jobid).f58}$"):
+            resolver.resolve(job.JobID(jobid).f58)
+        with pytest.raises(ValueError, match="^jobid f123456789 not found$"):
+            resolver.resolve("jobid:f123456789")
+    finally:
+        job.cancel(handle, jobid)

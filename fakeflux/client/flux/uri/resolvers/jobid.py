@@ -57,7 +57,7 @@ def resolve_jobid(flux_handle: Any, arg: str, wait: bool) -> str:
 
     try:
         jobid = JobID(arg)
-    except (OSError, ValueError, TypeError):
+    except OSError:  # JobID's own ValueError ("... is not a valid Flux jobid") passes through
         raise ValueError(f"{arg} is not a valid jobid") from None
     try:
         if wait:
