@@ -121,6 +121,7 @@ class InstanceCore:
         parent = self.topology.parent(rank)
         if parent is not None and parent in self._ranks:
             self._ranks[parent].fail_tracked(rank)
+        self.jobs.sched.ranks_changed(lost, online=False)
         return lost
 
     def rank_up(self, rank: int) -> List[int]:
@@ -132,6 +133,7 @@ class InstanceCore:
             broker = self._ranks.pop(r, None)
             if broker is not None:
                 self._by_uuid.pop(broker.uuid, None)
+        self.jobs.sched.ranks_changed(back, online=True)
         return back
 
     def host_service(self, rank: int, name: str, target: Callable[[Message], None], *, replace: bool = False) -> None:

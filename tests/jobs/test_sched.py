@@ -554,3 +554,24 @@ def test_policy_limits(queue: str, js: Dict[str, Any], expected: Optional[str]) 
         msg = submit_msg(c, js)
         assert (msg.errnum, error_text(msg) if msg.errnum else None) == \
             ((errno.EINVAL, expected) if expected else (0, None))
+
+
+def test_lost_rank_is_not_scheduled_until_it_returns(inst: fakeflux.Instance, client: RawClient) -> None:
+    c, uri = client, inst.uri(0)
+    journal = RawClient(uri)
+    try:
+        _journal(journal, 4)  # the backlog, up to the sentinel
+        inst.rank_down(2)
+        status = c.rpc_json("resource.status", {})
+        assert (status["online"], status["offline"]) == ("0-1,3", "2")
+        down = c.rpc_json("resource.sched-status", {})["down"]["execution"]["R_lite"]
+        assert down == [{"rank": "2", "children": {"core": "0-1"}}]
+        four = submit(c, jobspec(4, nnodes=4))
+        barrier(c, uri)
+        assert pending(c, four)  # down, not unsatisfiable
+        inst.rank_up(2)
+        assert summary(uri, four) == "rank[0-3]/core0"
+        got = [json.loads(payload_string(journal.recv(timeout=5).payload) or "null") for _ in range(2)]
+        assert _shape(got) == [([("offline", {"idset": "2"})], False), ([("online", {"idset": "2"})], False)]
+    finally:
+        journal.close()

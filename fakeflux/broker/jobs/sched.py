@@ -24,7 +24,7 @@ through ``system.allocated(job, alloc)`` and ``system.raise_exception``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from fakeflux.broker.jobs import resources as res
 from fakeflux.broker.jobs.model import SCHED, Job
@@ -124,6 +124,7 @@ class SimpleScheduler:
         self._used_gpus: Dict[int, Set[int]] = {}
         self.drained: Dict[int, Dict[str, Any]] = {}  # rank -> {"timestamp", "reason"} (resource module)
         self.queues = Queues(lambda: self.core.config.data)
+        self.rank_observers: List[Callable[[List[int], bool], None]] = []
         self._scheduling = False
         self._again = False
         self._estimates: Dict[int, Optional[float]] = {}  # t_estimate last annotated, per pending job
@@ -177,6 +178,16 @@ class SimpleScheduler:
         if node is None or rank in self.drained:
             return False
         return node.fake or rank not in self.core.down
+
+    def ranks_changed(self, ranks: List[int], online: bool) -> None:
+        """Brokers went down or came back (``Instance.rank_down``/``rank_up``):
+        tell the resource module (its eventlog), and offer what came back."""
+        if not ranks:
+            return
+        for observer in list(self.rank_observers):
+            observer(sorted(ranks), online)
+        if online:
+            self.schedule()
 
     def fake_ranks(self, alloc: List[res.Slice]) -> List[int]:
         """The ranks of ``alloc`` with no broker behind them."""

@@ -40,6 +40,7 @@ class ResourceModule(BrokerModule):
         self._log: List[Dict[str, Any]] = []  # resource.eventlog, as the journal replays it
         self._logged_start = False
         self._last_ts = 0.0
+        self.sched.rank_observers.append(self._on_ranks)
 
     # -- resource.eventlog and resource.journal ------------------------------------------------------
     def _start_events(self) -> None:
@@ -77,6 +78,9 @@ class ResourceModule(BrokerModule):
         self._log.append(entry)
         for msg in self.consumers:
             self.respond_json(msg, {"events": [entry]})
+
+    def _on_ranks(self, ranks: List[int], online: bool) -> None:
+        self._post("online" if online else "offline", {"idset": J.idset_encode(ranks)})
 
     def journal(self, msg: Message) -> None:
         """The backlog in batches of at most 100 events, ``resource-define``
