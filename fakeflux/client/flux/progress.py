@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import atexit
 import datetime
-import shutil
 import sys
 import time
 from typing import Any, Callable, Optional
@@ -72,6 +71,8 @@ class Bottombar:
 
     def redraw(self) -> None:
         """Draw the bar again, as it is."""
+        import shutil  # (only when drawing: not loaded with flux.job)
+
         size = shutil.get_terminal_size()
         if self.size != size:
             self._setup_terminal(size)

@@ -23,11 +23,6 @@ from string import Template
 from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 from urllib.parse import parse_qs, urlparse
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - older Pythons only
-    import tomli as tomllib
-
 from ..util import get_treedict, parse_fsd, set_treedict
 
 
@@ -275,15 +270,29 @@ def _xdg_config_dirs() -> List[str]:
 _Loader = Callable[[Any], Any]
 
 
+def _tomllib() -> Any:
+    # TOML is read only for --conf: not loaded with flux.job.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - older Pythons only
+        import tomli as tomllib
+    return tomllib
+
+
+def _toml_load(fp: Any) -> Any:
+    return _tomllib().load(fp)
+
+
 class BatchConfig:
     """A broker config built from successive ``--conf=`` values (KEY=VAL, JSON, TOML, file or name)."""
 
-    loaders: Dict[str, _Loader] = {".toml": tomllib.load, ".json": json.load}
+    loaders: Dict[str, _Loader] = {".toml": _toml_load, ".json": json.load}
 
     def __init__(self) -> None:
         self.config: Optional[Dict[str, Any]] = None
 
     def update_string(self, value: str) -> BatchConfig:
+        tomllib = _tomllib()
         try:
             conf = json.loads(value)
         except json.decoder.JSONDecodeError:
@@ -312,6 +321,7 @@ class BatchConfig:
             loader = self.loaders[extension]
         except KeyError:
             raise ValueError(f"--conf: {path} must end in .toml or .json") from None
+        tomllib = _tomllib()
         try:
             with open(path, "rb") as fp:
                 conf = loader(fp)
@@ -331,6 +341,7 @@ class BatchConfig:
         return None, None
 
     def update_named_config(self, name: str) -> BatchConfig:
+        tomllib = _tomllib()
         filename, loader = self._find_config(name)
         if filename is None or loader is None:
             raise ValueError(f"--conf: named config '{name}' not found")
