@@ -26,12 +26,32 @@ def test_uri_from_environment(uri: str, monkeypatch: pytest.MonkeyPatch) -> None
     assert flux.Flux().attr_get("local-uri") == uri
 
 
-def test_no_uri_anywhere_names_both(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_uri_means_the_system_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without FLUX_URI, flux-core connects to the system instance (checked on flux-core 0.88)."""
     monkeypatch.delenv("FLUX_URI", raising=False)
-    with pytest.raises(OSError) as info:
+    monkeypatch.setenv("FLUX_LOCAL_CONNECTOR_RETRY_COUNT", "0")
+    if os.path.exists("/run/flux/local"):  # a machine running a system instance
+        assert flux.Flux().get_rank() >= 0
+        return
+    expected = r"Unable to connect to Flux: broker socket /run/flux/local was not found"
+    with pytest.raises(FileNotFoundError, match=expected):
         flux.Flux()
+
+
+def test_path_like_uris(uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``.``/``..``/``/`` resolve through instance-level and parent-uri (here: the root itself)."""
+    monkeypatch.setenv("FLUX_URI", uri)
+    for path in (".", "/", "..", "../..", "./.", ".//.."):
+        assert flux.Flux(path).attr_get("local-uri") == uri
+    with pytest.raises(OSError, match=r"Unable to connect to Flux: /x: invalid URI$") as info:
+        flux.Flux("/x")
     assert info.value.errno == errno.EINVAL
-    assert "FLUX_URI" in str(info.value) and "Unable to connect to Flux" in str(info.value)
+    with pytest.raises(OSError, match=r"\./foo: invalid URI path element 'foo'") as info:
+        flux.Flux("./foo")
+    assert info.value.errno == errno.EINVAL
+    with pytest.raises(OSError, match=r"Unable to connect to Flux: Invalid argument") as info:
+        flux.Flux("ssh://")
+    assert info.value.errno == errno.EINVAL
 
 
 def test_retry_count_override(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,20 +37,38 @@ class ConnectError(OSError):
     """Opening failed; ``strerror`` is the connector's text (without the prefix)."""
 
 
-def resolve_uri(url: Optional[str]) -> Tuple[str, Optional[str]]:
-    """Split a Flux URI into (scheme, path), taking FLUX_URI when ``url`` is None."""
-    if url is None:
-        url = os.environ.get("FLUX_URI")
-        if url is None:
-            raise ConnectError(
-                errno.EINVAL,
-                "no URI given and FLUX_URI is not set "
-                "(pass flux.Flux('local:///path/to/socket') or set FLUX_URI)",
-            )
+# flux_conf_builtin_get("rundir") of an installed flux-core: the system instance's socket
+# is what flux_open(NULL) connects to when FLUX_URI is not set.
+SYSTEM_URI = "local:///run/flux/local"
+
+
+def local_uri() -> str:
+    """handle.c's get_local_uri: ``$FLUX_URI``, else the system instance."""
+    return os.environ.get("FLUX_URI") or SYSTEM_URI
+
+
+def split_uri(url: str) -> Tuple[str, Optional[str]]:
+    """Split a Flux URI into (scheme, path); a URI without ``://`` is all scheme."""
     if "://" in url:
         scheme, path = url.split("://", 1)
         return scheme, path.strip(" \t")
     return url, None
+
+
+def resolve_uri(url: Optional[str]) -> Tuple[str, Optional[str]]:
+    """(scheme, path) of ``url``, taking ``$FLUX_URI`` (or the system instance) when None."""
+    return split_uri(local_uri() if url is None else url)
+
+
+def count_parents(path: str) -> int:
+    """Number of ``..`` elements of a path-like URI (``.`` elements are ignored)."""
+    n = 0
+    for element in path.split("/"):
+        if element == "..":
+            n += 1
+        elif element not in ("", "."):
+            raise ConnectError(errno.EINVAL, f"{path}: invalid URI path element '{element}'")
+    return n
 
 
 def retry_count() -> int:

@@ -7,6 +7,7 @@ handle per thread.  Many handles may be open in one process.
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import threading
 import time
@@ -19,7 +20,7 @@ from fakeflux.wire import constants as W
 from fakeflux.wire import json_payload
 
 from .. import _state
-from .._connection import ConnectError, Connection, connect_local, resolve_uri
+from .._connection import ConnectError, Connection, connect_local, count_parents, local_uri, resolve_uri
 from .._dispatch import Core
 from .._errors import c_error
 from .._futurecore import FutureCore
@@ -74,6 +75,8 @@ def open_core(url: Any, flags: int = 0) -> Core:
             raise InvalidArguments(
                 "flux_open_ex", "struct flux_handle *(*)(char *, int, struct flux_error *)", (url, flags)
             )
+    if url is not None and url[:1] in (".", "/"):
+        url = _resolve_path_uri(url)
     scheme, path = resolve_uri(url)
     if scheme == "local":
         sock = connect_local(path)
@@ -82,9 +85,50 @@ def open_core(url: Any, flags: int = 0) -> Core:
         from .._loop import LoopConnection
 
         return Core(LoopConnection())
-    if scheme.startswith((".", "/")):
-        raise ConnectError(errno.EINVAL, f"{scheme}: invalid URI")
+    if scheme == "ssh":
+        if not path:  # connector-ssh's own check, as flux-core answers
+            raise ConnectError(errno.EINVAL, os.strerror(errno.EINVAL))
+        raise ConnectError(errno.ENOSYS, "the ssh connector is not available in fakeflux's flux package")
     raise ConnectError(errno.ENOENT, f"Unable to find connector name '{scheme}'")
+
+
+def _resolve_path_uri(path: str) -> str:
+    """handle.c's resolve_path_uri: ``.`` is this instance, ``..`` its parent (one per
+    element), ``/`` the root, each found through the ``parent-uri`` attributes."""
+    core = open_core(None)
+    try:
+        if path[0] == "/":
+            if path != "/":
+                raise ConnectError(errno.EINVAL, f"{path}: invalid URI")
+            nparents = -1
+        else:
+            nparents = count_parents(path)
+        return _ancestor_uri(core, nparents)
+    finally:
+        core.decref()
+
+
+def _ancestor_uri(core: Core, n: int) -> str:
+    try:
+        level = int(attr_get(core, "instance-level"))
+    except (OSError, ValueError) as exc:
+        errnum = exc.errno if isinstance(exc, OSError) and exc.errno else errno.EINVAL
+        raise ConnectError(errnum, f"Failed to get instance-level attribute: {os.strerror(errnum)}") from None
+    if n == 0 or level == 0:
+        return local_uri()
+    depth = max(level - n, 0) if n > 0 else 0
+    core.incref()
+    try:
+        while True:
+            uri = attr_get(core, "parent-uri")
+            parent = open_core(uri)
+            level -= 1
+            core.decref()
+            core = parent
+            if level == depth:
+                return uri
+    finally:
+        core.decref()
 
 
 class Flux(Wrapper):
