@@ -42,7 +42,11 @@ class MissingFunctionError(Exception):
         frame = sys._getframe(2) if hasattr(sys, "_getframe") else None
         where = "<unknown>"
         if frame is not None:
-            where = f"inside function {frame.f_code.co_name}\n{frame.f_code.co_filename}:{frame.f_lineno}"
+            import linecache  # only when reporting: it is not otherwise needed
+
+            filename, lineno = frame.f_code.co_filename, frame.f_lineno
+            context = [linecache.getline(filename, lineno)] if linecache.getline(filename, lineno) else None
+            where = f"inside function {frame.f_code.co_name}\n{filename}:{lineno}: {context}"
         self.name = name
         super().__init__(
             "\nA non-existent or unavailable function invocation has been detected.\n"
