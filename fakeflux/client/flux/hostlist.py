@@ -23,6 +23,7 @@ ULONG_MAX = 2**64 - 1
 _MAX_RANGE = 1 << 20
 _MAX_RANGES = 10240
 _INVALID_HOST_CHARS = ",[]\t "
+_ASCII_DIGITS = "0123456789"  # C isdigit(), not str.isdigit() (which takes other scripts' digits)
 
 
 def _oserror(errnum: int) -> OSError:
@@ -145,7 +146,7 @@ class _Hostname:
         if any(c in _INVALID_HOST_CHARS for c in name):
             raise _oserror(errno.EINVAL)
         idx = len(name) - 1
-        while idx >= 0 and name[idx].isdigit():
+        while idx >= 0 and name[idx] in _ASCII_DIGITS:
             idx -= 1
         self.name = name
         self.len_prefix = idx + 1
@@ -180,7 +181,7 @@ def _hn_within(hr: _Range, hn: Optional[_Hostname]) -> int:
     if (
         hn.len_prefix < len(prefix)
         and hn.width > 1
-        and prefix[-1].isdigit()
+        and prefix[-1] in _ASCII_DIGITS
         and prefix[hn.len_prefix] == hn.name[hn.len_prefix]
     ):
         return _hn_within(hr, hn.one_less_digit())

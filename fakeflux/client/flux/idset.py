@@ -12,6 +12,7 @@ import collections.abc
 import errno
 import numbers
 import os
+import re
 from bisect import bisect_right
 from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
@@ -39,9 +40,12 @@ def _uint(value: int) -> int:
     return value
 
 
+_DIGITS = re.compile(r"[0-9]+")  # C isdigit(): ASCII only, unlike str.isdigit()
+
+
 def _parse_id(text: str) -> int:
     """One decimal id as libidset reads it: digits only, no leading zero (ValueError otherwise)."""
-    if not text or not text[0].isdigit() or not text.isdigit() or (text[0] == "0" and len(text) > 1):
+    if not _DIGITS.fullmatch(text) or (text[0] == "0" and len(text) > 1):
         raise ValueError(text)
     value = int(text)
     if value > 2**64 - 1:  # strtoul overflow
