@@ -361,3 +361,18 @@ def test_null_arguments_fail_as_in_flux_core(fh: Any) -> None:
     with pytest.raises(AttributeError, match="^cdata 'void \\*' has no attribute 'handle'$"):
         job.job_raise(ffi.NULL, 1, "x")  # flux-core reads .handle of it first
     assert job.ffi is ffi
+
+
+def test_executor_threads_that_never_ran_leave_no_fds(fh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    monkeypatch.setenv("FLUX_URI", fh.attr_get("local-uri"))
+    before = len(os.listdir("/proc/self/fd"))
+    threads = [
+        executor._FluxExecutorThread(threading.Event(), threading.Event(), collections.deque(), 0.01, (), {})
+        for _ in range(5)
+    ]
+    assert len(os.listdir("/proc/self/fd")) > before  # each has a handle and a wake-up pipe
+    del threads
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) == before

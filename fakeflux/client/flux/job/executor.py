@@ -180,6 +180,11 @@ class FluxExecutorFuture(concurrent.futures.Future):
         return cancelled
 
 
+def _close_pipe(rfd: int, wfd: int) -> None:
+    os.close(rfd)
+    os.close(wfd)
+
+
 class _FluxExecutorThread(threading.Thread):
     """One executor thread: its own handle, reactor and queue of packages (flux-core's names).
 
@@ -224,6 +229,8 @@ class _FluxExecutorThread(threading.Thread):
                 os.set_blocking(rfd, False)
                 os.set_blocking(wfd, False)
                 self.__wake_fds = (rfd, wfd)
+                # closed by close(), or when a thread that never ran is collected
+                self.__pipe_finalizer = weakref.finalize(self, _close_pipe, rfd, wfd)
 
     def close(self) -> None:
         """Close the handle and the wake-up pipe (reopened by a later run)."""
@@ -233,8 +240,7 @@ class _FluxExecutorThread(threading.Thread):
         with self.__wake_lock:
             fds, self.__wake_fds = self.__wake_fds, None
         if fds is not None:
-            os.close(fds[0])
-            os.close(fds[1])
+            self.__pipe_finalizer()
 
     def wake(self) -> None:
         """Have the thread look at its queue now (not only every ``poll_interval``)."""
