@@ -63,6 +63,7 @@ def test_decode_encode(text: str, encoded: str, count: int, plain: str, brackets
         "[[1]]",
         "2147483648",
         "18446744073709551616",
+        "\u0663",  # a digit to str.isdigit(), not to libidset
     ],
 )
 def test_invalid_decode(text: str) -> None:
