@@ -20,7 +20,7 @@ import errno
 import json
 import os
 import socket
-from typing import Any, Dict, Iterator, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -575,3 +575,30 @@ def test_lost_rank_is_not_scheduled_until_it_returns(inst: fakeflux.Instance, cl
         assert _shape(got) == [([("offline", {"idset": "2"})], False), ([("online", {"idset": "2"})], False)]
     finally:
         journal.close()
+
+
+def test_feasibility_check_and_sched_resource_status() -> None:
+    """sched-simple's own services, on rank 0 only (size 2, two cores a rank)."""
+    with fakeflux.Instance(size=2, config=CONF) as inst, RawClient(inst.uri(0)) as c, \
+            RawClient(inst.uri(1)) as c1:
+        assert c.rpc("feasibility.check", {"jobspec": jobspec(2)}).errnum == 0
+        cases: List[Tuple[Optional[Dict[str, Any]], int, str]] = [
+            (jobspec(200), errno.EOVERFLOW, "unsatisfiable request: need 200 slot(s) of 1 core(s), only 4 such "
+                                            "slot(s) available (total cores: 4)"),
+            (jobspec(5, nnodes=5), errno.EOVERFLOW, "unsatisfiable request: need 5 node(s) with 1 cores each, "
+                                                    "only 2 eligible"),
+            (None, errno.EINVAL, "jobspec has no resources"),
+            ({"resources": []}, errno.EINVAL, "jobspec has no resources"),
+        ]
+        for js, errnum, text in cases:
+            msg = c.rpc("feasibility.check", {} if js is None else {"jobspec": js})
+            assert (msg.errnum, error_text(msg)) == (errnum, text)
+        msg = c1.rpc("feasibility.check", {"jobspec": jobspec(2)}, nodeid=1)
+        assert (msg.errnum, error_text(msg)) == (errno.ENOSYS, "No service matching feasibility.check is registered")
+        empty = {"R_lite": [], "starttime": 0.0, "expiration": 0.0}
+        assert c.rpc_json("sched.resource-status", {}) == {
+            "all": {"version": 1, "execution": {"R_lite": [{"rank": "0-1", "children": {"core": "0-1"}}],
+                                                "starttime": 0.0, "expiration": 0.0,
+                                                "nodelist": [f"{HOST},{HOST}"]}},
+            "allocated": {"version": 1, "execution": empty},
+            "down": {"version": 1, "execution": empty}}

@@ -133,7 +133,7 @@ def _groups(alloc: Sequence[Slice]) -> List[Tuple[List[int], List[int], List[int
 
 
 def encode_R(alloc: Sequence[Slice], hostnames: Dict[int, str], starttime: float, expiration: float,
-             nslots: int = 0, gpus_first: bool = False) -> Dict[str, Any]:
+             nslots: int = 0, gpus_first: bool = False, nodelist: bool = True) -> Dict[str, Any]:
     """Rv1 for ``alloc``.  ``gpus_first``: children written ``gpu`` before
     ``core``, as ``flux R encode`` writes the R of ``[fake-resources]``."""
     r_lite: List[Dict[str, Any]] = []
@@ -149,7 +149,8 @@ def encode_R(alloc: Sequence[Slice], hostnames: Dict[int, str], starttime: float
     if nslots > 0:
         execution["nslots"] = nslots
     # Rv1Set writes one hostlist, empty for an empty set.
-    execution["nodelist"] = [hostlist_encode([hostnames[r] for r, _, _ in sorted(alloc, key=lambda s: s[0])])]
+    if nodelist:
+        execution["nodelist"] = [hostlist_encode([hostnames[r] for r, _, _ in sorted(alloc, key=lambda s: s[0])])]
     return {"version": 1, "execution": execution}
 
 

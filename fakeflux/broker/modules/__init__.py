@@ -28,6 +28,7 @@ def _register() -> None:
     from fakeflux.broker.modules.kvs import KvsModule
     from fakeflux.broker.modules.kvs_watch import KvsWatchModule
     from fakeflux.broker.modules.resource import ResourceModule
+    from fakeflux.broker.modules.sched import FeasibilityModule, SchedModule
 
     def rank0(rank: int) -> bool:
         return rank == 0
@@ -43,6 +44,8 @@ def _register() -> None:
             (JobInfoModule, rank0),
             (JobListModule, rank0),
             (ResourceModule, rank0),
+            (SchedModule, rank0),  # sched-simple, rank 0 only: elsewhere these names are unknown
+            (FeasibilityModule, rank0),
             (GroupsModule, None),  # every rank; groups.get answers on rank 0 only, as flux-core's
         ]
     )

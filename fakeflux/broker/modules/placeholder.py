@@ -25,11 +25,9 @@ NAMES = (
     "rexec",
     "connector-local",
     "job-exec",
-    "sched",
     "cron",
     "heartbeat",
     "barrier",
-    "feasibility",
 )
 
 
