@@ -376,3 +376,10 @@ def test_executor_threads_that_never_ran_leave_no_fds(fh: Any, monkeypatch: pyte
     del threads
     gc.collect()
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_job_list_keeps_annotations_of_inactive_jobs(fh: Any) -> None:
+    jobid = run_jobs(fh, 1)[0]
+    info = job.job_list_id(fh, jobid, ["state", "annotations"]).get_jobinfo()
+    assert info.state == "INACTIVE"
+    assert info.annotations.sched.resource_summary == "rank0/core0"  # as real job-list keeps it

@@ -83,7 +83,8 @@ def attr_value(job: J.Job, attr: str) -> Any:
     if attr == "result":
         return job.result if inactive else ...
     if attr == "annotations":
-        return job.annotations if job.annotations and job.state in (J.RUN, J.CLEANUP, J.SCHED) else ...
+        # kept once inactive, as flux-core's job-list does (only "annotations" events change them)
+        return job.annotations if job.annotations and job.state in (J.RUN, J.CLEANUP, J.SCHED, J.INACTIVE) else ...
     raise ServiceError(errno.EINVAL, f"{attr} is not a valid attribute")
 
 
