@@ -260,6 +260,7 @@ class Attach:
         self.label = o.has("label-io")
         self.wait_event = o.get("wait-event", "finish") or "finish"
         self.logged: set = set()
+        self.stdin_thread: Optional[Any] = None
 
     def _ts(self, entry: Dict[str, Any]) -> float:
         ts = float(entry.get("timestamp", 0.0))
@@ -341,10 +342,26 @@ class Attach:
                     return None
                 if entry.get("name") == "log":
                     self._shell_log(entry)
+                if entry.get("name") == "shell.init":
+                    self._start_stdin(entry.get("context") or {})
                 if entry.get("name") in ("shell.start", "shell.init", "complete", "done"):
                     return watch
         except OSError:
             return watch
+
+    def _start_stdin(self, ctx: Dict[str, Any]) -> None:
+        """Forward this process's stdin to the job's shell (``SERVICE.stdin`` requests on
+        the leader rank, RFC 24 io contexts), as flux-core's attach does; stdin at its
+        end closes the tasks' stdin.  A thread with its own handle reads it."""
+        service = ctx.get("service")
+        if not service or self.o.has("read-only") or self.stdin_thread is not None:
+            return
+        import threading
+
+        ranks = self.o.get("stdin-ranks", "all") or "all"
+        leader = int(ctx.get("leader-rank", 0))
+        self.stdin_thread = threading.Thread(target=_send_stdin, args=(f"{service}.stdin", leader, ranks), daemon=True)
+        self.stdin_thread.start()
 
     def _shell_log(self, entry: Dict[str, Any]) -> None:
         ctx = entry.get("context") or {}
@@ -410,6 +427,42 @@ class Attach:
 
 
 # -- info / id / last / urgency / kill / raise ------------------------------------------
+def _send_stdin(topic: str, leader: int, ranks: str) -> None:
+    import flux  # type: ignore[import-not-found,unused-ignore]
+
+    h = flux.Flux()
+    sent = False
+    try:
+        stream = sys.stdin.buffer
+    except (AttributeError, ValueError):
+        return
+    while True:
+        try:
+            data = stream.readline() if sys.stdin.isatty() else os.read(stream.fileno(), 1 << 17)
+        except (OSError, ValueError):
+            data = b""
+        context: Dict[str, Any] = {"stream": "stdin", "rank": ranks}
+        if data:
+            try:
+                context["data"] = data.decode("utf-8")
+            except UnicodeDecodeError:
+                import base64
+
+                context.update(encoding="base64", data=base64.b64encode(data).decode("ascii"))
+        else:
+            context["eof"] = True
+        try:
+            h.rpc(topic, context, nodeid=leader).get()
+        except OSError:
+            if sent:
+                sys.stderr.write(f"{PROG}: stdin not accepted by job\n")
+                os._exit(1)
+            return
+        sent = sent or bool(data)
+        if not data:
+            return
+
+
 def cmd_info(p: OptParser, o: Parsed) -> int:
     if len(o.args) != 2:
         p.print_usage()

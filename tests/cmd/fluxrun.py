@@ -39,8 +39,15 @@ def flux(
     timeout: float = 60,
 ) -> subprocess.CompletedProcess[str]:
     """``flux ARGS...`` against the instance at ``uri``; stdout, stderr and the exit status."""
+    stdin = None if input is not None else subprocess.DEVNULL  # a job's stdin ends at once
     return subprocess.run(
-        [FLUX, *args], env=flux_env(uri, extra_env), input=input, capture_output=True, text=True, timeout=timeout
+        [FLUX, *args],
+        env=flux_env(uri, extra_env),
+        input=input,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
