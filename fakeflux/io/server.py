@@ -173,6 +173,8 @@ class BrokerServer:
                 self._run_call(self._calls.popleft())
             if self._timers:
                 self._run_due_timers()
+            # jobs' KVS writes of this turn, committed before the next request is read
+            self.core.jobs.end_turn()
         self._teardown()
 
     def _dispatch(self, ready: List[Tuple[selectors.SelectorKey, int]]) -> None:

@@ -121,7 +121,6 @@ class LocalExec:
         system.exec_starting(job)
         self._plan(run)
         ns = guest_namespace(job.id)
-        store = self.core.kvs
         jobid_f58 = S.f58(job.id, self.ascii)
         for node in range(len(job.alloc)):
             path = os.path.join(self.core.rundir, f"jobtmp-{node}-{jobid_f58}")
@@ -157,12 +156,12 @@ class LocalExec:
                 self._die(run, 1, f"shell_init: {reason}", ("shell.c", 2155))
                 return
         now = system.now()
-        store.put(ns, "input", eventlog_entry(now, "header", S.input_header()).encode())
+        system.kvs_write(ns, "input", eventlog_entry(now, "header", S.input_header()).encode())
         output = [eventlog_entry(now, "header", S.output_header(ntasks))]
         for stream in ("stdout", "stderr"):
             if files.get(stream):
                 output.append(eventlog_entry(now, "redirect", S.redirect_context(stream, ntasks, files[stream])))
-        store.put(ns, "output", "".join(output).encode())
+        system.kvs_write(ns, "output", "".join(output).encode())
         run.output_ready = True
         self._flush_logs(run)
         system.exec_event(job, "shell.init", {"service": f"{job.userid}-shell-{S.f58(job.id, True)}",
@@ -200,7 +199,7 @@ class LocalExec:
         store = self.core.kvs
         if run.logs and ns in store.namespaces:
             text = "".join(eventlog_entry(ts, "log", ctx) for ts, ctx in run.logs)
-            store.put(ns, "output", text.encode(), append=store.get(ns, "output") is not None)
+            self.system.kvs_write(ns, "output", text.encode(), append=run.output_ready)
         run.logs.clear()
 
     def _log_layout(self, run: LocalRun) -> None:
@@ -384,7 +383,7 @@ class LocalExec:
             entries = [eventlog_entry(now, "data", S.data_context(stream, rank, rest))] if rest else []
             entries.append(eventlog_entry(now, "data", S.eof_context(stream, rank)))
         if entries:
-            store.put(ns, "output", "".join(entries).encode(), append=True)
+            self.system.kvs_write(ns, "output", "".join(entries).encode(), append=True)
 
     def _exited(self, run: LocalRun, task: LocalTask, status: int) -> None:
         task.wait_status = status

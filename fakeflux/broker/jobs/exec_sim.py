@@ -122,4 +122,4 @@ class SimulatedExec:
                 lines.append(eventlog_entry(now, "data", {"stream": stream, "rank": "0", "data": text}))
         for stream in ("stdout", "stderr"):
             lines.append(eventlog_entry(now, "data", {"stream": stream, "rank": "0", "eof": True}))
-        self.system.core.kvs.put(ns, "output", "".join(lines).encode())
+        self.system.kvs_write(ns, "output", "".join(lines).encode())

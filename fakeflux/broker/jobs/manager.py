@@ -18,7 +18,7 @@ import errno
 import json
 import math
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
@@ -69,6 +69,7 @@ class JobSystem:
         self.exec_choice: Optional[str] = None  # Instance(exec=...), fakeflux start --exec: beats the config
         self.fake_nodes: ExecBackend = FakeNodeExec(self)
         self.zombies: Dict[int, Job] = {}  # waitable, inactive, not yet waited for
+        self._pending_kvs: List[Tuple[str, Dict[str, Any]]] = []  # (namespace, op) in order
         self.wait_any: List[Any] = []  # wait requests for any job, with their module
         self.waitables = 0
 
@@ -126,6 +127,34 @@ class JobSystem:
         """The instance stops: end every task, remove what the jobs made."""
         if self.local is not None:
             self.local.shutdown()
+
+    # -- KVS writes, one commit per namespace per loop turn ---------------------------------------
+    def kvs_write(self, namespace: str, key: str, data: Optional[bytes] = None, *, append: bool = False,
+                  dirent: Optional[Dict[str, Any]] = None) -> None:
+        """Queue a write; all queued writes are committed together when the
+        event loop ends its turn (before it reads the next request), as
+        job-manager batches its eventlog commits and the job shell its output
+        (a job costs a few commits instead of dozens)."""
+        op = {"key": key, "flags": K.APPEND if append else 0, "dirent": dirent if dirent is not None else K.val(
+            data or b"")}
+        self._pending_kvs.append((namespace, op))
+        if self.core.call_later is None:  # no event loop: nothing would flush later
+            self.flush_kvs()
+
+    def end_turn(self) -> None:
+        """The event loop finished a turn (it calls this before waiting again)."""
+        if self._pending_kvs:
+            self.flush_kvs()
+
+    def flush_kvs(self) -> None:
+        pending, self._pending_kvs = self._pending_kvs, []
+        store = self.core.kvs
+        by_namespace: Dict[str, List[Dict[str, Any]]] = {}
+        for namespace, op in pending:
+            by_namespace.setdefault(namespace, []).append(op)
+        for namespace, ops in by_namespace.items():
+            if namespace in store.namespaces:
+                store.commit(namespace, ops, 0)
 
     # -- clock and timers -------------------------------------------------------------------
     def now(self) -> float:
@@ -283,7 +312,7 @@ class JobSystem:
         expiration = now + job.duration if job.duration > 0 else 0.0
         job.expiration = expiration
         job.R = self.sched.R_of(alloc, now, expiration)
-        self.core.kvs.put(K.PRIMARY, kvs_key(job.id, "R"), dumps(job.R).encode())
+        self.kvs_write(K.PRIMARY, kvs_key(job.id, "R"), dumps(job.R).encode())
         job.annotations = {"sched": {"resource_summary": self.sched.resource_summary(alloc)}}
         self.post(job, "alloc", {"annotations": job.annotations})
         self._state(job, RUN)
@@ -305,7 +334,7 @@ class JobSystem:
             # job-exec links it into the job's directory, so that job.<id>.guest.*
             # reads the running job's guest namespace
             link = {"ver": 1, "type": "symlink", "data": {"namespace": ns, "target": "."}}
-            store.commit(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": link}], 0)
+            self.kvs_write(K.PRIMARY, kvs_key(job.id, "guest"), dirent=link)
         self.exec_event(job, "init", first=True)
 
     def exec_starting(self, job: Job) -> None:
@@ -319,7 +348,7 @@ class JobSystem:
         ns = guest_namespace(job.id)
         store = self.core.kvs
         if ns in store.namespaces:
-            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), name, context).encode(), append=not first)
+            self.kvs_write(ns, "exec.eventlog", eventlog_entry(self.now(), name, context).encode(), append=not first)
 
     def expired(self, job: Job) -> None:
         """The time limit passed while the job ran."""
@@ -336,8 +365,8 @@ class JobSystem:
         store = self.core.kvs
         ns = guest_namespace(job.id)
         if ns in store.namespaces:
-            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), "complete", {"status": status}).encode(),
-                      append=True)
+            self.kvs_write(ns, "exec.eventlog", eventlog_entry(self.now(), "complete", {"status": status}).encode(),
+                           append=True)
         self.post(job, "finish", {"status": status})
         self.exec_done(job, status)
 
@@ -345,7 +374,7 @@ class JobSystem:
         store = self.core.kvs
         ns = guest_namespace(job.id)
         if ns in store.namespaces:
-            store.put(ns, "exec.eventlog", eventlog_entry(self.now(), "done").encode(), append=True)
+            self.kvs_write(ns, "exec.eventlog", eventlog_entry(self.now(), "done").encode(), append=True)
         self._graft_guest(job)
         if job.state == RUN:
             self._state(job, CLEANUP)
@@ -363,6 +392,7 @@ class JobSystem:
         space = store.namespaces.get(ns)
         if space is None:
             return
+        self.flush_kvs()  # what the job wrote there goes with it
         store.commit(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": K.dirref(space.rootref)}], 0)
         store.namespace_remove(ns)
 
@@ -381,7 +411,7 @@ class JobSystem:
         ts = self.now() if timestamp is None else timestamp
         line = eventlog_entry(ts, name, context)
         job.eventlog.append(line)
-        self.core.kvs.put(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
+        self.kvs_write(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
         entry: Dict[str, Any] = {"timestamp": ts, "name": name}
         if context is not None:
             entry["context"] = context
