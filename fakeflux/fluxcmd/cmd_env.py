@@ -48,7 +48,7 @@ def main_env(argv: List[str]) -> int:
             sys.stdout.flush()
             os.execvp(opts.args[0], opts.args)
         except OSError as exc:
-            die_err("flux-env", f"execvp ({opts.args[0]})", exc)
+            die_err("flux", f"execvp ({opts.args[0]})", exc)
     for name, value in env.items():
         print(f'export {name}="{value}"')
     return 0
@@ -115,7 +115,7 @@ def _uri(args: argparse.Namespace) -> int:
     elif colon and scheme == "jobid" or not colon:
         raise ValueError(f"{target}: fakeflux jobs do not run Flux instances, so they have no URI")
     else:
-        raise ValueError(f"Unknown URI scheme '{scheme}'")
+        raise ValueError(f"No plugin for URI scheme {scheme}")
     if args.remote and uri.startswith("local://"):
         import socket
 

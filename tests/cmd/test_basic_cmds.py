@@ -64,8 +64,8 @@ Common commands from flux-kvs:
    eventlog        Manipulate a KVS eventlog
 """
 KVS_GET_USAGE = (
-    "Usage: flux-kvs get [-N ns] [-r|-t] [-a treeobj] [-l] [-W] [-w] [-u] [-A] [-f] [-S] [-c COUNT] key [key...]\n"
-) + """Get value stored under key
+    ("Usage: flux-kvs get [-N ns] [-r|-t] [-a treeobj] [-l] [-W] [-w] [-u] [-A] [-f] [-S] [-c COUNT] key [key...]\n")
+    + """Get value stored under key
   -h, --help             Display this message.
   -N, --namespace        Specify KVS namespace to use.
   -r, --raw              Interpret value(s) as raw data
@@ -80,9 +80,55 @@ KVS_GET_USAGE = (
   -c, --count=COUNT      Display at most COUNT changes
   -S, --stream           Return potentially large values in multiple responses.
 """
+)
 EVENT_USAGE = """Usage: flux-event pub [OPTIONS] topic [payload]
    or: flux-event sub [OPTIONS] [topic...]
   -h, --help             Display this message.
+"""
+
+TOP_USAGE = """Usage: flux [OPTIONS] COMMAND ARGS
+  -h, --help             Display this message.
+  -v, --verbose          Be verbose about environment and command search
+  -V, --version          Display command and component versions
+  -p, --parent           Set environment of parent instead of current instance
+  -r, --root             Set environment of root instead of current instance
+
+For general Flux documentation, please visit
+    https://flux-framework.readthedocs.io
+
+run and submit jobs, allocate resources
+   submit             submit a job to a Flux instance
+   run                run a Flux job interactively
+   bulksubmit         submit jobs in bulk to a Flux instance
+   alloc              allocate a new Flux instance for interactive use
+   batch              submit a batch script to Flux
+
+list and interact with jobs
+   jobs               list jobs submitted to Flux
+   top                display running Flux jobs
+   pstree             display job hierarchies
+   cancel             cancel one or more jobs
+   pgrep/pkill        search or cancel matching jobs
+   job                get job status, info, etc (see: flux help job)
+   proxy              proxy connections to Flux jobs and instances
+   watch              monitor one or more Flux jobs
+   update             update active Flux jobs
+
+get resource, queue and other instance information
+   resource           list/manipulate Flux resource status
+   queue              list and manipulate flux queues
+   overlay            Show flux overlay network status
+   uptime             Tell how long Flux has been up and running
+
+other useful commands
+   start              bootstrap a local Flux instance
+   version            Display flux version information
+   config             Manage/query Flux configuration
+   env                Print the flux environment or execute a command inside it
+   admin              Flux administration subcommands
+   hostlist           fetch, combine, and manipulate Flux hostlists
+
+See 'flux help COMMAND' for more information about a specific command.
 """
 
 # (arguments, exit status, stdout, stderr), as flux-core printed them
@@ -156,6 +202,11 @@ CASES = [
         "flux: \tjob\nflux: \tjobs\n",
     ),
     (["--bogus"], 1, "", "flux: unrecognized option '--bogus'\nTry `flux --help' for more information.\n"),
+    ([], 1, "", TOP_USAGE),
+    (["uri", "bogus:x"], 1, "", "flux-uri: ERROR: No plugin for URI scheme bogus\n"),
+    (["-p", "getattr", "instance-level"], 0, "0\n", ""),
+    (["env", "true"], 0, "", ""),
+    (["env", "nosuchcmd"], 1, "", "flux: execvp (nosuchcmd): No such file or directory\n"),
     (["kvs"], 1, "", KVS_USAGE),
     (["kvs", "nosuch"], 1, "", KVS_USAGE),
     (["kvs", "get", "-h"], 0, "", KVS_GET_USAGE),
@@ -253,3 +304,12 @@ def test_event_sub_sees_what_pub_sends(flux_instance: Any) -> None:
             sub.kill()
         sub.wait()
     assert out in ('ev.a\t\nev.b\t{"k":2}\n', 'ev.b\t{"k":2}\nev.a\t\n')
+
+
+def test_python_and_uri(flux_instance: Any) -> None:
+    uri = flux_instance.uri(0)
+    py = flux(uri, "python", "-c", "import flux; print(flux.Flux().attr_get('size'))")
+    assert (py.returncode, py.stdout) == (0, "4\n")
+    assert flux(uri, "uri", uri).stdout == uri + "\n"
+    remote = flux(uri, "uri", "--remote", uri).stdout.strip()
+    assert remote.startswith("ssh://") and remote.endswith(uri[len("local://") :])
