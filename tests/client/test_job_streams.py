@@ -383,3 +383,33 @@ def test_job_list_keeps_annotations_of_inactive_jobs(fh: Any) -> None:
     info = job.job_list_id(fh, jobid, ["state", "annotations"]).get_jobinfo()
     assert info.state == "INACTIVE"
     assert info.annotations.sched.resource_summary == "rank0/core0"  # as real job-list keeps it
+
+
+def test_journal_allow_deny_filters_and_errors(fh: Any) -> None:
+    run_jobs(fh, 1)
+
+    def names(payload: Any) -> List[Any]:
+        rpc = fh.rpc("job-manager.events-journal", payload, flags=constants.FLUX_RPC_STREAMING)
+        first = rpc.get()
+        return [e["name"] for e in first["events"]]
+
+    assert names({"full": True, "allow": {"submit": 1, "clean": 1}}) == ["submit", "clean"]
+    assert names({"full": True, "deny": {"submit": 1, "alloc": 1, "validate": 1}}) == [
+        "depend",
+        "priority",
+        "start",
+        "finish",
+        "release",
+        "free",
+        "clean",
+    ]
+    assert names({"full": True, "allow": {"nope": 1}}) == []  # the job's response comes, empty
+    for payload, flags, text in [
+        ({"full": 1}, constants.FLUX_RPC_STREAMING, "Protocol error"),
+        ({"full": True}, 0, "job-manager.events requires streaming RPC flag"),
+        ({"allow": ["x"]}, constants.FLUX_RPC_STREAMING, "job-manager.events allow should be an object"),
+        ({"deny": 1}, constants.FLUX_RPC_STREAMING, "job-manager.events deny should be an object"),
+    ]:
+        with pytest.raises(OSError) as exc:
+            fh.rpc("job-manager.events-journal", payload, flags=flags).get()
+        assert (exc.value.errno, exc.value.strerror) == (errno.EPROTO, text)

@@ -33,8 +33,8 @@ class JobManagerModule(BrokerModule):
         "raise": ("raise_", C.ROLE_USER),
         "kill": ("kill", C.ROLE_USER),
         "urgency": ("urgency", C.ROLE_USER),
-        "events-journal": ("journal", C.ROLE_USER),
-        "events-journal-cancel": ("journal_cancel", C.ROLE_USER),
+        "events-journal": ("journal", 0),  # owner only, as flux-core registers it (rolemask 0)
+        "events-journal-cancel": ("journal_cancel", 0),
         "getattr": ("getattr", C.ROLE_USER),
         "stats-get": ("stats_get", C.ROLE_USER),
         "queue-status": ("queue_status", C.ROLE_USER),
@@ -50,6 +50,8 @@ class JobManagerModule(BrokerModule):
     def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
         self.journals: List[Message] = []
+        # "allow"/"deny" of the journal requests that have them, by id() of the request
+        self.journal_filters: Dict[int, Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]] = {}
         self.drain_waiters: List[Message] = []
         self.accepting = True
         self.jobs.listeners.append(self._on_job_event)
@@ -168,8 +170,16 @@ class JobManagerModule(BrokerModule):
         full = req.get("full", False)
         if not isinstance(full, bool):
             raise ProtocolError("'full' must be a boolean")
+        # flux-core's texts (they name the service by its old name)
         if not msg.flags & C.FLAG_STREAMING:
-            raise ServiceError(errno.EPROTO, "job-manager.events-journal requires streaming RPC flag")
+            raise ServiceError(errno.EPROTO, "job-manager.events requires streaming RPC flag")
+        allow, deny = req.get("allow"), req.get("deny")
+        if allow is not None and not isinstance(allow, dict):
+            raise ServiceError(errno.EPROTO, "job-manager.events allow should be an object")
+        if deny is not None and not isinstance(deny, dict):
+            raise ServiceError(errno.EPROTO, "job-manager.events deny should be an object")
+        if allow is not None or deny is not None:
+            self.journal_filters[id(msg)] = (allow, deny)
         import json
 
         # As flux-core's journal.c: the backlog is one response per job
@@ -178,13 +188,26 @@ class JobManagerModule(BrokerModule):
         for job in sorted(self.jobs.jobs.values(), key=lambda j: j.id):
             if not self._visible(msg, job) or (job.state == J.INACTIVE and not full):
                 continue
-            backlog: Dict[str, Any] = {"id": job.id, "events": [json.loads(line) for line in job.eventlog]}
+            entries = [json.loads(line) for line in job.eventlog]
+            backlog: Dict[str, Any] = {"id": job.id, "events": [e for e in entries if self._allowed(msg, e["name"])]}
             backlog["jobspec"] = _redacted_jobspec(job)
             if job.R is not None:
                 backlog["R"] = job.R
             self.respond_json(msg, backlog)
         self.respond_json(msg, {"id": -1, "events": []})
         self.journals.append(msg)
+
+    def _allowed(self, msg: Message, name: str) -> bool:
+        """The request's "allow"/"deny" event-name filters (objects whose keys are names)."""
+        allow, deny = self.journal_filters.get(id(msg), (None, None))
+        if allow is not None and name not in allow:
+            return False
+        return deny is None or name not in deny
+
+    def _drop_journals(self, gone: List[Message]) -> None:
+        for req in gone:
+            self.journals.remove(req)
+            self.journal_filters.pop(id(req), None)
 
     @staticmethod
     def _visible(msg: Message, job: J.Job) -> bool:
@@ -201,7 +224,7 @@ class JobManagerModule(BrokerModule):
     def _on_job_event(self, job: J.Job, what: str, entry: Dict[str, Any]) -> None:
         if what == "event":
             for msg in self.journals:
-                if self._visible(msg, job):
+                if self._visible(msg, job) and self._allowed(msg, entry["name"]):
                     self.respond_json(msg, self._journal_entry(job, entry, True))
         elif job.state == J.INACTIVE and self.drain_waiters and all(
             j.state == J.INACTIVE for j in self.jobs.jobs.values()
@@ -214,13 +237,14 @@ class JobManagerModule(BrokerModule):
         matchtag = payload_json(msg.payload).get("matchtag")
         if not isinstance(matchtag, int):
             raise ProtocolError("'matchtag' must be an integer")
-        for req in [m for m in self.journals if m.sender == msg.sender and m.matchtag == matchtag]:
-            self.journals.remove(req)
+        gone = [m for m in self.journals if m.sender == msg.sender and m.matchtag == matchtag]
+        self._drop_journals(gone)
+        for req in gone:
             self.respond_error(req, errno.ENODATA)
 
     def on_disconnect(self, msg: Message) -> None:
         sender = msg.sender
-        self.journals = [m for m in self.journals if m.sender != sender]
+        self._drop_journals([m for m in self.journals if m.sender == sender])
         self.drain_waiters = [m for m in self.drain_waiters if m.sender != sender]
         jobs = self.jobs
         jobs.wait_any = [(mod, m) for mod, m in jobs.wait_any if m.sender != sender]
