@@ -602,3 +602,43 @@ def test_feasibility_check_and_sched_resource_status() -> None:
                                                 "nodelist": [f"{HOST},{HOST}"]}},
             "allocated": {"version": 1, "execution": empty},
             "down": {"version": 1, "execution": empty}}
+
+
+def _with_constraint(js: Dict[str, Any], constraint: Any) -> Dict[str, Any]:
+    js["attributes"]["system"]["constraints"] = constraint
+    return js
+
+
+@pytest.mark.parametrize(("constraint", "expected"), [
+    ({"ranks": ["1"]}, "rank1/core[0-1]"),
+    ({"hostlist": [HOST]}, "rank0/core[0-1]"),
+    ({"hostlist": ["nosuchhost[1-2]"]}, "unsatisfiable request: need 2 slot(s) of 1 core(s), only 0 such slot(s) "
+                                        "available (total cores: 0)"),
+    ({"properties": ["foo"]}, "unsatisfiable request: need 2 slot(s) of 1 core(s), only 0 such slot(s) "
+                              "available (total cores: 0)"),
+    ({"properties": ["^foo"]}, "rank0/core[0-1]"),
+    ({"not": [{"properties": ["foo"]}]}, "rank0/core[0-1]"),
+    ({"or": [{"ranks": ["1"]}, {"ranks": ["3"]}]}, "rank1/core[0-1]"),
+    ({"not": [{"ranks": ["0"]}]}, "rank1/core[0-1]"),
+])
+def test_constraints(inst: fakeflux.Instance, client: RawClient, constraint: Any, expected: str) -> None:
+    """RFC 31 constraints as ``flux submit --requires`` writes them (real Flux:
+    rank:1, host:HOST, foo, ^foo, -foo, "rank:1 or rank:3", "not rank:0")."""
+    got = summary(inst.uri(0), submit(client, _with_constraint(jobspec(2), constraint)))
+    assert (got if isinstance(got, str) else got["note"]) == expected
+
+
+def test_queue_requires_become_constraints() -> None:
+    config = {**CONF, "queues": {"debug": {"requires": ["debug"]}, "batch": {}}}
+    with fakeflux.Instance(size=4, config=config) as inst, RawClient(inst.uri(0)) as c:
+        c.rpc_json("job-manager.queue-start", {"start": True, "all": True})
+        debug = submit(c, _with_constraint(jobspec(1, queue="debug"), {"ranks": ["1"]}))
+        spec = json.loads(c.rpc_json("job-info.lookup", {"id": debug, "keys": ["jobspec"], "flags": 0})["jobspec"])
+        assert spec["attributes"]["system"]["constraints"] == {"and": [{"ranks": ["1"]}, {"properties": ["debug"]}]}
+        assert summary(inst.uri(0), debug)["note"] == ("unsatisfiable request: need 1 slot(s) of 1 core(s), only 0 "
+                                                       "such slot(s) available (total cores: 0)")
+        plain = submit(c, jobspec(1, queue="debug"))
+        spec = json.loads(c.rpc_json("job-info.lookup", {"id": plain, "keys": ["jobspec"], "flags": 0})["jobspec"])
+        assert spec["attributes"]["system"]["constraints"] == {"properties": ["debug"]}
+        batch = submit(c, _with_constraint(jobspec(1, queue="batch"), {"ranks": ["1"]}))
+        assert summary(inst.uri(0), batch) == "rank1/core0"

@@ -134,6 +134,16 @@ class Queues:
                     system["duration"] = value
             elif key not in system:
                 system[key] = copy.deepcopy(value)
+        # the "constraints" frobnicator: a queue's `requires` become property constraints
+        requires = queues.get(name, {}).get("requires") if name and isinstance(queues.get(name), dict) else None
+        if isinstance(requires, list) and requires:
+            current = system.get("constraints")
+            if isinstance(current, dict) and isinstance(current.get("properties"), list):
+                current["properties"].extend(p for p in requires if p not in current["properties"])
+            elif current is not None:
+                system["constraints"] = {"and": [current, {"properties": list(requires)}]}
+            else:
+                system["constraints"] = {"properties": list(requires)}
 
     def submit_check(self, jobspec: Dict[str, Any]) -> None:
         """queue_submit_check (job-manager, at submit): the queue must exist

@@ -122,6 +122,44 @@ def hostlist_encode(hosts: Sequence[str]) -> str:
     return ",".join(out)
 
 
+def hostlist_decode(text: str) -> List[str]:
+    """``node[0-2,5],login`` -> the hosts, in order (ValueError when malformed)."""
+    hosts: List[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        j = i
+        while j < n and text[j] not in ",[":
+            j += 1
+        prefix = text[i:j]
+        if j < n and text[j] == "[":
+            end = text.index("]", j)
+            suffix_end = end + 1
+            while suffix_end < n and text[suffix_end] != ",":
+                suffix_end += 1
+            suffix = text[end + 1:suffix_end]
+            for part in text[j + 1:end].split(","):
+                lo, _, hi = part.partition("-")
+                width = len(lo) if lo.startswith("0") and len(lo) > 1 else 0
+                for k in range(int(lo), int(hi or lo) + 1):
+                    hosts.append(f"{prefix}{k:0{width}d}{suffix}")
+            i = suffix_end + 1
+        else:
+            if prefix:
+                hosts.append(prefix)
+            i = j + 1
+    return hosts
+
+
+def idset_decode(text: str) -> List[int]:
+    """``0-2,5`` (brackets allowed) -> the ids (ValueError when malformed)."""
+    out: List[int] = []
+    for part in text.strip("[]").split(","):
+        if part:
+            lo, _, hi = part.partition("-")
+            out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
 # -- R and summaries --------------------------------------------------------------------------
 def _groups(alloc: Sequence[Slice]) -> List[Tuple[List[int], List[int], List[int]]]:
     """Ranks holding the same cores and GPUs, grouped, ordered by their

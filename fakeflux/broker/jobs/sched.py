@@ -24,6 +24,7 @@ through ``system.allocated(job, alloc)`` and ``system.raise_exception``.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 from fakeflux.broker.jobs import resources as res
@@ -54,7 +55,7 @@ class SchedRequest:
     slot, core and gpu vertex seen counting, counts above the node level
     multiplying the node count."""
 
-    __slots__ = ("nnodes", "slots_per_node", "nslots", "slot_size", "gpu_per_slot", "exclusive")
+    __slots__ = ("nnodes", "slots_per_node", "nslots", "slot_size", "gpu_per_slot", "exclusive", "constraint")
 
     def __init__(self, jobspec: Dict[str, Any]) -> None:
         resources = jobspec.get("resources") if isinstance(jobspec, dict) else None
@@ -110,6 +111,45 @@ class SchedRequest:
         else:
             self.nnodes, self.slots_per_node = 0, 0
         self.nslots: int = self.nnodes * self.slots_per_node if self.nnodes else state["nslots"]
+        system = jobspec.get("attributes", {}).get("system", {})
+        constraint = system.get("constraints") if isinstance(system, dict) else None
+        if isinstance(constraint, str):
+            constraint = json.loads(constraint)
+        if constraint is not None and not isinstance(constraint, dict):
+            raise ValueError("constraints must be an object")
+        self.constraint: Optional[Dict[str, Any]] = constraint or None
+
+
+_CONSTRAINT_OPS = ("properties", "hostlist", "ranks", "and", "or", "not")
+
+
+def matches(node: Node, constraint: Dict[str, Any]) -> bool:
+    """RFC 31, as flux-core's Rv1 pool evaluates it.  fakeflux's nodes have
+    no properties, so ``properties: ["x"]`` matches none and ``["^x"]`` all."""
+    if not any(op in constraint for op in _CONSTRAINT_OPS):
+        raise ValueError(f"unknown constraint operator(s): {list(constraint)}")
+    if "properties" in constraint:
+        for prop in constraint["properties"]:
+            if not isinstance(prop, str):
+                raise ValueError(f"property constraint must be a string, got {type(prop).__name__}")
+            if not prop.startswith("^"):
+                return False
+        return True
+    if "hostlist" in constraint:
+        return any(node.hostname in res.hostlist_decode(h) for h in constraint["hostlist"])
+    if "ranks" in constraint:
+        return any(node.rank in res.idset_decode(r) for r in constraint["ranks"])
+    for op in ("and", "or"):
+        if op in constraint:
+            operands = constraint[op]
+            if not isinstance(operands, list):
+                raise ValueError(f"'{op}' operand must be a list, got {type(operands).__name__}")
+            results = [matches(node, c) for c in operands]
+            return all(results) if op == "and" else any(results)
+    operands = constraint["not"]
+    if not isinstance(operands, list) or len(operands) < 1:
+        raise ValueError(f"'not' operand must be a non-empty list, got {operands!r}")
+    return not matches(node, operands[0])
 
 
 class SimpleScheduler:
@@ -236,7 +276,7 @@ class SimpleScheduler:
                 continue
             try:
                 alloc = self.allocate(request)
-            except Infeasible as exc:
+            except (Infeasible, ValueError, TypeError) as exc:  # ValueError: a constraint it cannot read
                 self.system.raise_exception(job, "alloc", 0, str(exc), userid=self.core.owner)
                 continue
             if alloc is None:
@@ -262,6 +302,8 @@ class SimpleScheduler:
             if free_c < (len(node.cores) if req.exclusive else req.slot_size):
                 continue
             if req.gpu_per_slot > 0 and free_g < req.gpu_per_slot:
+                continue
+            if req.constraint is not None and not matches(node, req.constraint):
                 continue
             candidates.append((rank, free_c, free_g))
         # worst fit; sort() is stable, so equal nodes stay in rank order
@@ -392,6 +434,8 @@ class SimpleScheduler:
     def check_feasible(self, req: SchedRequest) -> None:
         """Infeasible when ``req`` could not fit even with every node idle and up."""
         nodes = list(self.nodes().values())
+        if req.constraint is not None:
+            nodes = [n for n in nodes if matches(n, req.constraint)]
         if req.exclusive:
             need = max(req.nnodes, 1)
             eligible = sum(1 for n in nodes if len(n.cores) >= req.slot_size
