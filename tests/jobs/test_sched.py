@@ -642,3 +642,19 @@ def test_queue_requires_become_constraints() -> None:
         assert spec["attributes"]["system"]["constraints"] == {"properties": ["debug"]}
         batch = submit(c, _with_constraint(jobspec(1, queue="batch"), {"ranks": ["1"]}))
         assert summary(inst.uri(0), batch) == "rank1/core0"
+
+
+@pytest.mark.parametrize(("config", "text"), [
+    ({"fake-resources": {"nnodes": 0}}, "[fake-resources] nnodes must be a positive integer, not 0"),
+    ({"fake-resources": {"nnodes": 2, "gpus-per-node": -1}},
+     "[fake-resources] gpus-per-node must be an integer >= 0, not -1"),
+    ({"fake-resources": {"nnodes": 2, "host-prefix": ""}},
+     "[fake-resources] host-prefix must be a non-empty string, not ''"),
+    ({"fake-resources": {"nnodes": 2, "hwloc-xml-path": "/x.xml"}},
+     "[fake-resources] hwloc-xml-path is not supported by fakeflux"),
+    ({"fakeflux": {"cores-per-rank": "two"}}, "[fakeflux] cores-per-rank must be a positive integer, not 'two'"),
+])
+def test_bad_resource_configuration_is_named(config: Dict[str, Any], text: str) -> None:
+    with fakeflux.Instance(size=1, config=config) as inst, RawClient(inst.uri(0)) as c:
+        msg = c.rpc("resource.status", {})
+        assert (msg.errnum, error_text(msg)) == (errno.EINVAL, text)

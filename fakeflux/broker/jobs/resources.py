@@ -67,6 +67,9 @@ def layout(config: Dict[str, Any], size: int, hostname: str) -> Tuple[Dict[int, 
     if fake is not None:
         if not isinstance(fake, dict):
             raise ResourceConfigError("[fake-resources] must be a table")
+        for key in ("hwloc-xml-path", "amend-r"):
+            if key in fake:
+                raise ResourceConfigError(f"[fake-resources] {key} is not supported by fakeflux")
         nnodes = _positive("fake-resources", fake, "nnodes", None, 1)
         ncores = _positive("fake-resources", fake, "cores-per-node", 64, 1)
         ngpus = _positive("fake-resources", fake, "gpus-per-node", 0, 0)

@@ -473,7 +473,8 @@ class SimpleScheduler:
     def allocated(self) -> List[res.Slice]:
         """Everything held by jobs now, one entry per rank."""
         out: List[res.Slice] = []
-        for rank in sorted(set(self._used_cores) | set(self._used_gpus)):
+        nodes = self.nodes()
+        for rank in sorted((set(self._used_cores) | set(self._used_gpus)) & set(nodes)):
             cores, gpus = sorted(self._used_cores.get(rank, ())), sorted(self._used_gpus.get(rank, ()))
             if cores or gpus:
                 out.append((rank, cores, gpus))
