@@ -231,6 +231,9 @@ DATETIMES = {
     "sat 9am": "2021-06-12 09:00:00",
     "eom": "2021-06-30 00:00:00",
     "-1.5h": "2021-06-10 06:30:00",
+    "5pm midnight": "2021-06-10 17:00:00",
+    "2021-06-10T08:00:00": "2021-06-10 20:21:00",  # sic: parsedatetime reads "2021" as 20:21
+    "2359-06-10T01:00:00": "2021-06-10 23:59:00",
 }
 
 
@@ -240,7 +243,9 @@ def test_parse_datetime(text: str, utc: None) -> None:
     assert util.parse_datetime(text, now).strftime("%Y-%m-%d %H:%M:%S") == DATETIMES[text]
 
 
-@pytest.mark.parametrize("text", ["blursday", "6/45/2021", "25:00", "next minute", "thurs", "sept 5", "feb 29", "10"])
+@pytest.mark.parametrize(
+    "text", ["blursday", "6/45/2021", "25:00", "next minute", "thurs", "sept 5", "feb 29", "10", "1999-01-02T03:04:05"]
+)
 def test_parse_datetime_invalid(text: str) -> None:
     with pytest.raises(ValueError, match=f'^Invalid datetime: "{text}"$'):
         util.parse_datetime(text, datetime(2021, 6, 10, 8))

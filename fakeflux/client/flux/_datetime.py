@@ -111,7 +111,7 @@ _UNIT_RE = "|".join(sorted(_UNITS, key=len, reverse=True))
 _AMPM = r"(?P<ampm>a\.?m\.?|p\.?m\.?|a|p)"
 _COUNT = r"(?P<n>\d+(?:\.\d+)?|an?)"
 
-_ISO_DATE = re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?=t|\b)")
+_ISO_DATE = re.compile(r"\b(?P<y>\d{4})[-/](?P<m>\d{1,2})[-/](?P<d>\d{1,2})\b")
 _MDY_DATE = re.compile(r"\b(?P<m>\d{1,2})([-/.])(?P<d>\d{1,2})\2(?P<y>\d{2,4})\b")
 _MD_DATE = re.compile(r"\b(?P<m>\d{1,2})/(?P<d>\d{1,2})\b")
 _NAMED_DATE = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(?P<y>\d{{4}})\b)?")
@@ -222,12 +222,13 @@ def _dates(p: _Parse) -> None:
 
 
 def _times(p: _Parse) -> None:
+    # a time of day given in figures wins over one given in words ("5pm midnight" is 17:00)
+    for m in p.take(_DAYTIME):
+        p.clock = time(_DAYTIMES[m["word"]])
     for m in p.take(_CLOCK):
         p.clock = time(_hour(int(m["h"]), m["ampm"]), int(m["min"]), int(m["s"] or 0))
     for m in p.take(_HOUR_AMPM):
         p.clock = time(_hour(int(m["h"]), m["ampm"]))
-    for m in p.take(_DAYTIME):
-        p.clock = time(_DAYTIMES[m["word"]])
 
 
 def _count(text: str) -> float:
