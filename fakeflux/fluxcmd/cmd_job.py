@@ -159,7 +159,7 @@ def cmd_status(p: OptParser, o: Parsed) -> int:
     exit_code = 0
     for text, res in results:
         if o.has("json"):
-            print(json.dumps(_result_json(res)))
+            print(dumps(res.as_json()))
         code = res.exitcode()
         exit_code = max(exit_code, code)
         fatal = res.exception and res.exception_severity == 0
@@ -175,19 +175,6 @@ def cmd_status(p: OptParser, o: Parsed) -> int:
                 else:
                     sys.stderr.write(f"{PROG}: {text}: exited with exit code {code}\n")
     return exit_code
-
-
-def _result_json(res: jobwatch.Result) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"exception_occurred": res.exception}
-    if res.exception:
-        out.update(
-            exception_severity=res.exception_severity,
-            exception_type=res.exception_type,
-            exception_note=res.exception_note or "",
-        )
-    if res.waitstatus is not None:
-        out["waitstatus"] = res.waitstatus
-    return out
 
 
 def cmd_wait(p: OptParser, o: Parsed) -> int:

@@ -89,26 +89,65 @@ def eventlog_entries(text: str) -> List[Dict[str, Any]]:
 
 
 class Result:
-    """flux_job_result: what the main eventlog says of a job once it is clean."""
+    """flux_job_result: the job's result object built from its main eventlog, key by
+    key as libjob builds it (``id``, ``exception_occurred``, then ``t_submit``,
+    ``t_run``, the exception, ``t_cleanup``, ``waitstatus`` as events come, ``result``)."""
 
-    def __init__(self) -> None:
-        self.waitstatus: Optional[int] = None
-        self.exception = False
-        self.exception_type: Optional[str] = None
-        self.exception_severity: Optional[int] = None
-        self.exception_note: Optional[str] = None
+    COMPLETED, FAILED, CANCELED, TIMEOUT = 1, 2, 4, 8
+
+    def __init__(self, jobid: int) -> None:
+        self.res: Dict[str, Any] = {"id": jobid, "exception_occurred": False}
+
+    @property
+    def waitstatus(self) -> Optional[int]:
+        return self.res.get("waitstatus")
+
+    @property
+    def exception(self) -> bool:
+        return bool(self.res["exception_occurred"])
+
+    @property
+    def exception_type(self) -> Optional[str]:
+        return self.res.get("exception_type")
+
+    @property
+    def exception_severity(self) -> Optional[int]:
+        return self.res.get("exception_severity")
 
     def add(self, entry: Dict[str, Any]) -> None:
+        name = entry.get("name")
         ctx = entry.get("context") or {}
-        if entry.get("name") == "finish":
-            self.waitstatus = int(ctx.get("status", 0))
-        elif entry.get("name") == "exception" and (not self.exception or ctx.get("severity") == 0):
-            if self.exception and self.exception_severity == 0:
+        ts = entry.get("timestamp")
+        if name == "submit":
+            self.res["t_submit"] = ts
+        elif name == "alloc":
+            self.res["t_run"] = ts
+        elif name == "finish":
+            self.res["t_cleanup"] = ts
+            self.res["waitstatus"] = ctx.get("status")
+        elif name == "exception":
+            previous = self.res.get("exception_severity", -1)
+            # as libjob: a later exception replaces the first unless that one was less severe
+            # (and more than 0)
+            if self.res["exception_occurred"] and previous > 0 and previous < ctx.get("severity", 0):
                 return
-            self.exception = True
-            self.exception_type = ctx.get("type")
-            self.exception_severity = ctx.get("severity")
-            self.exception_note = ctx.get("note")
+            self.res["exception_occurred"] = True
+            self.res["exception_type"] = ctx.get("type")
+            self.res["exception_note"] = ctx.get("note")
+            self.res["exception_severity"] = ctx.get("severity")
+
+    def result(self) -> int:
+        if self.res.get("t_run", 0) > 0 and self.res.get("waitstatus", -1) == 0:
+            return self.COMPLETED
+        if self.exception:
+            if self.exception_type == "cancel":
+                return self.CANCELED
+            if self.exception_type == "timeout":
+                return self.TIMEOUT
+        return self.FAILED
+
+    def as_json(self) -> Dict[str, Any]:
+        return {**self.res, "result": self.result()}
 
     def exitcode(self) -> int:
         status = self.waitstatus
@@ -120,7 +159,7 @@ class Result:
 
 
 def result(h: Any, jobid: int) -> Result:
-    res = Result()
+    res = Result(jobid)
     for entry in EventWatch(h, jobid):
         res.add(entry)
         if entry.get("name") == "clean":

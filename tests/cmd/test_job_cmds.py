@@ -177,3 +177,35 @@ def test_batch_and_alloc(flux_instance: Any) -> None:
     assert (alloc.returncode, alloc.stdout) == (0, "inner\n1\n1\n")
     verbose = flux(uri, "run", "-v", "true")
     assert re.fullmatch(r"jobid: ƒ\w+\n", verbose.stderr) and verbose.returncode == 0
+
+
+def test_status_json_and_exec_eventlog(flux_instance: Any) -> None:
+    uri = flux_instance.uri(0)
+    jobid = flux(uri, "submit", "true").stdout.strip()
+    flux(uri, "job", "wait-event", jobid, "clean")
+    result = json.loads(flux(uri, "job", "status", "--json", jobid).stdout)
+    assert list(result) == ["id", "exception_occurred", "t_submit", "t_run", "t_cleanup", "waitstatus", "result"]
+    assert (result["exception_occurred"], result["waitstatus"], result["result"]) == (False, 0, 1)
+    names = [line.split()[1] for line in flux(uri, "job", "eventlog", "-p", "exec", jobid).stdout.splitlines()]
+    assert names == [
+        "init",
+        "starting",
+        "shell.init",
+        "shell.start",
+        "shell.task-exit",
+        "shell-exit",
+        "complete",
+        "done",
+    ]
+    output = times(flux(uri, "job", "eventlog", "-p", "output", jobid).stdout)
+    assert output.splitlines()[0] == (
+        'T header version=1 encoding={"stdout":"UTF-8","stderr":"UTF-8"} count={"stdout":1,"stderr":1} options={}'
+    )
+    missing = flux(uri, "job", "eventlog", "-p", "nosuch", jobid)
+    assert (missing.returncode, missing.stderr) == (1, "flux-job: eventlog path nosuch not found\n")
+    matched = flux(uri, "job", "wait-event", "-m", "status=0", jobid, "finish")
+    assert times(matched.stdout) == "T finish status=0\n"
+    canceled = flux(uri, "submit", "sleep", "30").stdout.strip()
+    flux(uri, "cancel", canceled)
+    res = json.loads(flux(uri, "job", "status", "--json", canceled).stdout)
+    assert (res["exception_type"], res["exception_severity"], res["result"]) == ("cancel", 0, 4)
