@@ -26,8 +26,20 @@ def bin_dir() -> str:
 def path_settings(env: Mapping[str, str]) -> Dict[str, str]:
     """PATH with the front end's folder first, and FAKEFLUX_PYTHON naming the
     interpreter the front end runs with (this one: fakeflux is installed in it)."""
+    _ensure_executable(os.path.join(bin_dir(), "flux"))
     parts = [p for p in env.get("PATH", "").split(os.pathsep) if p and p != bin_dir()]
     return {
         "PATH": os.pathsep.join([bin_dir(), *parts]),
         "FAKEFLUX_PYTHON": env.get("FAKEFLUX_PYTHON") or sys.executable,
     }
+
+
+def _ensure_executable(path: str) -> None:
+    """Package data may be installed without its mode bits (some installers drop them);
+    the front end must stay runnable from PATH."""
+    try:
+        mode = os.stat(path).st_mode
+        if not mode & 0o111:
+            os.chmod(path, mode | 0o755)
+    except OSError:
+        pass  # a read-only install keeps what it has; `python .../bin/flux` still works
