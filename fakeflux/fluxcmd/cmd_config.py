@@ -99,7 +99,7 @@ def main(argv: List[str]) -> int:
     _top, name, parser, opts = group.parse(argv[1:])
     if name == "get":
         return _get(parser, opts)
-    h = open_handle()
+    h = open_handle(PROG)
     if name == "reload":
         try:
             h.rpc("config.reload").get()
@@ -122,7 +122,7 @@ def _get(parser: Any, opts: Any) -> int:
     if opts.has("config-path"):
         conf = _read_path(opts.get("config-path") or "")
     else:
-        h = open_handle()
+        h = open_handle(PROG)
         try:
             conf = h.rpc("config.get").get()
         except OSError as exc:

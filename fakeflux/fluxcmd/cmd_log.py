@@ -64,7 +64,7 @@ def main_dmesg(argv: List[str]) -> int:
         die(prog, "flux-dmesg accepts no free arguments")
     if opts.has("delta") and not opts.has("human"):
         die(prog, "--delta can only be used with --human")
-    h = open_handle()
+    h = open_handle(prog)
     if not opts.has("clear"):
         clock = stdlog.HumanClock(opts.has("delta")) if opts.has("human") else None
         future = h.rpc("log.dmesg", {"follow": opts.has("follow"), "nobacklog": opts.has("new")}, flags=_streaming())

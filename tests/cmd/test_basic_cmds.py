@@ -5,6 +5,7 @@ same request; what varies between runs (rundirs, times, routes) is scrubbed."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -313,3 +314,39 @@ def test_python_and_uri(flux_instance: Any) -> None:
     assert flux(uri, "uri", uri).stdout == uri + "\n"
     remote = flux(uri, "uri", "--remote", uri).stdout.strip()
     assert remote.startswith("ssh://") and remote.endswith(uri[len("local://") :])
+
+
+NO_BROKER = [
+    (["getattr", "size"], "flux: flux_open: No such file or directory\n"),
+    (
+        ["submit", "true"],
+        "flux-submit: ERROR: Unable to connect to Flux: broker socket /run/flux/local was not found\n",
+    ),
+    (["job", "status", "f123"], "flux-job: flux_open: No such file or directory\n"),
+    (["kvs", "get", "a"], "flux-kvs: flux_open: No such file or directory\n"),
+    (["ping", "-c1", "0"], "flux-ping: flux_open: No such file or directory\n"),
+    (["event", "pub", "a"], "flux-event: flux_open: No such file or directory\n"),
+    (["dmesg"], "flux-dmesg: flux_open: No such file or directory\n"),
+    (
+        ["cancel", "f123"],
+        "flux-cancel: ERROR: Unable to connect to Flux: broker socket /run/flux/local was not found\n",
+    ),
+    (["run", "true"], "flux-run: ERROR: Unable to connect to Flux: broker socket /run/flux/local was not found\n"),
+    (["exec", "true"], "flux-exec: flux_open: No such file or directory\n"),
+    (["logger", "x"], "flux-logger: flux_open: No such file or directory\n"),
+    (["config", "get"], "flux-config: flux_open: No such file or directory\n"),
+]
+
+
+def test_without_an_instance() -> None:
+    """No FLUX_URI: each command fails to connect to the default /run/flux/local as flux-core's does."""
+    if os.path.exists("/run/flux/local"):
+        pytest.skip("a system instance runs on this machine")
+    for args, err in NO_BROKER:
+        got = flux(None, *args)
+        assert (args, got.returncode, got.stdout, got.stderr) == (args, 1, "", err)
+    version = flux(None, "version")
+    assert (
+        version.stdout == "commands:    \t\t0.88.0-59-g4a5e79f56\nlibflux-core:\t\t0.88.0-59-g4a5e79f56\n"
+        "build-options:\t\t+fakeflux\n"
+    )
