@@ -138,3 +138,17 @@ def test_flux_open_through_raw(uri: str) -> None:
     h = flux.Flux(handle=core)
     raw.flux_close(core)
     assert h.get_rank() == 0
+
+
+def test_pimpl_names_and_resolution(h: Any) -> None:
+    """As flux-core 0.88 shows them: the RPC's pimpl class, its prefixes, its masking."""
+    rpc = h.rpc("broker.ping", {})
+    assert type(rpc.pimpl).__qualname__ == "RPC.RPCInnerWrapper"
+    assert type(Future(h.future_create(ffi.NULL, ffi.NULL)).pimpl).__qualname__ == "Future.InnerWrapper"
+    with pytest.raises(
+        flux.wrapper.MissingFunctionError, match=r"Possible C names: \['flux_rpc_nonexist', 'flux_future_nonexist'\]"
+    ):
+        rpc.pimpl.nonexist()
+    assert rpc.pimpl.is_ready() in (True, False)
+    assert ffi.sizeof("flux_error_t") == 160
+    rpc.get()

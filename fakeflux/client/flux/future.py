@@ -122,6 +122,8 @@ class Future(WrapperPimpl):
     """A Flux future.  Not thread-safe: use it from the thread of its handle."""
 
     InnerWrapper = _FutureInner
+    # named as flux-core's nested class (it shows in reprs and wrapper errors)
+    _FutureInner.__name__, _FutureInner.__qualname__ = "InnerWrapper", "Future.InnerWrapper"
 
     def __init__(self, future_handle: Union[Future, FutureCore], prefixes: Any = None, pimpl_t: Any = None) -> None:
         if isinstance(future_handle, Future):

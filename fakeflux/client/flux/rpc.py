@@ -133,6 +133,7 @@ class RPC(Future):
     """
 
     RPCInnerWrapper = _RPCInner
+    _RPCInner.__name__, _RPCInner.__qualname__ = "RPCInnerWrapper", "RPC.RPCInnerWrapper"
 
     def __init__(
         self,

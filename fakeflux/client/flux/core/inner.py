@@ -50,7 +50,7 @@ ffi.cdef(
     typedef struct flux_kvsdir flux_kvsdir_t;
     typedef struct flux_kvsitr flux_kvsitr_t;
     typedef uint64_t flux_jobid_t;
-    typedef struct { int line; char text[160]; } flux_error_t;
+    typedef struct { char text[160]; } flux_error_t;
     struct flux_match { int typemask; uint32_t matchtag; const char *topic_glob; };
     struct flux_msg_cred { uint32_t userid; uint32_t rolemask; };
     typedef void (*flux_free_f)(void *arg);
