@@ -6,6 +6,7 @@ import importlib
 import os
 import platform
 import subprocess
+import sys
 
 import pytest
 
@@ -72,6 +73,38 @@ def test_resolve_against_an_instance(uri: str, monkeypatch: pytest.MonkeyPatch) 
         sleeper.wait()
     with pytest.raises(ValueError, match="^notajob is not a valid Flux jobid$"):
         resolver.resolve("notajob")
+
+
+def test_resolve_a_broker_pid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``flux uri pid:BROKER`` names the instance that broker runs (from its initial program,
+    as flux-core reads a flux-broker's first child), here for a ``fakeflux start`` broker,
+    whose own environment carries no FLUX_URI or the enclosing instance's."""
+    monkeypatch.delenv("FLUX_URI", raising=False)
+    broker = subprocess.Popen(
+        [
+            sys.executable,
+            os.path.join(os.path.dirname(sys.executable), "fakeflux"),
+            "start",
+            "--size",
+            "1",
+            "--",
+            "sh",
+            "-c",
+            'echo "$FLUX_URI"; exec sleep 30',
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert broker.stdout is not None
+        inner_uri = broker.stdout.readline().strip()
+        assert inner_uri.startswith("local://")
+        assert str(uri_mod.FluxURIResolver().resolve(f"pid:{broker.pid}")) == inner_uri
+    finally:
+        broker.terminate()  # forwarded to the initial program; the instance then stops
+        broker.wait()
+        if broker.stdout is not None:
+            broker.stdout.close()
 
 
 def test_resolve_jobs(uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
