@@ -424,3 +424,29 @@ def test_journal_allow_deny_filters_and_errors(fh: Any) -> None:
         with pytest.raises(OSError) as exc:
             fh.rpc("job-manager.events-journal", payload, flags=flags).get()
         assert (exc.value.errno, exc.value.strerror) == (errno.EPROTO, text)
+
+
+def test_job_manager_getattr(fh: Any) -> None:
+    done = job.submit(fh, JobspecV1.from_command(["true"], environment={"A": "1"}), waitable=True)
+    job.wait(fh, done)
+    held = held_job(fh)
+
+    def getattr_(payload: Any) -> Any:
+        return fh.rpc("job-manager.getattr", payload).get()
+
+    got = getattr_({"id": done, "attrs": ["jobspec", "R", "eventlog"]})  # inactive jobs too
+    assert sorted(got) == ["R", "eventlog", "jobspec"]
+    assert got["jobspec"]["attributes"] == {"system": {"duration": 0}}  # redacted
+    assert [e["name"] for e in got["eventlog"]] == MAIN_EVENTS  # entries, not text
+    assert getattr_({"id": held, "attrs": {}}) == {}
+    for payload, errnum, text in [
+        ({"id": held, "attrs": ["R"]}, errno.ENOENT, "R is NULL"),
+        ({"id": 12345, "attrs": ["jobspec"]}, errno.EINVAL, "unknown job"),
+        ({"id": held, "attrs": ["x"]}, errno.ENOENT, "unknown attr x"),
+        ({"id": held, "attrs": [1]}, errno.EPROTO, "attribute list contains non-string"),
+        ({"id": held}, errno.EPROTO, "Protocol error"),
+    ]:
+        with pytest.raises(OSError) as exc:
+            getattr_(payload)
+        assert (exc.value.errno, exc.value.strerror) == (errnum, text)
+    job.cancel(fh, held)

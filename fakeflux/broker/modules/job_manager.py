@@ -254,24 +254,37 @@ class JobManagerModule(BrokerModule):
 
     # -- misc --------------------------------------------------------------------------------------
     def getattr(self, msg: Message) -> None:
+        # As flux-core's getattr.c: active and inactive jobs; the answer holds
+        # exactly the attrs asked for (redacted jobspec, R, the eventlog as an
+        # array of entries).
+        import json
+
         req = payload_json(msg.payload)
         jobid = _int(req, "id")
-        attrs = req.get("attrs")
+        if "attrs" not in req:
+            raise ProtocolError("'attrs' is required")
+        attrs = req["attrs"]
         if not isinstance(attrs, list):
-            raise ProtocolError("'attrs' must be an array")
+            attrs = []  # any JSON value is taken; only an array has members
         job = self.jobs.jobs.get(jobid)
-        if job is None or job.state == J.INACTIVE:
-            raise ServiceError(errno.ENOENT, "unknown job")
-        out: Dict[str, Any] = {"id": job.id}
+        if job is None:
+            raise ServiceError(errno.EINVAL, "unknown job")
+        if not self._visible(msg, job):
+            raise ServiceError(errno.EPERM, "guests can only access their own jobs")
+        out: Dict[str, Any] = {}
         for name in attrs:
+            if not isinstance(name, str):
+                raise ServiceError(errno.EPROTO, "attribute list contains non-string")
             if name == "jobspec":
-                out["jobspec"] = job.jobspec
-            elif name == "R" and job.R is not None:
+                out["jobspec"] = _redacted_jobspec(job)
+            elif name == "R":
+                if job.R is None:
+                    raise ServiceError(errno.ENOENT, "R is NULL")
                 out["R"] = job.R
             elif name == "eventlog":
-                out["eventlog"] = "".join(job.eventlog)
+                out["eventlog"] = [json.loads(line) for line in job.eventlog]
             else:
-                raise ServiceError(errno.EINVAL, f"unknown attr {name}")
+                raise ServiceError(errno.ENOENT, f"unknown attr {name}")
         self.respond_json(msg, out)
 
     def stats_get(self, msg: Message) -> None:
