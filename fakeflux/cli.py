@@ -39,9 +39,9 @@ def pythonpath_entries() -> List[str]:
 
 def real_flux_importable(env: Dict[str, str]) -> bool:
     """Whether flux-core's own ``flux`` package (its C bindings live in
-    ``flux._core``, which fakeflux's package has not) is importable with ``env``."""
+    ``_flux._core`` beside ``flux``, which fakeflux's package has not) is importable with ``env``."""
     try:
-        result = subprocess.run([sys.executable, "-c", "import flux._core"], env=env, capture_output=True, timeout=60)
+        result = subprocess.run([sys.executable, "-c", "import _flux._core"], env=env, capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0

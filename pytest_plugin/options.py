@@ -51,15 +51,18 @@ def trace_dir(config: pytest.Config) -> Optional[str]:
 
 
 def real_flux_installed() -> bool:
-    """flux-core's package is there when ``flux`` has its C bindings (``_core``)."""
+    """flux-core's package is there when ``flux`` comes with its C bindings: ``_flux/_core``
+    beside it (flux-core 0.88; older ones had ``flux/_core``)."""
     spec = importlib.util.find_spec("flux")
     if spec is None or not spec.submodule_search_locations:
         return False
     for folder in spec.submodule_search_locations:
         if folder.startswith(client_path()):
             return False
-        if any(name.startswith("_core") for name in os.listdir(folder)):
-            return True
+        bindings = os.path.join(os.path.dirname(folder), "_flux")
+        for where in (folder, bindings):
+            if os.path.isdir(where) and any(name.startswith("_core") for name in os.listdir(where)):
+                return True
     return False
 
 
