@@ -1,92 +1,131 @@
-"""``flux.resource.ResourcePool``: the public face of a scheduler resource pool (Rv1Pool for R version 1)."""
+"""``flux.resource.ResourcePool``: what a Python scheduler holds, a thin front for a pool
+implementation (Rv1Pool, the only one for R version 1).
+
+Nearly every method only hands its arguments to the implementation; those are
+generated from the tables below rather than written out one by one. The few
+that convert (pool arguments in, pools or resource sets out) are spelled out.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
 from collections.abc import Mapping
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from .ResourcePoolImplementation import InfeasibleRequest, InsufficientResources, ResourcePoolImplementation
 
 __all__ = ["ResourcePool"]
 
+# pool classes found by _pool_class_from_uri, by the URI that named them
 _POOL_CLASS_CACHE: Dict[str, Any] = {}
 
 
-def _pool_class_from_uri(uri: str) -> Any:
-    """The pool class named by ``module`` (its ``pool_class``) or ``module:Class``; None if absent.
+def _modules_to_try(name: str) -> Iterator[str]:
+    yield name
+    if "." not in name:  # a bare name may also be one of flux.resource's modules
+        yield "flux.resource." + name
 
-    A bare module name is also looked for in ``flux.resource``.  Only found
-    classes are cached, so a module installed later is still found.
+
+def _pool_class_from_uri(uri: str) -> Any:
+    """The class a scheduler's ``writer`` URI names, or None.
+
+    ``module`` means that module's ``pool_class``; ``module:Class`` that class.
+    Dashes in the module name read as underscores. Misses are not remembered:
+    the module may become importable later.
     """
-    if uri in _POOL_CLASS_CACHE:
-        return _POOL_CLASS_CACHE[uri]
-    module_name, _, cls_name = uri.partition(":")
-    module_name = module_name.replace("-", "_")
-    candidates = [module_name] if "." in module_name else [module_name, f"flux.resource.{module_name}"]
-    module = None
-    for candidate in candidates:
-        try:
-            module = importlib.import_module(candidate)
+    if uri not in _POOL_CLASS_CACHE:
+        module_part, _, class_part = uri.partition(":")
+        attribute = class_part or "pool_class"
+        for name in _modules_to_try(module_part.replace("-", "_")):
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            found = getattr(module, attribute, None)
+            if found is None:
+                return None
+            _POOL_CLASS_CACHE[uri] = found
             break
-        except ImportError:
-            continue
-    result = None
-    if module is not None:
-        result = getattr(module, cls_name, None) if cls_name else getattr(module, "pool_class", None)
-    if result is not None:
-        _POOL_CLASS_CACHE[uri] = result
-    return result
+    return _POOL_CLASS_CACHE.get(uri)
+
+
+def _to_impl(value: Any) -> Any:
+    """A pool argument as the implementation wants it (wrappers unwrapped)."""
+    return value.impl if isinstance(value, ResourcePool) else value
+
+
+def _passthrough(method: str) -> Callable[..., Any]:
+    def call(self: ResourcePool, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.impl, method)(*args, **kwargs)
+
+    call.__name__ = method
+    call.__doc__ = f"The implementation's ``{method}``."
+    return call
+
+
+def _to_pool(method: str) -> Callable[..., Any]:
+    """A method whose implementation result is wrapped in the caller's own class."""
+
+    def call(self: ResourcePool, *args: Any, **kwargs: Any) -> Any:
+        return type(self)._from_impl(getattr(self.impl, method)(*args, **kwargs))
+
+    call.__name__ = method
+    return call
+
+
+def _to_resource_set(method: str) -> Callable[..., Any]:
+    def call(self: ResourcePool) -> Any:
+        from .ResourceSet import ResourceSet
+
+        return ResourceSet(getattr(self.impl, method)())
+
+    return call
+
+
+def _build_impl(arg: Any, version: int, log: Optional[Callable[..., Any]], kwargs: Dict[str, Any]) -> Any:
+    """The implementation for R given as JSON text, a mapping or nothing."""
+    r = json.loads(arg) if isinstance(arg, str) else arg
+    if isinstance(r, Mapping):
+        version = r.get("version", version)
+    elif r is not None:
+        raise TypeError(f"ResourcePool cannot be instantiated from {type(r)}")
+    if version != 1:
+        raise ValueError(f"R version {version} not supported by ResourcePool")
+    from .Rv1Pool import Rv1Pool
+
+    return Rv1Pool(r, log=log, **kwargs)
 
 
 class ResourcePool:
-    """A resource pool from R (JSON text or dict, by version) or a pool implementation.
+    """A pool built from R (JSON text or mapping, dispatched on its version) or
+    wrapping a given ``ResourcePoolImplementation``.
 
-    Allocation and copies keep the subclass of the wrapper.
+    Pools returned by :meth:`alloc` and :meth:`copy` are of the caller's class
+    but are made without calling ``__init__`` again.
     """
 
     InsufficientResources = InsufficientResources
     InfeasibleRequest = InfeasibleRequest
 
+    impl: Any
+    version: int
+
     def __init__(self, arg: Any = None, version: int = 1, log: Optional[Callable[..., Any]] = None, **kwargs: Any):
         if isinstance(arg, ResourcePoolImplementation):
-            self.impl: Any = arg
-            self.version = getattr(arg, "version", version)
-            return
-        if isinstance(arg, str):
-            arg = json.loads(arg)
-        if isinstance(arg, Mapping):
-            version = arg.get("version", version)
-        elif arg is not None:
-            raise TypeError(f"ResourcePool cannot be instantiated from {type(arg)}")
-        if version != 1:
-            raise ValueError(f"R version {version} not supported by ResourcePool")
-        from .Rv1Pool import Rv1Pool
-
-        self.impl = Rv1Pool(arg, log=log, **kwargs)
-        self.version = 1
+            self.impl, self.version = arg, getattr(arg, "version", version)
+        else:
+            self.impl, self.version = _build_impl(arg, version, log, kwargs), 1
 
     @classmethod
     def _from_impl(cls, impl: Any) -> ResourcePool:
-        """Wrap an implementation without running a subclass's ``__init__``."""
-        new = cls.__new__(cls)
-        new.impl = impl
-        new.version = getattr(impl, "version", 1)
-        return new
+        pool = cls.__new__(cls)
+        pool.impl, pool.version = impl, getattr(impl, "version", 1)
+        return pool
 
     @property
     def generation(self) -> int:
         return int(self.impl.generation)
-
-    def mark_up(self, ids: str) -> None:
-        self.impl.mark_up(ids)
-
-    def mark_down(self, ids: str) -> None:
-        self.impl.mark_down(ids)
-
-    def remove_ranks(self, ranks: Any) -> None:
-        self.impl.remove_ranks(ranks)
 
     @property
     def expiration(self) -> float:
@@ -96,53 +135,32 @@ class ResourcePool:
     def expiration(self, value: float) -> None:
         self.impl.set_expiration(value)
 
+    # the methods that just pass their arguments on
+    mark_up = _passthrough("mark_up")
+    mark_down = _passthrough("mark_down")
+    remove_ranks = _passthrough("remove_ranks")
+    update_expiration = _passthrough("update_expiration")
+    parse_resource_request = _passthrough("parse_resource_request")
+    check_feasibility = _passthrough("check_feasibility")
+    to_dict = _passthrough("to_dict")
+    set_starttime = _passthrough("set_starttime")
+    set_expiration = _passthrough("set_expiration")
+
+    alloc = _to_pool("alloc")
+    copy = _to_pool("copy")
+
+    to_resource_set = _to_resource_set("to_set")
+    copy_allocated = _to_resource_set("copy_allocated")
+    copy_down = _to_resource_set("copy_down")
+
     def register_alloc(self, jobid: int, R: Any) -> None:  # noqa: N803 - flux-core's name
-        self.impl.register_alloc(jobid, R.impl if isinstance(R, ResourcePool) else R)
+        self.impl.register_alloc(jobid, _to_impl(R))
 
     def free(self, jobid: int, R: Any = None, final: bool = False) -> None:  # noqa: N803
-        self.impl.free(jobid, R.impl if isinstance(R, ResourcePool) else R, final)
+        self.impl.free(jobid, _to_impl(R), final)
 
-    def update_expiration(self, jobid: int, expiration: float) -> None:
-        self.impl.update_expiration(jobid, expiration)
-
-    def job_end_times(self) -> List[Tuple[int, float]]:
+    def job_end_times(self) -> List[Any]:
         return list(self.impl.job_end_times())
-
-    def parse_resource_request(self, jobspec: dict) -> Any:
-        return self.impl.parse_resource_request(jobspec)
-
-    def alloc(self, jobid: int, request: Any) -> ResourcePool:
-        return self._from_impl(self.impl.alloc(jobid, request))
-
-    def check_feasibility(self, request: Any) -> None:
-        self.impl.check_feasibility(request)
-
-    def copy(self) -> ResourcePool:
-        return self._from_impl(self.impl.copy())
-
-    def to_resource_set(self) -> Any:
-        from .ResourceSet import ResourceSet
-
-        return ResourceSet(self.impl.to_set())
-
-    def copy_allocated(self) -> Any:
-        from .ResourceSet import ResourceSet
-
-        return ResourceSet(self.impl.copy_allocated())
-
-    def copy_down(self) -> Any:
-        from .ResourceSet import ResourceSet
-
-        return ResourceSet(self.impl.copy_down())
 
     def dumps(self) -> str:
         return str(self.impl.dumps())
-
-    def to_dict(self) -> Any:
-        return self.impl.to_dict()
-
-    def set_starttime(self, starttime: float) -> None:
-        self.impl.set_starttime(starttime)
-
-    def set_expiration(self, expiration: float) -> None:
-        self.impl.set_expiration(expiration)
