@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any
+from typing import Any, List
 
 import pytest
 
@@ -146,3 +146,29 @@ def test_local_options(uri: str) -> None:
     assert raw.flux_opt_set(h, "flux::testing_userid", ffi.new("uint32_t *", 1000), 4) == 0
     ping = h.rpc("broker.ping", {}).get()
     assert (ping["userid"], ping["rolemask"]) == (1000, 2)  # as the owner's handle asked (flux-core 0.88)
+
+
+def test_loop_unhandled_request_gets_enosys_and_events_reach_watchers() -> None:
+    """flux-core 0.88: the handle's dispatcher answers a request no watcher takes."""
+    h = flux.Flux("loop://")
+    results: List[Any] = []
+
+    def answered(f: Any) -> None:
+        try:
+            results.append(f.get())
+        except OSError as exc:
+            results.append((exc.errno, exc.strerror))
+        f.get_flux().reactor_stop()
+
+    h.rpc("foo.bar", {"a": 1}).then(answered)
+    h.reactor_run()
+    def on_event(fh: Any, _w: Any, msg: Any, _arg: Any) -> None:
+        results.append(("event", msg.topic))
+        fh.reactor_stop()
+
+    w = h.msg_watcher_create(on_event, flux.constants.FLUX_MSGTYPE_EVENT, "*")
+    w.start()
+    h.event_send("x.y")
+    h.reactor_run()
+    w.destroy()
+    assert results == [(errno.ENOSYS, "Unknown service method 'foo.bar'"), ("event", "x.y")]
