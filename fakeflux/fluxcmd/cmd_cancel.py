@@ -12,6 +12,7 @@ import sys
 from typing import Any, Dict, List
 
 from .pytool import argument_parser, run
+from .submit_options import hide_aliases
 
 LOGGER = logging.getLogger("flux-cancel")
 STATES = {"depend": 2, "priority": 4, "sched": 8, "run": 16, "pending": 14, "running": 48, "active": 62}
@@ -34,6 +35,7 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     )
     parser.add_argument("-m", "--message", type=str, metavar="NOTE", help="Set optional cancel exception note")
     parser.add_argument("jobids", metavar="JOBID...", type=JobID, nargs="*", help="jobids to cancel")
+    hide_aliases(parser)
     return parser.parse_args(argv)
 
 

@@ -7,7 +7,6 @@ what ``flux job attach`` would do, :class:`.cmd_job.Attach`)."""
 from __future__ import annotations
 
 import argparse
-import itertools
 import logging
 import os
 import sys
@@ -23,6 +22,7 @@ def _parser_with_plugins(
     parser = so.base_parser(prog, **kwargs)
     build(parser)
     plugins = so.add_plugin_options(parser, plugin_prog)
+    so.hide_aliases(parser)
     return parser, plugins
 
 
@@ -69,16 +69,22 @@ def _submit_parser(prog: str, plugin_prog: str, description: str, bulk_inputs: b
         if bulk_inputs:
             parser.add_argument("--shuffle", action="store_true", help="Shuffle list of commands before submission")
             parser.add_argument(
-                "--sep", type=str, metavar="STRING", default=" ", help="Change separator for stdin input (default=' ')"
+                "--sep",
+                type=str,
+                metavar="STRING",
+                default="\n",
+                help="Set the input argument separator. To split on whitespace, use --sep=none. The default is "
+                "newline.",
             )
             parser.add_argument(
                 "--define",
-                "-D",
                 action="append",
-                type=lambda kv: kv.split("=", 1),
+                type=lambda kv: kv.split("="),
                 dest="methods",
+                default=[],
                 metavar="NAME=CODE",
-                help="Define a named method that will be made available as an attribute",
+                help="Define a named method for transforming any input, accessible via e.g. '{0.NAME}'. (local "
+                "variable 'x' will contain the input string to be transformed)",
             )
             parser.add_argument("command", nargs=argparse.REMAINDER, help="Job command and initial arguments")
         else:
@@ -87,45 +93,69 @@ def _submit_parser(prog: str, plugin_prog: str, description: str, bulk_inputs: b
     return _parser_with_plugins(prog, plugin_prog, build, description=description)
 
 
-def _cc_ids(args: argparse.Namespace) -> List[Optional[int]]:
-    spec = args.cc or args.bcc
+def _cc_list(args: Any) -> List[Any]:
     if args.cc and args.bcc:
         raise ValueError("specify only one of --cc or --bcc")
+    spec = args.cc or args.bcc
     if not spec:
-        return [None]
+        return [""]
     from flux.idset import IDset  # type: ignore[import-not-found,unused-ignore]
 
     return list(IDset(spec))
 
 
-def _submit_all(h: Any, args: argparse.Namespace, make: Callable[[Optional[int]], Any]) -> List[Any]:
-    """Submit one job per --cc id (or just one); print each id; return the ids."""
-    futures = []
-    for cc in _cc_ids(args):
-        jobspec = make(cc)
-        if cc is not None and args.cc:
-            jobspec.environment["FLUX_JOB_CC"] = str(cc)
-        futures.append(_submit(h, jobspec, args))
-    return _collect(futures, args)
+class _Submitter:
+    """SubmitBulkCmd's submission: one job per --cc/--bcc id (``{cc}`` substituted),
+    ids printed as they are assigned (to --log when given), errors counted."""
 
+    def __init__(self, prog: str, plugins: Any) -> None:
+        self.prog = prog
+        self.plugins = plugins
+        self.pending: List[tuple] = []
+        self.h: Any = None
+        self.exitcode = 0
+        self.logfiles: dict = {}
 
-def _collect(futures: List[Any], args: argparse.Namespace) -> List[Any]:
-    ids = []
-    out = open(args.log, "a") if getattr(args, "log", None) else sys.stdout  # noqa: SIM115 - kept to the end
-    errors = 0
-    for future in futures:
-        try:
-            jobid = future.get_id()
-        except OSError as exc:
-            sys.stderr.write(f"{exc.strerror or exc}\n")
-            errors += 1
-            continue
-        ids.append(jobid)
-        if not args.quiet:
-            print(jobid, file=out, flush=True)
-    if errors:
-        args.exitcode = 1
-    return ids
+    def add(self, args: Any) -> None:
+        from .bulk import Xcmd
+
+        for cc in _cc_list(args):
+            xargs = Xcmd(args, [], cc=cc).namespace() if isinstance(cc, int) else argparse.Namespace(**vars(args))
+            self.plugins.preinit(xargs)
+            jobspec = _finish_jobspec(so.task_jobspec(xargs), xargs, self.prog, self.plugins)
+            label = ""
+            if args.cc or args.bcc:
+                label = f"cc={cc}: "
+                if not args.bcc:
+                    jobspec.environment["FLUX_JOB_CC"] = str(cc)
+            if jobspec is not None and not args.dry_run and self.h is None:
+                self.h = _handle()
+            self.pending.append((_submit(self.h, jobspec, xargs), xargs, label))
+
+    def _stream(self, name: Optional[str], default: Any) -> Any:
+        if not name:
+            return default
+        if name not in self.logfiles:
+            self.logfiles[name] = open(name, "w", buffering=1)  # noqa: SIM115 - closed in finish()
+        return self.logfiles[name]
+
+    def finish(self) -> List[Any]:
+        ids = []
+        for future, xargs, label in self.pending:
+            out = self._stream(getattr(xargs, "log", None), sys.stdout)
+            err = self._stream(getattr(xargs, "log_stderr", None), out if getattr(xargs, "log", None) else sys.stderr)
+            try:
+                jobid = future.get_id()
+            except OSError as exc:
+                print(f"{label}{exc}", file=err, flush=True)
+                self.exitcode = 1
+                continue
+            ids.append(jobid)
+            if not xargs.quiet:
+                print(jobid, file=out, flush=True)
+        for f in self.logfiles.values():
+            f.close()
+        return ids
 
 
 def _wait_all(h: Any, ids: List[Any], args: argparse.Namespace) -> int:
@@ -157,24 +187,15 @@ def main_submit(argv: List[str]) -> int:
 
     def body() -> None:
         args = _parse(parser, plugins, argv[1:])
-        args.exitcode = 0
-        plugins.preinit(args)
-        base = so.task_jobspec(args)
-        _finish_jobspec(base, args, "submit", plugins)
-        h = _handle() if not args.dry_run else None
-        template = base.dumps()
-
-        def make(cc: Optional[int]) -> Any:
-            from flux.job import JobspecV1  # type: ignore[import-not-found,unused-ignore]
-
-            return JobspecV1.from_yaml_stream(template) if cc is not None else base
-
-        ids = _submit_all(h, args, make)
+        submitter = _Submitter("submit", plugins)
+        submitter.add(args)
+        ids = submitter.finish()
+        exitcode = submitter.exitcode
         if args.watch:
             args.wait = args.wait or "clean"
         if args.wait:
-            args.exitcode = max(args.exitcode, _wait_all(h, ids, args))
-        sys.exit(args.exitcode)
+            exitcode = max(exitcode, _wait_all(submitter.h, ids, args))
+        sys.exit(exitcode)
 
     run(logger, body)
 
@@ -218,81 +239,66 @@ def _attach(h: Any, jobid: Any, args: argparse.Namespace) -> int:
 
 
 # -- bulksubmit ------------------------------------------------------------------------
+BULK_DESCRIPTION = """
+    Submit a series of commands given on the command line or on stdin,
+    using an interface similar to GNU parallel or xargs. Allows jobs to be
+    submitted much faster than calling flux submit in a loop. Inputs on the
+    command line are separated from each other and the command with the
+    special delimiter ':::'.
+    """
+
+
 def main_bulksubmit(argv: List[str]) -> int:
     logger = logging.getLogger("flux-bulksubmit")
-    parser, plugins = _submit_parser("flux bulksubmit", "bulksubmit", "Submit job for each input", bulk_inputs=True)
+    parser, plugins = _submit_parser("flux bulksubmit", "bulksubmit", BULK_DESCRIPTION, bulk_inputs=True)
 
     def body() -> None:
+        import random
+
+        from .bulk import create_commands
+
         args = _parse(parser, plugins, argv[1:])
-        args.exitcode = 0
-        template, inputs = _split_inputs(list(args.command), args.sep)
-        if not template:
-            raise ValueError("job command and arguments are missing")
-        h = None if args.dry_run else _handle()
-        futures = []
-        for seq, combo in enumerate(itertools.product(*inputs) if inputs else [()]):
-            job_args = argparse.Namespace(**vars(args))
-            job_args.command = [_substitute(word, combo, seq) for word in template]
-            for name in ("job_name", "output", "error", "input", "cwd"):
-                value = getattr(args, name, None)
-                if isinstance(value, str):
-                    setattr(job_args, name, _substitute(value, combo, seq))
-            plugins.preinit(job_args)
-            jobspec = _finish_jobspec(so.task_jobspec(job_args), job_args, "bulksubmit", plugins)
-            for cc in _cc_ids(args):
-                if cc is not None and args.cc:
-                    jobspec.environment["FLUX_JOB_CC"] = str(cc)
-                futures.append(_submit(h, jobspec, args))
-        ids = _collect(futures, args)
+        if not args.command:
+            args.command = ["{}"]
+        commands = create_commands(args)
+        if args.shuffle:
+            random.shuffle(commands)
+        total = sum(len(_cc_list(xcmd)) for xcmd in commands)
+        if total == 0:
+            raise ValueError("no jobs provided for bulk submission")
+        if args.progress and args.dry_run:
+            print(f"bulksubmit: submitting a total of {total} jobs")
+        submitter = _Submitter("bulksubmit", plugins)
+        for xcmd in commands:
+            if args.verbose or args.dry_run:
+                print(f"bulksubmit: submit {xcmd}")
+            if not args.dry_run:
+                submitter.add(xcmd.namespace())
+        if args.dry_run:
+            sys.exit(0)
+        ids = submitter.finish()
+        exitcode = submitter.exitcode
         if args.watch:
             args.wait = args.wait or "clean"
         if args.wait:
-            args.exitcode = max(args.exitcode, _wait_all(h, ids, args))
-        sys.exit(args.exitcode)
+            exitcode = max(exitcode, _wait_all(submitter.h, ids, args))
+        sys.exit(exitcode)
 
     run(logger, body)
 
 
-def _split_inputs(words: List[str], sep: str) -> tuple:
-    """COMMAND... [::: INPUTS...]... (:::+ links, ::: FILE reads lines); stdin lines without any."""
-    template: List[str] = []
-    inputs: List[List[str]] = []
-    current: Optional[List[str]] = None
-    mode = ""
-    for word in words:
-        if word in (":::", "::::", ":::+", "::::+"):
-            current = []
-            inputs.append(current)
-            mode = word
-            continue
-        if current is None:
-            template.append(word)
-        elif mode.startswith("::::"):
-            with open(word) as f:
-                current.extend(line.rstrip("\n") for line in f)
-        else:
-            current.append(word)
-    if not inputs:
-        data = sys.stdin.read()
-        lines = [line for line in data.splitlines() if line]
-        inputs = [lines if sep == " " else [item for line in lines for item in line.split(sep)]]
-    return template, inputs
-
-
-def _substitute(word: str, combo: Sequence[str], seq: int) -> str:
-    class _Args(list):
-        def __str__(self) -> str:
-            return " ".join(self)
-
-    values = _Args(combo)
-    text = word.replace("{}", "{0}") if "{}" in word else word
-    try:
-        return text.format(*values, seq=seq, seq1=seq + 1, cc="{cc}")
-    except (IndexError, KeyError):
-        return text
-
-
 # -- batch / alloc -----------------------------------------------------------------------
+BATCH_DESCRIPTION = """
+    Submit a batch SCRIPT and ARGS to be run as the initial program of
+    a Flux instance.  If no batch script is provided, one will be read
+    from stdin.
+    """
+ALLOC_DESCRIPTION = """
+    Allocate resources and start a new Flux instance. Once the instance
+    has started, attach to it interactively.
+    """
+
+
 def main_batch(argv: List[str]) -> int:
     logger = logging.getLogger("flux-batch")
 
@@ -306,7 +312,7 @@ def main_batch(argv: List[str]) -> int:
         "batch",
         build,
         usage="flux batch [OPTIONS...] [SCRIPT] [ARGS...]",
-        description="submit a batch script to Flux",
+        description=BATCH_DESCRIPTION,
         exclude_io=True,
     )
 
@@ -394,7 +400,7 @@ def main_alloc(argv: List[str]) -> int:
         "alloc",
         build,
         usage="flux alloc [OPTIONS...] [COMMAND] [ARGS...]",
-        description="allocate a new Flux instance for interactive use",
+        description=ALLOC_DESCRIPTION,
         exclude_io=True,
     )
 

@@ -45,6 +45,17 @@ class _Conf(argparse.Action):
         conf.update(values)
 
 
+HIDDEN_ALIASES = {"--dry", "--require", "--broker-opt", "--state"}
+
+
+def hide_aliases(parser: argparse.ArgumentParser) -> None:
+    """flux-core's hidden_aliases: the old spellings are accepted but left out of --help."""
+    for action in parser._actions:
+        hidden = HIDDEN_ALIASES.intersection(action.option_strings)
+        if hidden:
+            action.hidden_option_strings = hidden  # type: ignore[attr-defined]
+
+
 def base_parser(
     prog: str, usage: Optional[str] = None, description: Optional[str] = None, exclude_io: bool = False
 ) -> argparse.ArgumentParser:
@@ -112,14 +123,18 @@ def base_parser(
         "--env",
         action="append",
         metavar="RULE",
-        help="Control how environment variables are exported. (multiple use OK)",
+        help="Control how environment variables are exported. If RULE starts with '-' apply rest of RULE as a "
+        "remove filter (see --env-remove), if '^' then read rules from a file (see --env-file). Otherwise, set "
+        "matching environment variables from the current environment (--env=PATTERN) or set a value explicitly "
+        "(--env=VAR=VALUE). Rules are applied in the order they are used on the command line. (multiple use OK)",
     )
     add(
         "--env-remove",
         action=_EnvRule,
         prefix="-",
         metavar="PATTERN",
-        help="Remove environment variables matching PATTERN. (multiple use OK)",
+        help="Remove environment variables matching PATTERN. If PATTERN starts with a '/', then it is matched as "
+        "a regular expression, otherwise PATTERN is a shell glob expression. (multiple use OK)",
     )
     add(
         "--env-file",
@@ -128,7 +143,15 @@ def base_parser(
         metavar="FILE",
         help="Read a set of environment rules from FILE. (multiple use OK)",
     )
-    add("--rlimit", action="append", metavar="RULE", help="Control how soft resource limits are propagated to the job.")
+    add(
+        "--rlimit",
+        action="append",
+        metavar="RULE",
+        help="Control how soft resource limits are propagated to the job. If RULE starts with a '-', then do not "
+        "propagate matching resource limits (e.g. '-*' propagates nothing). Otherwise, propagate the current limit "
+        "or a specific value, e.g. --rlimit=core or --rlimit=core=16. The option may be used multiple times to "
+        "build a reduced set of propagated limits, e.g. --rlimit=-*,core will only propagate RLIMIT_CORE.",
+    )
     io_help = argparse.SUPPRESS if exclude_io else None
     add("--input", type=str, metavar="FILENAME", help=io_help or "Redirect job stdin from FILENAME, bypassing KVS")
     add("--output", type=str, metavar="FILENAME", help=io_help or "Redirect job stdout to FILENAME, bypassing KVS")
@@ -167,11 +190,19 @@ def add_task_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("Common resource options")
     group.add_argument("-N", "--nodes", metavar="N", help="Number of nodes to allocate")
     group.add_argument("-x", "--exclusive", action="store_true", help="With -N, --nodes, allocate nodes exclusively")
-    group = parser.add_argument_group("Per task options")
+    group = parser.add_argument_group(
+        "Per task options",
+        "The following options allow per-task specification of resources, and should not be combined with "
+        "per-resource options.",
+    )
     group.add_argument("-n", "--ntasks", metavar="N", help="Number of tasks to start")
     group.add_argument("-c", "--cores-per-task", metavar="N", help="Number of cores to allocate per task")
     group.add_argument("-g", "--gpus-per-task", metavar="N", help="Number of GPUs to allocate per task")
-    group = parser.add_argument_group("Per resource options")
+    group = parser.add_argument_group(
+        "Per resource options",
+        "The following options allow per-resource specification of tasks, and should not be used with per-task "
+        "options above",
+    )
     group.add_argument("--cores", metavar="N", help="Request a total number of cores")
     group.add_argument("--tasks-per-node", metavar="N", help="Force number of tasks per node")
     group.add_argument("--tasks-per-core", metavar="N", help="Force number of tasks per core")
@@ -213,7 +244,15 @@ def add_slot_options(parser: argparse.ArgumentParser) -> None:
     """BatchAllocCmd's options (batch, alloc)."""
     add = parser.add_argument
     add("--add-brokers", default=0, type=int, help=argparse.SUPPRESS)
-    add("--conf", metavar="CONF", default=None, action=_Conf, help="Set configuration for a child Flux instance.")
+    add(
+        "--conf",
+        metavar="CONF",
+        default=None,
+        action=_Conf,
+        help="Set configuration for a child Flux instance. CONF may be a multiline string in JSON or TOML, a "
+        "configuration key=value, a path to a JSON or TOML file, or a configuration loaded by name from a standard "
+        "search path. This option may specified multiple times, in which case the config is iteratively updated.",
+    )
     add(
         "--broker-opts",
         "--broker-opt",
@@ -223,7 +262,14 @@ def add_slot_options(parser: argparse.ArgumentParser) -> None:
         help="Pass options to flux brokers",
     )
     add("--dump", nargs="?", const="flux-{{jobid}}-dump.tgz", metavar="FILE", help="Archive KVS on exit")
-    add("-n", "--nslots", type=int, metavar="N", help="Number of total resource slots requested.")
+    add(
+        "-n",
+        "--nslots",
+        type=int,
+        metavar="N",
+        help="Number of total resource slots requested. The size of a resource slot may be specified via the -c, "
+        "--cores-per-slot and -g, --gpus-per-slot options. The default slot size is 1 core.",
+    )
     add("-c", "--cores-per-slot", type=int, metavar="N", default=1, help="Number of cores to allocate per slot")
     add("-g", "--gpus-per-slot", type=int, metavar="N", help="Number of GPUs to allocate per slot")
     add("-N", "--nodes", type=int, metavar="N", help="Distribute allocated resource slots across N individual nodes")

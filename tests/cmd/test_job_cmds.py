@@ -209,3 +209,36 @@ def test_status_json_and_exec_eventlog(flux_instance: Any) -> None:
     flux(uri, "cancel", canceled)
     res = json.loads(flux(uri, "job", "status", "--json", canceled).stdout)
     assert (res["exception_type"], res["exception_severity"], res["result"]) == ("cancel", 0, 4)
+
+
+BULK_DRY_RUNS = [
+    (
+        ["echo", "{}", ":::", "a", "b", ":::", "1", "2"],
+        0,
+        "bulksubmit: submit echo a\n" * 2 + "bulksubmit: submit echo b\n" * 2,
+        "",
+    ),
+    (["--job-name={0.%}", "cat", "{}", ":::", "x.txt"], 0, "bulksubmit: submit --job-name=x cat x.txt\n", ""),
+    (["--define=up=x.upper()", "echo", "{0.up}", ":::", "a"], 0, "bulksubmit: submit echo A\n", ""),
+    (
+        ["echo", "{}", ":::+", "a", "b", ":::", "1", "2", "3"],
+        0,
+        "bulksubmit: submit echo a\nbulksubmit: submit echo b\nbulksubmit: submit echo a\n",
+        "",
+    ),
+    (["echo", "{5}", ":::", "a"], 1, "", "flux: ERROR: Invalid replacement string in command: '{5}'\n"),
+]
+
+
+def test_bulksubmit_inputs(flux_instance: Any) -> None:
+    """As recorded from flux-core's bulksubmit --dry-run."""
+    uri = flux_instance.uri(0)
+    for args, status, out, err in BULK_DRY_RUNS:
+        got = flux(uri, "bulksubmit", "--dry-run", *args)
+        assert (args, got.returncode, got.stdout, got.stderr) == (args, status, out, err)
+    stdin = flux(uri, "bulksubmit", "--dry-run", "echo", "{seq}", "{}", input="p\nq\n")
+    assert stdin.stdout == "bulksubmit: submit echo 0 p\nbulksubmit: submit echo 1 q\n"
+    empty = flux(uri, "bulksubmit", "echo", ":::")
+    assert (empty.returncode, empty.stderr) == (1, "flux-bulksubmit: ERROR: no jobs provided for bulk submission\n")
+    cc = flux(uri, "bulksubmit", "--watch", "--cc=0-1", "echo", "cc{cc}-{}", ":::", "z")
+    assert cc.returncode == 0 and sorted(cc.stdout.splitlines()[2:]) == ["cc0-z", "cc1-z"]
