@@ -282,7 +282,7 @@ class BrokerServer:
                 self._out_of_fds_noted = False
                 return
             except OSError as exc:
-                if exc.errno in (errno.EMFILE, errno.ENFILE):
+                if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
                     self._pause_accepting(rank, exc)
                 else:
                     self.log(rank, LOG_ERR, f"accept failed: {exc.strerror}")
@@ -322,9 +322,9 @@ class BrokerServer:
         except OSError:
             pass
 
-    # Out of descriptors (EMFILE, ENFILE), a listening socket stays readable
-    # while its clients wait, so polling it again would spin.  As the real
-    # usock server does, it leaves the loop for a short pause (or until a
+    # Out of descriptors (EMFILE, ENFILE) or memory, a listening socket stays
+    # readable while its clients wait, so polling it again would spin.  As the
+    # real usock server does, it leaves the loop for a short pause (or until a
     # connection closes and frees a descriptor), and the log says so once.
     ACCEPT_PAUSE = 0.01
 
