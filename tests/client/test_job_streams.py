@@ -450,3 +450,10 @@ def test_job_manager_getattr(fh: Any) -> None:
             getattr_(payload)
         assert (exc.value.errno, exc.value.strerror) == (errnum, text)
     job.cancel(fh, held)
+
+
+def test_job_info_lookup_of_unknown_job(fh: Any) -> None:
+    for keys in (["jobspec"], []):
+        with pytest.raises(OSError) as exc:
+            job.job_info_lookup(fh, 12345, keys).get()
+        assert (exc.value.errno, exc.value.strerror) == (errno.ENOENT, "invalid job id")

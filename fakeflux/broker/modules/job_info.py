@@ -171,6 +171,9 @@ class JobInfoModule(BrokerModule):
             raise ServiceError(errno.EPROTO, "lookup request rejected with invalid flag")
         if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
             raise ServiceError(errno.EPROTO)
+        if self.broker.core.jobs.jobs.get(jobid) is None:
+            # flux-core's lookup.c reads the eventlog first and says this
+            raise ServiceError(errno.ENOENT, "invalid job id")
         self._allow(msg, jobid)
         store = self.broker.core.kvs
         out: Dict[str, Any] = {"id": jobid}
