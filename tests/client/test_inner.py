@@ -33,6 +33,15 @@ def test_ffi_is_a_genuine_cffi_ffi() -> None:
     assert ffi.typeof("flux_future_t *").kind == "pointer"
 
 
+def test_ffi_typeof_knows_handles(h: Any) -> None:
+    assert ffi.typeof(h.handle) is ffi.typeof("flux_t *")
+    rpc = h.rpc("broker.ping", {})
+    assert ffi.typeof(rpc.handle) is ffi.typeof("flux_future_t *")
+    with pytest.raises(TypeError, match="expected a string or cdata object, got 'RPC'"):
+        ffi.typeof(rpc)
+    rpc.get()
+
+
 def test_import_flux_does_not_load_cffi_or_the_broker() -> None:
     code = (
         "import sys, flux, flux.job; "

@@ -37,7 +37,24 @@ from ..wrapper import Wrapper
 
 __all__ = ["ffi", "lib", "raw", "Core", "typeof_handle", "function_ctype"]
 
-ffi = cffi.FFI()
+class FluxFFI(cffi.FFI):
+    """A cffi ``FFI`` whose ``typeof`` also knows this package's handle objects.
+
+    ``ffi.typeof(h.handle)`` gives ``flux_t *`` for a handle, as with flux-core
+    where handles are cdata; other objects raise the TypeError flux-core's
+    compiled module raises.
+    """
+
+    def typeof(self, cdecl: Any) -> Any:
+        if isinstance(cdecl, str) or type(cdecl).__module__ == "_cffi_backend":
+            return super().typeof(cdecl)
+        for cls, cname in _HANDLE_TYPES.items():
+            if isinstance(cdecl, cls):
+                return super().typeof(cname)
+        raise TypeError(f"expected a string or cdata object, got '{type(cdecl).__name__}'")
+
+
+ffi = FluxFFI()
 ffi.cdef(
     """
     typedef struct flux_handle flux_t;
@@ -71,13 +88,8 @@ _HANDLE_TYPES: Dict[type, str] = {
 
 
 def typeof_handle(h: Any) -> Any:
-    """``ffi.typeof`` extended to this package's objects; TypeError (as cffi words it) otherwise."""
-    for cls, cname in _HANDLE_TYPES.items():
-        if isinstance(h, cls):
-            return ffi.typeof(cname)
-    if type(h).__module__ == "_cffi_backend" or isinstance(h, str):
-        return ffi.typeof(h)
-    raise TypeError(f"expected a string or cdata object, got '{type(h).__name__}'")
+    """``ffi.typeof`` of a handle object (kept for code written against earlier versions)."""
+    return ffi.typeof(h)
 
 
 def function_ctype(fun: Any) -> Any:
