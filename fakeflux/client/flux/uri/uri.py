@@ -6,10 +6,18 @@ import os
 import platform
 import re
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qs, urlparse
 
 __all__ = ["URI", "JobURI", "URIResolverURI", "URIResolverPlugin", "FluxURIResolver"]
+
+# resolver URIs are parsed with this text slipped in after the first colon, so that
+# urlparse sees a path starting with a letter whatever follows (digits alone were
+# once read as a port, "//" as a host); it is taken out of the path again after
+_PATH_GUARD = "FXX"
+
+# the schemes that already are instance URIs: the resolver returns them as they are
+_INSTANCE_SCHEMES = ("ssh", "local")
 
 
 class URI:
@@ -22,23 +30,35 @@ class URI:
 
     def __init__(self, uri: str) -> None:
         self.uri = uri
-        self.query_dict: Dict[str, List[str]] = {}
-        parts = urlparse(self.uri)
-        self.scheme = parts.scheme
-        self.netloc = parts.netloc
-        self.path = parts.path
-        self.params = parts.params
-        self.query = parts.query
-        self.fragment = parts.fragment
-        if self.query:
-            self.query_dict = parse_qs(self.query, keep_blank_values=True)
+        self.scheme, self.netloc, self.path, self.params, self.query, self.fragment = urlparse(uri)
+        self.query_dict: Dict[str, List[str]] = parse_qs(self.query, keep_blank_values=True) if self.query else {}
+
+
+def _local_to_remote(job_uri: JobURI) -> str:
+    job_uri.remote_hostname = job_uri.remote_hostname or platform.uname()[1]
+    return f"ssh://{job_uri.remote_hostname}{job_uri.path}"
+
+
+def _ssh_to_local(job_uri: JobURI) -> str:
+    return f"local://{job_uri.path}"
+
+
+def _unchanged(job_uri: JobURI) -> str:
+    return job_uri.uri
+
+
+# how each form is reached from each scheme: {form: {scheme: converter}}
+_CONVERSIONS: Dict[str, Dict[str, Callable[[JobURI], str]]] = {
+    "remote": {"ssh": _unchanged, "local": _local_to_remote},
+    "local": {"local": _unchanged, "ssh": _ssh_to_local},
+}
 
 
 class JobURI(URI):
     """The URI of a Flux instance, convertible between ``local://PATH`` and ``ssh://HOST/PATH``.
 
     ValueError if ``uri`` has no scheme, or (from ``remote``/``local``) if
-    its scheme is neither ``local`` nor ``ssh``.  ``str()`` gives the local
+    its scheme is neither ``local`` nor ``ssh``. ``str()`` gives the local
     form when ``FLUX_URI_RESOLVE_LOCAL`` was set at import.
     """
 
@@ -46,35 +66,28 @@ class JobURI(URI):
 
     def __init__(self, uri: str, remote_hostname: Optional[str] = None) -> None:
         super().__init__(uri)
-        if self.scheme == "":
+        if not self.scheme:
             raise ValueError(f"JobURI '{uri}' does not have a valid scheme")
-        self.path = re.sub("/+", "/", self.path)
+        self.path = re.sub("/+", "/", self.path)  # local:////tmp//x is /tmp/x
+        self.remote_hostname = remote_hostname
+        # each form is worked out once, on first use
         self.remote_uri: Optional[str] = None
         self.local_uri: Optional[str] = None
-        self.remote_hostname = remote_hostname
+
+    def _converted(self, form: str) -> str:
+        convert = _CONVERSIONS[form].get(self.scheme)
+        if convert is None:
+            raise ValueError(f"Cannot convert JobURI with scheme {self.scheme} to {form}")
+        return convert(self)
 
     @property
     def remote(self) -> str:
-        if not self.remote_uri:
-            if self.scheme == "ssh":
-                self.remote_uri = self.uri
-            elif self.scheme == "local":
-                if not self.remote_hostname:
-                    self.remote_hostname = platform.uname()[1]
-                self.remote_uri = f"ssh://{self.remote_hostname}{self.path}"
-            else:
-                raise ValueError(f"Cannot convert JobURI with scheme {self.scheme} to remote")
+        self.remote_uri = self.remote_uri or self._converted("remote")
         return self.remote_uri
 
     @property
     def local(self) -> str:
-        if not self.local_uri:
-            if self.scheme == "local":
-                self.local_uri = self.uri
-            elif self.scheme == "ssh":
-                self.local_uri = f"local://{self.path}"
-            else:
-                raise ValueError(f"Cannot convert JobURI with scheme {self.scheme} to local")
+        self.local_uri = self.local_uri or self._converted("local")
         return self.local_uri
 
     def __str__(self) -> str:
@@ -82,12 +95,11 @@ class JobURI(URI):
 
 
 class URIResolverURI(URI):
-    """A URI given to a resolver (``jobid:123/456``); an all-digit path stays the path."""
+    """A URI given to a resolver (``jobid:123/456``): all after the scheme is the path."""
 
     def __init__(self, uri: str) -> None:
-        # urlparse reads "scheme:123" as a port number unless the path starts with a letter
-        super().__init__(uri.replace(":", ":FXX", 1))
-        self.path = self.path.replace("FXX", "", 1)
+        URI.__init__(self, uri.replace(":", ":" + _PATH_GUARD, 1))
+        self.path = self.path.replace(_PATH_GUARD, "", 1)
 
 
 class URIResolverPlugin(ABC):
@@ -117,30 +129,27 @@ class FluxURIResolver:
         from ..importer import import_plugins
 
         self.plugin_namespace = "flux.uri.resolvers"
-        self.resolvers: Dict[str, URIResolverPlugin] = {}
-        plugins = import_plugins(self.plugin_namespace, pluginpath or [])
-        for scheme, plugin in plugins.items():
-            self.resolvers[scheme] = plugin.URIResolver()
+        found = import_plugins(self.plugin_namespace, pluginpath or [])
+        self.resolvers: Dict[str, URIResolverPlugin] = {name: module.URIResolver() for name, module in found.items()}
+
+    def _plugin_for(self, scheme: str) -> URIResolverPlugin:
+        try:
+            return self.resolvers[scheme]
+        except KeyError:
+            raise NotImplementedError(f"No plugin for URI scheme {scheme}") from None
 
     def resolve(self, uri: str) -> JobURI:
-        scheme = URIResolverURI(uri).scheme
-        if str(scheme) == "":
-            scheme = "jobid"
+        if not URIResolverURI(uri).scheme:  # a bare argument is a jobid
             uri = f"jobid:{uri}"
-        if scheme in ("ssh", "local"):
+        target = URIResolverURI(uri)
+        if target.scheme in _INSTANCE_SCHEMES:
             return JobURI(uri)
-        if scheme not in self.resolvers:
-            raise NotImplementedError(f"No plugin for URI scheme {scheme}")
-        resolver_uri = URIResolverURI(uri)
-        query = resolver_uri.query_dict
-        if "local" in query and "remote" in query:
+        plugin = self._plugin_for(target.scheme)
+        forms = [form for form in ("local", "remote") if form in target.query_dict]
+        if len(forms) > 1:
             raise ValueError("Only one of 'local' or 'remote' is allowed")
-        result = JobURI(self.resolvers[scheme].resolve(resolver_uri))
-        if "local" in query:
-            result = JobURI(result.local)
-        elif "remote" in query:
-            result = JobURI(result.remote)
-        return result
+        answer = JobURI(plugin.resolve(target))
+        return JobURI(getattr(answer, forms[0])) if forms else answer
 
     def plugins(self) -> Dict[str, str]:
         """{scheme: description} of the loaded plugins."""
