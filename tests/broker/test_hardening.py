@@ -401,3 +401,11 @@ def test_encoder_refuses_what_the_broker_would_refuse() -> None:
     assert "exceeds the maximum of 4096 bytes" in exc.value.reason
     assert len(encode(msg)) > 5000
     assert C.DEFAULT_MAX_MESSAGE_SIZE == 2**31 - 1
+
+
+@pytest.mark.parametrize("runner", ["thread", "process"])
+def test_a_rundir_made_for_the_instance_still_opens_to_guests(runner: str) -> None:
+    with fakeflux.Instance(size=1, runner=runner, config={"access": {"allow-guest-user": True}}) as inst:
+        assert os.stat(inst.rundir).st_mode & 0o777 == 0o711
+    with fakeflux.Instance(size=1, runner=runner) as inst:
+        assert os.stat(inst.rundir).st_mode & 0o777 == 0o700
