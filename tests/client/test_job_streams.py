@@ -457,3 +457,39 @@ def test_job_info_lookup_of_unknown_job(fh: Any) -> None:
         with pytest.raises(OSError) as exc:
             job.job_info_lookup(fh, 12345, keys).get()
         assert (exc.value.errno, exc.value.strerror) == (errno.ENOENT, "invalid job id")
+
+
+def test_jobspec_constraints_checked_against_the_instance(fh: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    jobspec_module = importlib.import_module("flux.job.Jobspec")
+    monkeypatch.setattr(jobspec_module, "_tls", threading.local())  # no handle or hostlist cached yet
+    monkeypatch.setenv("FLUX_URI", fh.attr_get("local-uri"))
+
+    def build(constraints: Any) -> Any:
+        doc = JobspecV1.from_command(["true"]).jobspec
+        doc["attributes"]["system"]["constraints"] = constraints
+        return JobspecV1(**doc)
+
+    build({"hostlist": [socket.gethostname()]})
+    build({"ranks": ["0-3"]})
+    for constraints, kind, text in [
+        (
+            {"hostlist": ["nosuchhost1"]},
+            ValueError,
+            "host constraint contains invalid hosts: host 'nosuchhost1' not found",
+        ),
+        (
+            {"and": [{"ranks": ["0"]}, {"hostlist": ["zzz"]}]},
+            ValueError,
+            "host constraint contains invalid hosts: host 'zzz' not found",
+        ),
+        ({"hostlist": ["foo[1-"]}, ValueError, "Invalid hostlist: 'foo[1-'"),
+        ({"ranks": ["x"]}, ValueError, "IDset(): Invalid argument: x"),
+        ({"properties": ["a|b"]}, TypeError, "invalid character in property 'a|b'"),
+        ({"xx": []}, TypeError, "unknown constraint operator 'xx'"),
+    ]:
+        with pytest.raises(kind) as exc:
+            build(constraints)
+        assert str(exc.value) == text
+    jobspec_module._tls.flux.__exit__(None, None, None)

@@ -18,6 +18,7 @@ import numbers
 import os
 import pathlib
 import re
+import threading
 from types import SimpleNamespace
 from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -95,10 +96,43 @@ def _validate_constraint(constraints: Any) -> None:
                     raise TypeError(f"invalid character in property '{name}'")
         elif operator == "ranks":
             for ranks in args:
-                if not _IDSET.fullmatch(ranks):
-                    raise ValueError(f"invalid idset: {ranks}")
-        elif operator != "hostlist":
+                importlib.import_module("flux.idset").decode(ranks)
+        elif operator == "hostlist":
+            for hosts in args:
+                _validate_hosts(importlib.import_module("flux.hostlist").decode(hosts))
+        else:
             raise TypeError(f"unknown constraint operator '{operator}'")
+
+
+# One handle per thread, opened on first use, for what validation asks of
+# the enclosing instance (its hostlist), as flux-core keeps it.
+_tls = threading.local()
+
+
+def _get_flux() -> Any:
+    if not hasattr(_tls, "flux"):
+        from ..core.handle import Flux
+
+        _tls.flux = Flux()
+    return _tls.flux
+
+
+def _validate_hosts(hosts: Any) -> None:
+    """ValueError if ``hosts`` (a Hostlist) names hosts the enclosing instance does not have."""
+    if not hasattr(_tls, "hostlist"):
+        # unknown (no hostlist attribute, or not decodable): not checked
+        _tls.hostlist = None
+        try:
+            text = _get_flux().attr_get("hostlist")
+            if text is not None:
+                _tls.hostlist = importlib.import_module("flux.hostlist").decode(text)
+        except (FileNotFoundError, ValueError):
+            pass
+    if _tls.hostlist is not None:
+        try:
+            _tls.hostlist.index(hosts)
+        except FileNotFoundError as exc:
+            raise ValueError(f"host constraint contains invalid hosts: {exc}") from None
 
 
 def validate_jobspec(jobspec: Any, require_version: Optional[int] = None) -> Tuple[bool, Jobspec]:
