@@ -435,3 +435,33 @@ def test_verbose_shell_logs(client: RawClient) -> None:
     assert sorted(m for m in messages if m.startswith("task ")) == ["task 0 complete status=0",
                                                                     "task 1 complete status=0"]
     assert all(c["level"] == 6 for c in logs)
+
+
+def test_stdin_through_the_shell_service(client: RawClient) -> None:
+    """As `echo piped | flux run cat`: flux job attach sends RFC 24 stdin data
+    to the shell's service; the shell appends it to guest.input."""
+    jobid = submit(client, jobspec(["cat"], ntasks=2))
+    wait_running(client, jobid)
+    service = f"{UID}-shell-{f58(jobid, ascii=True)}"
+    assert client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "all", "data": "piped\n"}).errnum == 0
+    assert client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "all", "eof": True}).errnum == 0
+    closed = client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "0", "data": "late\n"})
+    assert closed.errnum == errno.EPIPE
+    evs = events(client, jobid)
+    assert evs[6]["context"] == {"status": 0}
+    inp = guest(client, jobid, "input")
+    assert [e["context"] for e in inp[1:]] == [{"stream": "stdin", "rank": "all", "data": "piped\n"},
+                                               {"stream": "stdin", "rank": "all", "eof": True}]
+    data = sorted(e["context"]["data"] for e in guest(client, jobid, "output") if "data" in e["context"])
+    assert data == ["piped\n", "piped\n"]
+    gone = client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "all", "eof": True})
+    assert gone.errnum == errno.ENOSYS  # the shell has exited
+
+
+def test_history_get_as_flux_job_last(client: RawClient) -> None:
+    ids = [submit(client, jobspec(["true"])) for _ in range(3)]
+    assert client.rpc_json("job-manager.history.get", {"slice": "[:1]"}) == {"jobs": [ids[-1]]}
+    assert client.rpc_json("job-manager.history.get", {"slice": "[::-1]"}) == {"jobs": ids}
+    assert client.rpc_json("job-manager.history.get", {"slice": "[1:]"}) == {"jobs": ids[1::-1]}
+    bad = client.rpc("job-manager.history.get", {"slice": "1"})
+    assert (bad.errnum, error_text(bad)) == (errno.EINVAL, "could not parse python-style slice expression")

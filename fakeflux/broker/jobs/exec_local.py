@@ -16,10 +16,12 @@ after the first signal of an exception) and the shell's ``exit-timeout``.
 
 from __future__ import annotations
 
+import base64
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
+from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs import shell as S
 from fakeflux.broker.jobs.eventlog import eventlog_entry
 from fakeflux.broker.jobs.exec import ProcessHost, TaskSpec
@@ -36,6 +38,8 @@ from fakeflux.shell.pmi import (
     simple_pmi_enabled,
 )
 from fakeflux.shell.taskmap import TaskMap
+from fakeflux.wire import Message, ProtocolError, payload_json
+from fakeflux.wire.constants import ROLE_OWNER
 
 if TYPE_CHECKING:
     from fakeflux.broker.jobs.manager import JobSystem
@@ -74,6 +78,8 @@ class LocalRun:
         self.output_ready = False  # guest.output has its header: logs go straight in
         self.logs: List[Tuple[float, Dict[str, Any]]] = []
         self.pmi: Optional[PmiServer] = None
+        self.service: Optional[str] = None  # <userid>-shell-<id>, registered on the leader's rank
+        self.open_input: Set[int] = set()  # tasks whose stdin has not had its EOF
 
     def live(self) -> List[LocalTask]:
         return [t for t in self.tasks if t.pid and t.wait_status is None]
@@ -164,12 +170,16 @@ class LocalExec:
         system.kvs_write(ns, "output", "".join(output).encode())
         run.output_ready = True
         self._flush_logs(run)
-        system.exec_event(job, "shell.init", {"service": f"{job.userid}-shell-{S.f58(job.id, True)}",
-                                              "leader-rank": run.leader, "size": len(job.alloc)})
+        run.service = f"{job.userid}-shell-{S.f58(job.id, True)}"
+        stdin = self._input_file(job)
+        if stdin is None:  # the input plugin's stdin service (flux job attach sends to it)
+            run.open_input = {t.rank for t in run.tasks}
+            self.core.rank(run.leader).services[run.service] = self._service_handler(run)
+        system.exec_event(job, "shell.init", {"service": run.service, "leader-rank": run.leader,
+                                              "size": len(job.alloc)})
         self._log_layout(run)
         if job.duration > 0:
             self._later(run, job.duration, lambda: system.expired(job))
-        stdin = self._input_file(job)
         for task in run.tasks:
             spec = self._spec(run, task, files, stdin)
             try:
@@ -212,6 +222,54 @@ class LocalExec:
             ids = [t.rank for t in run.tasks if t.node == node]
             what = f"task {ids[0]}" if len(ids) == 1 else f"tasks {idset_encode(ids, brackets=True)}"
             self._log(run, S.LOG_INFO, f"{node}: {what} on cores {idset_encode(cores)}", "shell.c", 1844, rank=node)
+
+    # -- the shell's service: stdin (input/service.c) --------------------------------------------
+    def _service_handler(self, run: LocalRun) -> Callable[[Message], None]:
+        return lambda msg: self._service(run, msg)
+
+    def _service(self, run: LocalRun, msg: Message) -> None:
+        broker = self.core.rank(run.leader)
+        method = (msg.topic or "").partition(".")[2]
+        if method != "stdin":
+            raise ServiceError(errno.ENOSYS)
+        if msg.userid != run.job.userid and not msg.rolemask & ROLE_OWNER:
+            broker.respond_error(msg, errno.EPERM)
+            return
+        try:
+            context = payload_json(msg.payload)
+            ranks, data, eof = self._decode_input(context)
+        except (ProtocolError, ValueError, TypeError, KeyError):
+            broker.respond_error(msg, errno.EPROTO)
+            return
+        if not run.open_input:
+            broker.respond_error(msg, errno.EPIPE)
+            return
+        targets = set(run.open_input) if ranks == "all" else set(_idset_decode(ranks))
+        if not targets <= run.open_input:
+            broker.respond_error(msg, errno.EPIPE)
+            return
+        self.system.kvs_write(guest_namespace(run.job.id), "input",
+                              eventlog_entry(self.system.now(), "data", context).encode(), append=True)
+        for task in run.tasks:
+            if task.rank in targets and task.pid and task.wait_status is None:
+                self.host.write_input(task.pid, data, eof)
+        if eof:
+            run.open_input -= targets
+        broker.respond(msg)
+
+    @staticmethod
+    def _decode_input(context: Dict[str, Any]) -> Tuple[str, bytes, bool]:
+        """iodecode: (ranks, data, eof) of an RFC 24 stdin data context."""
+        if context.get("stream") != "stdin" or not isinstance(context.get("rank"), str):
+            raise ValueError("not stdin")
+        text = context.get("data", "")
+        if not isinstance(text, str):
+            raise ValueError("data")
+        data = base64.b64decode(text) if context.get("encoding") == "base64" else text.encode()
+        eof = context.get("eof", False)
+        if not isinstance(eof, bool) or (not data and not eof):
+            raise ValueError("eof")
+        return context["rank"], data, eof
 
     # -- PMI (the shell's pmi-simple plugin, fakeflux.shell.pmi) -------------------------------------
     def _pmi_server(self, run: LocalRun, options: Dict[str, Any]) -> Optional[PmiServer]:
@@ -435,6 +493,7 @@ class LocalExec:
         file, line = where if where is not None else ("shell.c", 0)
         self._log(run, S.LOG_FATAL, message, file, line)
         self._flush_logs(run)  # a shell dying before its output header still logs
+        self.system.flush_kvs()  # the log is out before the exception, as the real shell's
         run.die_rc = ec
         self.system.raise_exception(job, "exec", 0, message, userid=self.core.owner)
         for task in run.live():
@@ -456,6 +515,8 @@ class LocalExec:
         status = (rc & 0xFF) << 8
         if run.exception_in_progress and status == 0:
             status = 1 << 8
+        if run.service is not None:
+            self.core.rank(run.leader).services.pop(run.service, None)
         if run.output_ready:
             self._log(run, S.LOG_INFO, "all shells report tasks complete", "tasks-complete.c", 67, "tasks-complete")
             self._log(run, S.LOG_INFO, f"exit {rc}", "shell.c", 2212)
@@ -505,6 +566,8 @@ class LocalExec:
         for run in list(self.runs.values()):
             for token in run.timers:
                 token[0] = True
+            if run.service is not None:
+                self.core.rank(run.leader).services.pop(run.service, None)
             for task in run.live():
                 self.host.signal(task.pid, S.SIGKILL)
             for path in run.tmpdirs:
@@ -515,3 +578,12 @@ class LocalExec:
 
 
 START_FAILED = (S.START_FAILED_FILE, S.START_FAILED_LINE)
+
+
+def _idset_decode(text: str) -> List[int]:
+    """RFC 22 idset ("0-2,5", brackets allowed); ValueError when malformed."""
+    ids: List[int] = []
+    for part in text.strip("[]").split(","):
+        low, _, high = part.partition("-")
+        ids.extend(range(int(low), int(high or low) + 1))
+    return ids

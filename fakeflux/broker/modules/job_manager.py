@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import errno
+import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from fakeflux.broker import jobs as J
@@ -26,6 +27,31 @@ def _int(req: Dict[str, Any], key: str) -> int:
     return value
 
 
+_SLICE_INT = re.compile(r"\s*[+-]?\d+")
+
+
+def _slice(text: str, length: int) -> Optional[List[int]]:
+    """libutil slice_parse: "[start:stop:step]" (a ':' required, each part
+    optional) as Python slices a list of ``length``; None when malformed."""
+    if ":" not in text or len(text) < 2 or text[0] != "[" or text[-1] != "]":
+        return None
+    parts = text[1:-1].split(":")
+    if len(parts) > 3:
+        return None
+    values: List[Optional[int]] = []
+    for part in parts:
+        if part == "":
+            values.append(None)
+        elif _SLICE_INT.fullmatch(part):
+            values.append(int(part))
+        else:
+            return None
+    values += [None] * (3 - len(values))
+    if values[2] == 0:
+        return None
+    return list(range(length))[slice(values[0], values[1], values[2])]
+
+
 class JobManagerModule(BrokerModule):
     name = "job-manager"
     methods = {
@@ -37,6 +63,7 @@ class JobManagerModule(BrokerModule):
         "events-journal-cancel": ("journal_cancel", 0),
         "getattr": ("getattr", C.ROLE_USER),
         "stats-get": ("stats_get", C.ROLE_USER),
+        "history.get": ("history_get", C.ROLE_USER),
         "queue-status": ("queue_status", C.ROLE_USER),
         "queue-list": ("queue_list", C.ROLE_USER),
         "resource-status": ("resource_status", C.ROLE_USER),
@@ -251,6 +278,19 @@ class JobManagerModule(BrokerModule):
         for job in jobs.jobs.values():
             if job.waiter is not None and job.waiter[1].sender == sender:
                 job.waiter = None
+
+    # -- the history jobtap plugin: the requester's jobs, newest first -------------------------------
+    def history_get(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        text = req.get("slice")
+        if not isinstance(text, str):
+            raise ServiceError(errno.EPROTO)
+        jobs = sorted((j for j in self.jobs.jobs.values() if j.userid == msg.userid),
+                      key=lambda j: j.t_submit, reverse=True)
+        chosen = _slice(text, len(jobs))
+        if chosen is None:
+            raise ServiceError(errno.EINVAL, "could not parse python-style slice expression")
+        self.respond_json(msg, {"jobs": [jobs[i].id for i in chosen]})
 
     # -- misc --------------------------------------------------------------------------------------
     def getattr(self, msg: Message) -> None:
