@@ -658,3 +658,28 @@ def test_bad_resource_configuration_is_named(config: Dict[str, Any], text: str) 
     with fakeflux.Instance(size=1, config=config) as inst, RawClient(inst.uri(0)) as c:
         msg = c.rpc("resource.status", {})
         assert (msg.errnum, error_text(msg)) == (errno.EINVAL, text)
+
+
+def test_virtual_queue_follows_its_parent() -> None:
+    """RFC 33: a virtual queue is scheduled only while it and its parent are
+    started (status as real Flux reports it)."""
+    config = {**CONF, "queues": {"batch": {}, "debug": {"parent": "batch"}}}
+    with fakeflux.Instance(size=2, config=config) as inst, RawClient(inst.uri(0)) as c:
+        def status() -> Any:
+            return c.rpc_json("job-manager.queue-status", {"name": "debug"})
+
+        def start(name: str, on: bool, **kw: Any) -> None:
+            c.rpc_json("job-manager.queue-start", {"name": name, "start": on, "all": False, **kw})
+
+        assert status() == {"enable": True, "start": False, "parent": "batch"}
+        start("debug", True)
+        assert status() == {"enable": True, "start": False, "parent": "batch", "blocked": "parent",
+                            "stop_reason": "parent queue 'batch' is stopped"}
+        job = submit(c, jobspec(1, queue="debug"))
+        start("batch", True)
+        assert status() == {"enable": True, "start": True, "parent": "batch"}
+        assert summary(inst.uri(0), job) == "rank0/core0"
+        start("batch", False, reason="r")
+        assert c.rpc_json("job-manager.queue-status", {"name": "batch"}) == {
+            "enable": True, "start": False, "stop_reason": "r"}
+        assert status()["stop_reason"] == "parent queue 'batch' is stopped"

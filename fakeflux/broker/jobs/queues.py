@@ -32,7 +32,10 @@ def _fsd(seconds: float) -> str:
 
 
 class Queue:
-    __slots__ = ("name", "enabled", "disable_reason", "started", "stop_reason")
+    """One queue; a virtual queue (RFC 33) names its ``parent`` and is
+    scheduled only while both it and its parent are started."""
+
+    __slots__ = ("name", "enabled", "disable_reason", "started", "stop_reason", "parent")
 
     def __init__(self, name: Optional[str], started: bool) -> None:
         self.name = name
@@ -40,14 +43,26 @@ class Queue:
         self.disable_reason: Optional[str] = None
         self.started = started
         self.stop_reason: Optional[str] = None
+        self.parent: Optional[Queue] = None
+
+    @property
+    def effectively_started(self) -> bool:
+        return self.started and (self.parent is None or self.parent.started)
 
     def status(self) -> Dict[str, Any]:
         """queue_status_encode, with the scheduler loaded."""
-        out: Dict[str, Any] = {"enable": self.enabled, "start": self.started}
+        start = self.effectively_started
+        out: Dict[str, Any] = {"enable": self.enabled, "start": start}
+        stop_reason = self.stop_reason
+        if self.parent is not None:
+            out["parent"] = self.parent.name
+            if self.started and not start:
+                out["blocked"] = "parent"
+                stop_reason = f"parent queue '{self.parent.name}' is stopped"
         if not self.enabled and self.disable_reason:
             out["disable_reason"] = self.disable_reason
-        if not self.started and self.stop_reason:
-            out["stop_reason"] = self.stop_reason
+        if not start and stop_reason:
+            out["stop_reason"] = stop_reason
         return out
 
 
@@ -68,10 +83,14 @@ class Queues:
     def named(self) -> Dict[str, Queue]:
         """The configured named queues (kept, with their state, across
         reconfiguration; new ones start stopped)."""
-        names = sorted(self._table())
+        table = self._table()
+        names = sorted(table)
         if names != self._names:
             self._named = {n: self._named.get(n) or Queue(n, started=False) for n in names}
             self._names = names
+        for name, queue in self._named.items():
+            parent = table[name].get("parent") if isinstance(table[name], dict) else None
+            queue.parent = self._named.get(parent) if isinstance(parent, str) else None
         return self._named
 
     def _defaults(self) -> Dict[str, Any]:
@@ -98,7 +117,7 @@ class Queues:
         if name is None:
             return not named and self._anon.started
         queue = named.get(name)
-        return queue is not None and queue.started
+        return queue is not None and queue.effectively_started
 
     def list(self) -> List[str]:
         return list(self.named())
@@ -120,22 +139,25 @@ class Queues:
         if name is None and queues:
             raise ServiceError(errno.EPERM, "no queue specified")
         effective = copy.deepcopy(defaults)
+        lineage: List[Dict[str, Any]] = []  # the parent queue's table (RFC 33), then the queue's own
         if name and queues:
             if name not in queues:
                 raise ServiceError(errno.EPERM, f"Invalid queue '{name}' specified")
-            qconf = queues[name] if isinstance(queues[name], dict) else {}
-            try:
-                effective.update(qconf["policy"]["jobspec"]["defaults"]["system"])
-            except (KeyError, TypeError):
-                pass
+            lineage = self._lineage(name)
+            for qconf in lineage:
+                try:
+                    effective.update(qconf["policy"]["jobspec"]["defaults"]["system"])
+                except (KeyError, TypeError):
+                    pass
         for key, value in effective.items():
             if key == "duration":
                 if not system.get("duration"):
                     system["duration"] = value
             elif key not in system:
                 system[key] = copy.deepcopy(value)
-        # the "constraints" frobnicator: a queue's `requires` become property constraints
-        requires = queues.get(name, {}).get("requires") if name and isinstance(queues.get(name), dict) else None
+        # the "constraints" frobnicator: a queue's `requires` (a virtual queue's parent's)
+        # become property constraints
+        requires = lineage[0].get("requires") if lineage else None
         if isinstance(requires, list) and requires:
             current = system.get("constraints")
             if isinstance(current, dict) and isinstance(current.get("properties"), list):
@@ -144,6 +166,19 @@ class Queues:
                 system["constraints"] = {"and": [current, {"properties": list(requires)}]}
             else:
                 system["constraints"] = {"properties": list(requires)}
+
+    def _lineage(self, name: str) -> List[Dict[str, Any]]:
+        """[parent's table, own table] for a virtual queue, [own table] otherwise."""
+        queues = self._table()
+        entry = queues.get(name)
+        own: Dict[str, Any] = entry if isinstance(entry, dict) else {}
+        parent = own.get("parent")
+        if parent is None:
+            return [own]
+        if parent not in queues:
+            raise ServiceError(errno.EPERM, f"queue '{name}': parent queue '{parent}' is not configured")
+        parent_entry = queues[parent]
+        return [parent_entry if isinstance(parent_entry, dict) else {}, own]
 
     def submit_check(self, jobspec: Dict[str, Any]) -> None:
         """queue_submit_check (job-manager, at submit): the queue must exist
@@ -168,13 +203,14 @@ class Queues:
 
         out = dict(limits_of(self._config_of()))
         out["job-size"] = {k: dict(v) for k, v in (out.get("job-size") or {}).items() if isinstance(v, dict)}
-        if queue is not None:
-            own = limits_of(self._table().get(queue))
-            if "duration" in own:
-                out["duration"] = own["duration"]
-            for bound, sizes in (own.get("job-size") or {}).items():
-                if isinstance(sizes, dict):
-                    out["job-size"].setdefault(bound, {}).update(sizes)
+        if queue is not None and queue in self._table():
+            for table in self._lineage(queue):
+                own = limits_of(table)
+                if "duration" in own:
+                    out["duration"] = own["duration"]
+                for bound, sizes in (own.get("job-size") or {}).items():
+                    if isinstance(sizes, dict):
+                        out["job-size"].setdefault(bound, {}).update(sizes)
         return out
 
     def _check_limits(self, jobspec: Dict[str, Any], queue: Optional[str]) -> None:
