@@ -493,3 +493,17 @@ def test_jobspec_constraints_checked_against_the_instance(fh: Any, monkeypatch: 
             build(constraints)
         assert str(exc.value) == text
     jobspec_module._tls.flux.__exit__(None, None, None)
+
+
+def test_job_kvs_directories(fh: Any) -> None:
+    jobid = run_jobs(fh, 1)[0]
+    kvsdir = job.job_kvs(fh, jobid)
+    assert kvsdir.path == job.JobID(jobid).kvs + "."  # libjob's key, ending in "."
+    assert sorted(kvsdir.keys()) == ["J", "R", "eventlog", "guest", "jobspec"]
+    guest = job.job_kvs_guest(fh, jobid)
+    assert guest.path == job.JobID(jobid).kvs + ".guest."
+    assert sorted(guest.keys()) == ["exec", "input", "output"]
+    with pytest.raises(FileNotFoundError):
+        job.job_kvs(fh, 12345)
+    with pytest.raises(OverflowError):
+        job.job_kvs(fh, -1)
