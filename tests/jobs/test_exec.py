@@ -465,3 +465,40 @@ def test_history_get_as_flux_job_last(client: RawClient) -> None:
     assert client.rpc_json("job-manager.history.get", {"slice": "[1:]"}) == {"jobs": ids[1::-1]}
     bad = client.rpc("job-manager.history.get", {"slice": "1"})
     assert (bad.errnum, error_text(bad)) == (errno.EINVAL, "could not parse python-style slice expression")
+
+
+@pytest.mark.parametrize("option, ending", [
+    ({"exit-timeout": "0.3s"}, "exited (Exit 3) and exit-timeout=0.3s has expired"),
+    ({"exit-on-error": 1}, "failed (Exit 3) and exit-on-error is set"),
+])
+def test_first_task_exit_ends_the_job(client: RawClient, option: Dict[str, Any], ending: str) -> None:
+    """The shell's doom plugin, as real Flux reports it."""
+    js = jobspec(["sh", "-c", "test $FLUX_TASK_RANK = 1 && exit 3; sleep 30"], ntasks=2, shell_options=option)
+    jobid, evs = run(client, js)
+    note = f"sh: task rank 1 on host {fakeflux_hostname(client)} {ending}"
+    assert names(evs)[5:] == ["start", "exception", "finish", "release", "free", "clean"]
+    assert evs[6]["context"] == {"type": "exec", "severity": 0, "note": note, "userid": UID, "wait_status": 768}
+    assert evs[7]["context"] == {"status": 768}  # the exception's wait status
+    ex = guest(client, jobid, "exec.eventlog")
+    assert ex[4]["context"]["rank"] == 1 and ex[5]["context"] == {"rank": 0, "wait_status": 768}
+    logs = [e["context"] for e in guest(client, jobid, "output") if e["name"] == "log"]
+    assert logs == [{"rank": 0, "level": 0, "message": note, "component": "task-exit", "file": "doom.c",
+                     "line": 135}]
+
+
+def test_process_runner_stop_kills_running_jobs() -> None:
+    """fakeflux start ended by SIGTERM (Instance.stop of the process runner)."""
+    inst = fakeflux.Instance(size=1, runner="process")
+    inst.start()
+    try:
+        with RawClient(inst.uri(0)) as c:
+            jobid = submit(c, jobspec(["sh", "-c", "echo $$; sleep 60"]))
+            wait_running(c, jobid, ready="\\n")
+            text = kvs_get(c, "output", namespace=f"job-{jobid}") or ""
+            pid = int(json.loads(text.splitlines()[1])["context"]["data"])
+            tmpdir = os.path.join(inst.rundir, f"jobtmp-0-{f58(jobid)}")
+    finally:
+        inst.stop()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not os.path.exists(tmpdir) and inst.leaks() == []

@@ -78,6 +78,7 @@ class LocalRun:
         self.output_ready = False  # guest.output has its header: logs go straight in
         self.logs: List[Tuple[float, Dict[str, Any]]] = []
         self.pmi: Optional[PmiServer] = None
+        self.exception_wait_status: Optional[int] = None  # from an exception that carried one
         self.service: Optional[str] = None  # <userid>-shell-<id>, registered on the leader's rank
         self.open_input: Set[int] = set()  # tasks whose stdin has not had its EOF
 
@@ -455,36 +456,55 @@ class LocalExec:
             run.task_exit_posted = True
             self.system.exec_event(job, "shell.task-exit",
                                    S.task_exit_context(task.localid, task.rank, task.pid, status))
-            if run.live() and not run.exception_in_progress:
-                self._start_exit_timer(run, task)
+            if not run.exception_in_progress:
+                self._doom(run, task)
         if not run.live():
             self._finish(run)
 
-    def _start_exit_timer(self, run: LocalRun, first: LocalTask) -> None:
-        """The shell's doom plugin: once the first task has exited, the others
-        get ``exit-timeout`` (30 s) before the job is ended with an exception."""
-        option = self._shell_options(run.job).get("exit-timeout", DEFAULT_EXIT_TIMEOUT)
-        if option == "none":
+    def _doom(self, run: LocalRun, first: LocalTask) -> None:
+        """The shell's doom plugin, once the first task has exited: with
+        ``-o exit-on-error`` a failed task ends the job at once; otherwise the
+        others get ``exit-timeout`` (30 s; "none" for ever)."""
+        options = self._shell_options(run.job)
+        status = first.wait_status or 0
+        rc = S.task_exit_code(status)
+        arg0 = os.path.basename(str(run.job.jobspec["tasks"][0]["command"][0]))
+        signo = status & 0x7F
+        disposition = f" ({S.strsignal(signo)})" if signo else f" (Exit {(status >> 8) & 0xFF})"
+        where = f"{arg0}: task rank {first.rank} on host {self.core.hostname}"
+        if options.get("exit-on-error") not in (None, 0, False) and rc != 0:
+            self._doom_fatal(run, first, rc, f"{where} failed{disposition} and exit-on-error is set")
+            return
+        option = options.get("exit-timeout", DEFAULT_EXIT_TIMEOUT)
+        if option == "none" or not run.live():
             return
         try:
             timeout = parse_fsd(option) if isinstance(option, str) else float(option)
         except (TypeError, ValueError):
             timeout = DEFAULT_EXIT_TIMEOUT
-        status = first.wait_status or 0
-        disposition = f" (Exit {(status >> 8) & 0xFF})" if not status & 0x7F else ""
-        arg0 = os.path.basename(str(run.job.jobspec["tasks"][0]["command"][0]))
 
         def expire() -> None:
-            if run.finished or run.exception_in_progress:
-                return
-            fsd = f"{timeout:g}s"
-            self.system.raise_exception(
-                run.job, "exec", 0,
-                f"{arg0}: task {first.rank} on host {self.core.hostname} exited{disposition} "
-                f"and exit-timeout={fsd} has expired", userid=self.core.owner)
+            if not run.finished and not run.exception_in_progress:
+                self._doom_fatal(run, first, rc, f"{where} exited{disposition} and exit-timeout="
+                                                 f"{S.fsd_format(timeout)} has expired")
 
         if timeout > 0:
             self._later(run, timeout, expire)
+
+    def _doom_fatal(self, run: LocalRun, first: LocalTask, rc: int, note: str) -> None:
+        """flux_shell_raise_exit_status then shell_die: the exception carries
+        the failed task's wait status, which becomes the job's."""
+        self._log(run, S.LOG_FATAL, note, "doom.c", 135, "task-exit")
+        self._flush_logs(run)
+        self.system.flush_kvs()
+        run.exception_wait_status = first.wait_status
+        run.die_rc = rc
+        self.system.raise_exception(run.job, "exec", 0, note, userid=self.core.owner,
+                                    extra={"wait_status": first.wait_status})
+        for task in run.live():
+            self.host.signal(task.pid, S.SIGKILL)
+        if not run.live():
+            self._finish(run)
 
     def _die(self, run: LocalRun, ec: int, message: str, where: Any = None) -> None:
         """shell_die: log the error to guest.output, raise the ``exec``
@@ -513,7 +533,9 @@ class LocalExec:
         job = run.job
         rc = max([run.die_rc] + [S.task_exit_code(t.wait_status) for t in run.tasks if t.wait_status is not None])
         status = (rc & 0xFF) << 8
-        if run.exception_in_progress and status == 0:
+        if run.exception_wait_status is not None:
+            status = run.exception_wait_status  # job-exec takes the exception's
+        elif run.exception_in_progress and status == 0:
             status = 1 << 8
         if run.service is not None:
             self.core.rank(run.leader).services.pop(run.service, None)

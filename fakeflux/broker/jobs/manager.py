@@ -447,7 +447,7 @@ class JobSystem:
     # -- exceptions, kill, urgency ---------------------------------------------------------------------
     def raise_exception(self, job: Job, kind: str, severity: int, note: Optional[str], *,
                         userid: Optional[int] = None, kill_signal: int = SIGTERM,
-                        userid_first: bool = False) -> None:
+                        userid_first: bool = False, extra: Optional[Dict[str, Any]] = None) -> None:
         """Post an exception; a fatal one ends the job.  ``userid_first``: the
         context in job-exec's key order (type, severity, userid, note), as its
         own exceptions (the time limit) are written; job-manager's is
@@ -458,6 +458,7 @@ class JobSystem:
         context["note"] = note or ""
         if userid is not None and not userid_first:
             context["userid"] = userid
+        context.update(extra or {})  # the shell's exit status exception adds "wait_status"
         if severity == 0 and job.exception is None:
             job.exception = context
         job.exception_occurred = job.exception_occurred or severity == 0

@@ -190,6 +190,27 @@ def split_lines(buffer: bytes, data: bytes) -> Tuple[List[bytes], bytes]:
         buffer = buffer[nl + 1:]
 
 
+def fsd_format(seconds: float) -> str:
+    """libutil fsd_format_duration (6 significant digits)."""
+    if 0 < seconds < 0.1:
+        return f"{seconds * 1000:.6g}ms"
+    for limit, unit, scale in ((60.0, "s", 1.0), (3600.0, "m", 60.0), (86400.0, "h", 3600.0)):
+        if seconds < limit:
+            return f"{seconds / scale:.6g}{unit}"
+    return f"{seconds / 86400:.6g}d"
+
+
+def strsignal(signo: int) -> str:
+    """strsignal(3) as glibc words it ("Killed", "Segmentation fault", ...)."""
+    import signal as _signal
+
+    try:
+        text = _signal.strsignal(signo)
+    except ValueError:
+        text = None
+    return text or f"Unknown signal {signo}"
+
+
 # -- exit codes -------------------------------------------------------------------------------------
 def task_exit_code(wait_status: int) -> int:
     """The shell's task rc: the exit code, or 128 + the signal that killed it."""
