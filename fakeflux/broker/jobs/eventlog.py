@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+import json.encoder
+from typing import Any, Callable, Dict, Optional
 
 
 def jansson_real(x: float) -> str:
@@ -15,14 +16,27 @@ def jansson_real(x: float) -> str:
     return text
 
 
+# json's own string encoder (C), without building an encoder per call
+_encode_str: Callable[[str], str] = (getattr(json.encoder, "c_encode_basestring", None)
+                                     or json.encoder.py_encode_basestring)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, reals as jansson prints them, key order kept."""
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return _encode_str(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return int.__repr__(value)
     if isinstance(value, float):
         return jansson_real(value)
     if isinstance(value, dict):
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{dumps(v)}" for k, v in value.items()) + "}"
+        return "{" + ",".join(f"{_encode_str(k)}:{dumps(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(dumps(v) for v in value) + "]"
     raise TypeError(f"cannot encode {type(value).__name__}")
