@@ -258,7 +258,7 @@ class Attach:
     def run(self) -> int:
         main = jobwatch.EventWatch(self.h, self.jobid)
         exec_watch: Optional[jobwatch.EventWatch] = None
-        output: Optional[jobwatch.EventWatch] = None
+        output: Optional[Any] = None  # the thread copying the job's output as it is written
         finished = False
         while True:
             try:
@@ -287,13 +287,13 @@ class Attach:
                 sys.stderr.write(f"{ts:.3f}s: job.{name}\n")
             if name == "start" and output is None:
                 exec_watch = self._drain_exec_until_init()
-                output = jobwatch.EventWatch(self.h, self.jobid, "guest.output", jobwatch.WAITCREATE)
+                output = self._start_output()
             if name == "finish":
                 status = int(ctx.get("status", 0))
                 self.exit_code = jobwatch.waitstatus_exitcode(status)
                 finished = True
                 if output is not None:
-                    self._copy_output(output)
+                    output.join(timeout=60.0)  # the shell ends every stream before it exits
                     output = None
                 if exec_watch is not None:
                     exec_watch.cancel()
@@ -307,6 +307,21 @@ class Attach:
             self.exit_code = 1
         sys.stdout.flush()
         return self.exit_code
+
+    def _start_output(self) -> Any:
+        """Copy the output eventlog as it grows, in a thread with its own handle (a
+        handle serves one thread), while this one follows the main eventlog."""
+        import threading
+
+        def copy() -> None:
+            import flux  # type: ignore[import-not-found,unused-ignore]
+
+            h = flux.Flux()
+            self._copy_output(jobwatch.EventWatch(h, self.jobid, "guest.output", jobwatch.WAITCREATE))
+
+        thread = threading.Thread(target=copy, daemon=True)
+        thread.start()
+        return thread
 
     def _early_logs(self, until: float) -> None:
         """The shell's log lines written before an exception (the real command watches
@@ -379,7 +394,7 @@ class Attach:
 
         while True:
             try:
-                entry = watch.next(timeout=60.0)
+                entry = watch.next()
             except OSError:
                 break
             if entry is None:
@@ -489,47 +504,30 @@ def cmd_id(p: OptParser, o: Parsed) -> int:
 
 
 def cmd_last(p: OptParser, o: Parsed) -> int:
-
-    if len(o.args) > 1:
+    """The slice goes to job-manager.history.get (the history jobtap plugin)."""
+    args = list(o.args)
+    slice_text = "[:1]"
+    if args:
+        slice_text = args.pop(0)
+        if "[" not in slice_text:
+            try:
+                slice_text = f"[:{int(slice_text, 10)}]"
+            except ValueError:
+                p.print_usage()
+                return 1
+    if args:
         p.print_usage()
         return 1
-    slice_text = o.args[0] if o.args else "[:1]"
-    if slice_text.isdigit():
-        slice_text = f"[:{slice_text}]"
     h = _handle()
     try:
-        ids = h.rpc("job-manager.history.get", {}).get()["jobs"]
+        ids = h.rpc("job-manager.history.get", {"slice": slice_text}).get()["jobs"]
     except OSError as exc:
-        if exc.errno != errno.ENOSYS:
-            die(PROG, error_text(exc))
-        ids = _history_from_job_list(h)
-    selected = _slice(ids, slice_text)
+        die(PROG, error_text(exc))
     if not ids:
         die(PROG, "job history is empty")
-    for jobid in selected:
+    for jobid in ids:
         print(jobwatch.idf58(jobid))
     return 0
-
-
-def _history_from_job_list(h: Any) -> List[int]:
-    """The user's jobs, newest first, where the broker keeps no history of its own."""
-    jobs = h.rpc("job-list.list", {"max_entries": 0, "attrs": ["t_submit"], "constraint": {"userid": [os.getuid()]}})
-    listed = jobs.get()["jobs"]
-    return [j["id"] for j in sorted(listed, key=lambda j: j.get("t_submit", 0), reverse=True)]
-
-
-def _slice(items: List[int], text: str) -> List[int]:
-    if not (text.startswith("[") and text.endswith("]")):
-        die(PROG, f"{text}: invalid slice")
-    parts = text[1:-1].split(":")
-    try:
-        nums = [int(x) if x else None for x in parts]
-    except ValueError:
-        die(PROG, f"{text}: invalid slice")
-    if len(nums) == 1:
-        index = nums[0]
-        return [items[index]] if index is not None and -len(items) <= index < len(items) else []
-    return items[slice(*nums[:3])]
 
 
 def cmd_urgency(p: OptParser, o: Parsed) -> int:

@@ -242,3 +242,14 @@ def test_bulksubmit_inputs(flux_instance: Any) -> None:
     assert (empty.returncode, empty.stderr) == (1, "flux-bulksubmit: ERROR: no jobs provided for bulk submission\n")
     cc = flux(uri, "bulksubmit", "--watch", "--cc=0-1", "echo", "cc{cc}-{}", ":::", "z")
     assert cc.returncode == 0 and sorted(cc.stdout.splitlines()[2:]) == ["cc0-z", "cc1-z"]
+
+
+def test_stdin_reaches_the_job(flux_instance: Any) -> None:
+    uri = flux_instance.uri(0)
+    one = flux(uri, "run", "cat", input="hi\n")
+    assert (one.returncode, one.stdout) == (0, "hi\n")
+    two = flux(uri, "run", "-n2", "-l", "cat", input="a\nb\n")
+    assert sorted(two.stdout.splitlines()) == ["0: a", "0: b", "1: a", "1: b"]
+    assert flux(uri, "run", "cat").stdout == ""  # stdin at its end: the job's stdin ends too
+    live = flux(uri, "run", "sh", "-c", "echo a; sleep 0.2; echo b")
+    assert (live.returncode, live.stdout) == (0, "a\nb\n")
