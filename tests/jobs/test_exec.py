@@ -444,9 +444,9 @@ def test_stdin_through_the_shell_service(client: RawClient) -> None:
     wait_running(client, jobid)
     service = f"{UID}-shell-{f58(jobid, ascii=True)}"
     assert client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "all", "data": "piped\n"}).errnum == 0
+    no_such = client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "7", "data": "x\n"})
+    assert no_such.errnum == errno.EPIPE  # not an open task
     assert client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "all", "eof": True}).errnum == 0
-    closed = client.rpc(f"{service}.stdin", {"stream": "stdin", "rank": "0", "data": "late\n"})
-    assert closed.errnum == errno.EPIPE
     evs = events(client, jobid)
     assert evs[6]["context"] == {"status": 0}
     inp = guest(client, jobid, "input")
@@ -502,3 +502,18 @@ def test_process_runner_stop_kills_running_jobs() -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert not os.path.exists(tmpdir) and inst.leaks() == []
+
+
+def test_bad_pmi_option_fails_shell_init(client: RawClient) -> None:
+    jobid, evs = run(client, jobspec(["true"], shell_options={"pmi-simple": {"kvs": "foo"}}))
+    assert evs[6]["context"] == {"type": "exec", "severity": 0, "note": "shell_init: No such file or directory",
+                                 "userid": UID}
+    assert evs[7]["context"] == {"status": 256}
+    assert names(guest(client, jobid, "exec.eventlog")) == ["init", "starting", "shell-exit", "complete", "done"]
+    out = guest(client, jobid, "output")
+    assert names(out) == ["header", "log", "log", "log"]
+    assert [c["context"]["message"] for c in out[1:]] == [
+        "Unknown kvs implementation foo", "plugin 'pmi-simple': shell.init failed",
+        "shell_init: No such file or directory"]
+    assert out[1]["context"] == {"rank": 0, "level": 3, "message": "Unknown kvs implementation foo",
+                                 "component": "pmi-simple", "file": "pmi/pmi.c", "line": 427}

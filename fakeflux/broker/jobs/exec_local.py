@@ -143,13 +143,6 @@ class LocalExec:
                                       f"No such file or directory. Going to /tmp instead", "shell.c", 1603)
             run.cwd = "/tmp"
         ntasks = len(run.tasks)
-        try:
-            run.pmi = self._pmi_server(run, options)
-        except PmiSetupError as exc:
-            self._log(run, S.LOG_ERR, str(exc), "pmi/pmi.c", 0, "pmi-simple")
-            self._log(run, S.LOG_ERR, "plugin 'pmi-simple': shell.init failed", "plugstack.c", 168)
-            self._die(run, 1, SETUP_FAILURE_NOTE, ("shell.c", 2155))
-            return
         files = self._output_files(run, ntasks)
         append = isinstance(options.get("output"), dict) and options["output"].get("mode") == "append"
         for path in dict.fromkeys(files.values()):
@@ -171,6 +164,13 @@ class LocalExec:
         system.kvs_write(ns, "output", "".join(output).encode())
         run.output_ready = True
         self._flush_logs(run)
+        try:  # the pmi-simple plugin initializes after the output plugin
+            run.pmi = self._pmi_server(run, options)
+        except PmiSetupError as exc:
+            self._log(run, S.LOG_ERR, str(exc), "pmi/pmi.c", 427, "pmi-simple")
+            self._log(run, S.LOG_ERR, "plugin 'pmi-simple': shell.init failed", "plugstack.c", 168)
+            self._die(run, 1, SETUP_FAILURE_NOTE, ("shell.c", 2155))
+            return
         run.service = f"{job.userid}-shell-{S.f58(job.id, True)}"
         stdin = self._input_file(job)
         if stdin is None:  # the input plugin's stdin service (flux job attach sends to it)
