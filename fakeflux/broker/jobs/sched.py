@@ -169,6 +169,18 @@ class SimpleScheduler:
         self._again = False
         self._estimates: Dict[int, Optional[float]] = {}  # t_estimate last annotated, per pending job
         self._sim_last: List[res.Slice] = []
+        # jobs in SCHED, kept from state changes so that a pass costs the queue, not the job history
+        self._in_sched: Dict[int, Job] = {}
+        self._holding: Dict[int, Job] = {}  # jobs with resources, for the forecast
+        system.listeners.append(self._on_job)
+
+    def _on_job(self, job: Job, what: str, entry: Dict[str, Any]) -> None:
+        if what != "state":
+            return
+        if job.state == SCHED:
+            self._in_sched[job.id] = job
+        else:
+            self._in_sched.pop(job.id, None)
 
     # -- the resource set -------------------------------------------------------------------------
     def nodes(self) -> Dict[int, Node]:
@@ -238,7 +250,7 @@ class SimpleScheduler:
     def pending(self) -> List[Job]:
         """Jobs offered to the scheduler, in the order it serves them."""
         queues = self.queues
-        queue = [j for j in self.system.jobs.values()
+        queue = [j for j in self._in_sched.values()
                  if j.state == SCHED and j.sched_ready and j.priority > 0 and queues.is_started(j.queue)]
         queue.sort(key=lambda j: (-j.priority, j.id))
         return queue
@@ -284,6 +296,7 @@ class SimpleScheduler:
             # job-manager replaces the job's annotations with the alloc's, and says so, before "alloc"
             self._estimates.pop(job.id, None)
             self._publish(job, {"sched": {"resource_summary": self.resource_summary(alloc)}})
+            self._holding[job.id] = job
             self.system.allocated(job, alloc)
 
     # -- allocation ---------------------------------------------------------------------------------
@@ -363,8 +376,7 @@ class SimpleScheduler:
             return
         usage: Usage = ({r: set(c) for r, c in self._used_cores.items()},
                         {r: set(g) for r, g in self._used_gpus.items()})
-        ends = [(j.expiration, j.alloc) for j in self.system.jobs.values()
-                if j.alloc and j.state != SCHED and j.expiration > 0]
+        ends = [(j.expiration, j.alloc) for j in self._holding.values() if j.alloc and j.expiration > 0]
         t_prev, can_estimate = 0.0, True
         for job in queue:
             t: Optional[float] = None
@@ -465,6 +477,7 @@ class SimpleScheduler:
                                  f"each, only {gpu_slots} available (total GPUs: {total})")
 
     def release(self, job: Job) -> None:
+        self._holding.pop(job.id, None)
         for rank, cores, gpus in job.alloc:
             self._used_cores.get(rank, set()).difference_update(cores)
             self._used_gpus.get(rank, set()).difference_update(gpus)
