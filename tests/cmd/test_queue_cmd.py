@@ -14,7 +14,8 @@ import pytest
 
 import fakeflux
 
-from .listing import Case, check, check_all
+from .fluxrun import flux
+from .listing import Case, check, check_all, submit_shapes
 
 READ_CASES = [
     Case(
@@ -296,6 +297,241 @@ CONTROL_SEQUENCE = [
 ]
 
 
+# With two named queues (debug with a 10m limit; batch the default), as
+#   [queues.debug.policy.limits] duration = "10m"; [queues.batch]
+#   [policy.jobspec.defaults.system] queue = "batch"
+# Named queues start stopped; the test then starts them all and runs a 4-node job.
+NAMED_QUEUES_CONFIG = {
+    "queues": {"debug": {"policy": {"limits": {"duration": "10m"}}}, "batch": {}},
+    "policy": {"jobspec": {"defaults": {"system": {"queue": "batch"}}}},
+}
+
+NAMED_QUEUES_BEFORE = [
+    Case(
+        ["queue", "list"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;31m ✗\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;31m ✗\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+]
+
+NAMED_QUEUES_SEQUENCE = [
+    Case(
+        ["queue", "list"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list", "-q", "debug"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list", "-o", "policy"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>      0-inf      0-inf      0-inf\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf      0-inf      0-inf      0-inf\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list", "-o", "nodes"],
+        (
+            "QUEUE    EN ST  NODES   NODES:UP NODES:DOWN NODES:ALLOC NODES:FREE\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      4          4          0           4          4\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      4          4          0           4          4\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "status"],
+        (
+            "batch: Job submission is enabled\n"
+            "batch: Scheduling is started\n"
+            "debug: Job submission is enabled\n"
+            "debug: Scheduling is started\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "status", "debug"],
+        ("debug: Job submission is enabled\ndebug: Scheduling is started\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "stop"],
+        "",
+        "flux-queue: ERROR: Named queues are defined. Specify queues or use --all.\n",
+        1,
+    ),
+    Case(
+        ["queue", "stop", "debug"],
+        "debug: Scheduling is stopped\n",
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "status"],
+        (
+            "batch: Job submission is enabled\n"
+            "batch: Scheduling is started\n"
+            "debug: Job submission is enabled\n"
+            "debug: Scheduling is stopped\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;31m ✗\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["uptime"],
+        " <CLOCK> run <T>,  owner root,  depth 0,  size 4\n",
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "start", "--all"],
+        ("batch: Scheduling is started\ndebug: Scheduling is started\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "disable", "-m", "no", "batch"],
+        "batch: Job submission is disabled: no\n",
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "list"],
+        (
+            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+            "batch*   \u001b[01;31m ✗\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "status"],
+        (
+            "batch: Job submission is disabled: no\n"
+            "batch: Scheduling is started\n"
+            "debug: Job submission is enabled\n"
+            "debug: Scheduling is started\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["uptime"],
+        " <CLOCK> run <T>,  owner root,  depth 0,  size 4\n",
+        "",
+        0,
+    ),
+    Case(
+        ["queue", "enable", "-a"],
+        ("batch: Job submission is enabled\ndebug: Job submission is enabled\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "list"],
+        (
+            "     STATE QUEUE       NNODES NCORES NGPUS NODELIST\n"
+            "      free debug,batch      4      4     0 vm,vm,vm,vm\n"
+            " allocated debug,batch      4      4     0 vm,vm,vm,vm\n"
+            "      down debug            0      0     0 \n"
+            "      down batch            0      0     0 \n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "list", "-q", "debug"],
+        (
+            "     STATE QUEUE NNODES NCORES NGPUS NODELIST\n"
+            "      free debug      4      4     0 vm,vm,vm,vm\n"
+            " allocated debug      4      4     0 vm,vm,vm,vm\n"
+            "      down debug      0      0     0 \n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "status", "-q", "batch"],
+        ("       STATEUP NNODES NODELIST\n       avail ✔      4 vm,vm,vm,vm\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "info", "-q", "debug,batch"],
+        "4 Nodes, 8 Cores, 0 GPUs\n",
+        "",
+        0,
+    ),
+    Case(
+        ["jobs", "-a", "-o", "{name} {queue}"],
+        ("NAME QUEUE\nwide batch\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["jobs", "-a", "-q", "batch", "-o", "{name} {queue}"],
+        ("NAME QUEUE\nwide batch\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["jobs", "-a", "-q", "debug", "-o", "{name}"],
+        "NAME\n",
+        "",
+        0,
+    ),
+    Case(
+        ["jobs", "--stats-only", "-q", "nosuch"],
+        "",
+        "flux-jobs: ERROR: error retrieving job stats: no stats available for queue nosuch\n",
+        1,
+    ),
+]
+
+
 @pytest.fixture(scope="module")
 def instance_uri() -> Iterator[str]:
     with fakeflux.Instance(size=4) as inst:
@@ -311,3 +547,14 @@ def test_stop_start_disable_enable() -> None:
     """Each change and the status and list that follow it."""
     with fakeflux.Instance(size=4) as inst:
         check_all(inst.uri(0), CONTROL_SEQUENCE)
+
+
+def test_named_queues() -> None:
+    """Named queues: per-queue list and status, stop/start/disable/enable of one or all,
+    uptime's notes, resource list/status/info by queue, jobs by queue."""
+    with fakeflux.Instance(size=4, config=NAMED_QUEUES_CONFIG) as inst:
+        uri = inst.uri(0)
+        check_all(uri, NAMED_QUEUES_BEFORE)
+        assert flux(uri, "queue", "start", "--all", "--quiet").returncode == 0
+        submit_shapes(uri, "--wide")
+        check_all(uri, NAMED_QUEUES_SEQUENCE)
