@@ -1,14 +1,15 @@
 """``ResourceCount``: a jobspec count (RFC 14 int or range dict, RFC 45 string) and its valid values.
 
-The three forms of a resource vertex ``count`` become one object with
-``min``, ``max`` (None: unbounded) and, for stepped or non-contiguous
-counts, the explicit set of values.  Schedulers iterate
+Whatever its form, a resource vertex ``count`` becomes ``min``, ``max``
+(None: unbounded) and, when not every value between them is allowed (a
+stepped range, a list of values), the set of allowed values. Schedulers try
 :meth:`ResourceCount.valid_counts` from the largest value down.
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterator, List, Optional
+import operator as _op
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 from ..idset import IDset
 
@@ -17,51 +18,63 @@ __all__ = ["ResourceCount"]
 #: Longest stepped sequence that is expanded to explicit values.
 _MAX_SEQUENCE = 65536
 
+#: how each RFC 14 operator gets from one value to the next
+_NEXT_VALUE: Dict[str, Callable[[int, int], int]] = {"+": _op.add, "*": _op.mul, "^": _op.pow}
 
-def _check_min(mn: int) -> int:
+
+def _at_least_one(mn: int) -> int:
     if mn < 1:
         raise ValueError(f"RFC 14 count: min must be >= 1, got {mn}")
     return mn
 
 
-def _check_max(mn: int, mx: int) -> int:
+def _not_below(mn: int, mx: int) -> int:
     if mx < mn:
         raise ValueError(f"RFC 14 count: max must be >= min, got max={mx} min={mn}")
     return mx
 
 
-def _expand_sequence(mn: int, mx: int, operator: str, operand: int) -> IDset:
-    """The values of ``mn`` to ``mx`` stepping by ``+ operand``, ``* operand`` or ``** operand``."""
-    if operator not in ("+", "*", "^"):
+def _validate_step(mn: int, operator: str, operand: int) -> Callable[[int, int], int]:
+    step = _NEXT_VALUE.get(operator)
+    if step is None:
         raise ValueError(f"RFC 14 count: operator {operator!r} is not supported")
-    if operator in ("*", "^") and operand <= 1:
+    if operator == "+":
+        if operand <= 0:
+            raise ValueError(f"RFC 14 count: additive operator requires operand > 0, got {operand}")
+        return step
+    if operand <= 1:  # multiplying or raising by 1 (or less) never ends
         raise ValueError(f"RFC 14 count: operator {operator!r} requires operand > 1, got {operand}")
     if operator == "^" and mn < 2:
         raise ValueError(f"RFC 14 count: operator '^' requires min >= 2, got {mn}")
-    if operator == "+" and operand <= 0:
-        raise ValueError(f"RFC 14 count: additive operator requires operand > 0, got {operand}")
+    return step
+
+
+def _stepped_values(mn: int, mx: int, operator: str, operand: int) -> IDset:
+    """``mn``, then each value from the previous by ``operator operand``, up to ``mx``."""
+    step = _validate_step(mn, operator, operand)
     values: List[int] = []
-    value = mn
-    while value <= mx:
-        values.append(value)
-        if operator == "+":
-            value += operand
-        elif operator == "*":
-            value *= operand
-        else:
-            value **= operand
-        if len(values) > _MAX_SEQUENCE:
+    current = mn
+    while current <= mx:
+        if len(values) == _MAX_SEQUENCE:
             raise ValueError("RFC 14 count: sequence too large to expand")
+        values.append(current)
+        current = step(current, operand)
     if not values:
         raise ValueError(f"RFC 14 count: empty sequence (min={mn}, max={mx})")
     return IDset(values)
 
 
-def _unbounded_ok(kind: str, operator: str, operand: int) -> None:
-    if operator != "+" or operand != 1:
+def _require_plain_step(rfc: str, operator: str, operand: int) -> None:
+    """An unbounded count can only step by +1: another step has no finite set of values."""
+    if (operator, operand) != ("+", 1):
         raise ValueError(
-            f"{kind} unbounded count with operator={operator!r} operand={operand} cannot be expanded to a finite set"
+            f"{rfc} unbounded count with operator={operator!r} operand={operand} cannot be expanded to a finite set"
         )
+
+
+def _strip_brackets(text: str) -> str:
+    text = text.strip()
+    return text[1:-1] if text[:1] == "[" and text[-1:] == "]" else text
 
 
 class ResourceCount:
@@ -75,10 +88,10 @@ class ResourceCount:
         self._values = values
 
     @classmethod
-    def _bounded(cls, mn: int, mx: int, operator: str, operand: int) -> ResourceCount:
-        if operator == "+" and operand == 1:
-            return cls(mn, mx)
-        return cls(mn, mx, _expand_sequence(mn, mx, operator, operand))
+    def _range(cls, mn: int, mx: int, operator: str = "+", operand: int = 1) -> ResourceCount:
+        """A bounded range; explicit values unless it steps by +1."""
+        plain = (operator, operand) == ("+", 1)
+        return cls(mn, mx, None if plain else _stepped_values(mn, mx, operator, operand))
 
     @classmethod
     def from_count_spec(cls, v: Any, default: int = 1) -> ResourceCount:
@@ -86,7 +99,7 @@ class ResourceCount:
 
         ``4``; ``{"min": 2, "max": 8, "operator": "*", "operand": 2}``;
         ``"2-5"``, ``"2+"``, ``"2-8:2:*"``, ``"1,7-9"`` (optionally in
-        brackets).  Any other type gives the fixed count ``default``.
+        brackets). Any other type gives the fixed count ``default``.
         ValueError for counts below 1, max below min, bad operators and
         unbounded stepped ranges.
         """
@@ -95,65 +108,59 @@ class ResourceCount:
                 raise ValueError(f"RFC 14 count: integer count must be >= 1, got {v}")
             return cls(v, v)
         if isinstance(v, dict):
-            operator = v.get("operator", "+")
-            operand = int(v.get("operand", 1))
-            mn = _check_min(int(v.get("min", default)))
-            if v.get("max") is None:
-                _unbounded_ok("RFC 14", operator, operand)
-                return cls(mn, None)
-            return cls._bounded(mn, _check_max(mn, int(v["max"])), operator, operand)
+            return cls._from_mapping(v, default)
         if isinstance(v, str):
             return cls._from_string(v)
         return cls(default, default)
 
     @classmethod
-    def _from_string(cls, text: str) -> ResourceCount:
-        s = text.strip()
-        if s.startswith("[") and s.endswith("]"):
-            s = s[1:-1]
-        parts = s.split(":")
-        if parts[0].endswith("+"):  # "min+" or "min+:operand:operator"
-            mn = _check_min(int(parts[0][:-1]))
-            operand = int(parts[1]) if len(parts) > 1 else 1
-            _unbounded_ok("RFC 45", parts[2] if len(parts) > 2 else "+", operand)
+    def _from_mapping(cls, spec: Dict[str, Any], default: int) -> ResourceCount:
+        operator = spec.get("operator", "+")
+        operand = int(spec.get("operand", 1))
+        mn = _at_least_one(int(spec.get("min", default)))
+        if spec.get("max") is None:
+            _require_plain_step("RFC 14", operator, operand)
             return cls(mn, None)
-        if len(parts) > 1:  # "min-max:operand[:operator]"
-            lo_text, hi_text = parts[0].split("-")
-            mn = _check_min(int(lo_text))
-            mx = _check_max(mn, int(hi_text))
-            return cls._bounded(mn, mx, parts[2] if len(parts) > 2 else "+", int(parts[1]))
-        if "," in s:  # an idset of allowed values
-            ids = IDset(s)
-            return cls(_check_min(ids.first()), ids.last(), ids)
-        if "-" in s:
-            lo_text, hi_text = s.split("-", 1)
-            mn = _check_min(int(lo_text))
-            return cls(mn, _check_max(mn, int(hi_text)))
-        mn = _check_min(int(s))
-        return cls(mn, mn)
+        return cls._range(mn, _not_below(mn, int(spec["max"])), operator, operand)
+
+    @classmethod
+    def _from_string(cls, text: str) -> ResourceCount:
+        """RFC 45: ``N``, ``N+``, ``N-M``, ``N-M:operand[:operator]``, ``N+:operand[:operator]``
+        or an idset of allowed values."""
+        body = _strip_brackets(text)
+        head, *step = body.split(":")
+        if head.endswith("+"):
+            mn = _at_least_one(int(head[:-1]))
+            _require_plain_step("RFC 45", step[1] if len(step) > 1 else "+", int(step[0]) if step else 1)
+            return cls(mn, None)
+        if step:
+            low, high = head.split("-")
+            mn = _at_least_one(int(low))
+            return cls._range(mn, _not_below(mn, int(high)), step[1] if len(step) > 1 else "+", int(step[0]))
+        if "," in body:
+            allowed = IDset(body)
+            return cls(_at_least_one(allowed.first()), allowed.last(), allowed)
+        low, dash, high = body.partition("-")
+        mn = _at_least_one(int(low))
+        return cls(mn, _not_below(mn, int(high)) if dash else mn)
 
     def scaled(self, factor: int) -> ResourceCount:
         """This count with every value multiplied by ``factor`` (self when factor is 1)."""
         if factor == 1:
             return self
-        mx = self.max * factor if self.max is not None else None
-        if self._values is not None:
-            return ResourceCount(self.min * factor, mx, IDset([v * factor for v in self._values]))
-        return ResourceCount(self.min * factor, mx)
+        values = None if self._values is None else IDset([value * factor for value in self._values])
+        return ResourceCount(self.min * factor, None if self.max is None else self.max * factor, values)
 
     def valid_counts(self, available: int) -> Iterator[int]:
         """The valid values not above ``available``, largest first (none if below min)."""
-        cap = min(available, self.max) if self.max is not None else available
-        if cap < self.min:
+        top = available if self.max is None else min(available, self.max)
+        if top < self.min:
             return
-        if self._values is not None:
-            for value in sorted(self._values, reverse=True):
-                if self.min <= value <= cap:
-                    yield value
-        else:
-            yield from range(cap, self.min - 1, -1)
+        if self._values is None:
+            yield from range(top, self.min - 1, -1)
+            return
+        yield from (value for value in sorted(self._values, reverse=True) if self.min <= value <= top)
 
     def __repr__(self) -> str:
-        if self._values is not None:
-            return f"ResourceCount({self.min}, {self.max}, values={self._values!r})"
-        return f"ResourceCount({self.min}, {self.max})"
+        extra = "" if self._values is None else f", values={self._values!r}"
+        return f"ResourceCount({self.min}, {self.max}{extra})"
