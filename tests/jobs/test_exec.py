@@ -517,3 +517,20 @@ def test_bad_pmi_option_fails_shell_init(client: RawClient) -> None:
         "shell_init: No such file or directory"]
     assert out[1]["context"] == {"rank": 0, "level": 3, "message": "Unknown kvs implementation foo",
                                  "component": "pmi-simple", "file": "pmi/pmi.c", "line": 427}
+
+
+def test_output_limit_truncates_as_the_shell_does(client: RawClient) -> None:
+    js = jobspec(["sh", "-c", "echo 123456789; echo abcdefghij; echo xyz >&2"],
+                 shell_options={"output": {"limit": 12}})
+    jobid, evs = run(client, js)
+    assert evs[6]["context"] == {"status": 0}
+    out = guest(client, jobid, "output")
+    data = [e["context"]["data"] for e in out if "data" in e["context"]]
+    assert sorted(data) == ["123456789\n", "xyz\n"]
+    logs = [e["context"] for e in out if e["name"] == "log"]
+    assert logs == [
+        {"rank": 0, "level": 4, "message": "stdout will be truncated, 12 limit exceeded", "component": "output.kvs",
+         "file": "output/kvs.c", "line": 302},
+        {"rank": 0, "level": 4, "message": "stdout: 9 of 21 bytes truncated", "component": "output.kvs",
+         "file": "output/kvs.c", "line": 71},
+    ]

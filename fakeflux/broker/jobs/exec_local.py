@@ -79,6 +79,8 @@ class LocalRun:
         self.logs: List[Tuple[float, Dict[str, Any]]] = []
         self.pmi: Optional[PmiServer] = None
         self.exception_wait_status: Optional[int] = None  # from an exception that carried one
+        self.output_bytes: Dict[str, int] = {}  # per stream, all tasks (the KVS output limit)
+        self.output_limit: Tuple[int, str] = (S.OUTPUT_LIMIT_MAX, "1G")
         self.service: Optional[str] = None  # <userid>-shell-<id>, registered on the leader's rank
         self.open_input: Set[int] = set()  # tasks whose stdin has not had its EOF
 
@@ -121,6 +123,7 @@ class LocalExec:
         system = self.system
         run = LocalRun(job)
         self.runs[job.id] = run
+        run.output_limit = self._output_limit(job)
         options = self._shell_options(job)
         verbose = options.get("verbose", 0)
         run.verbose = verbose if isinstance(verbose, int) and not isinstance(verbose, bool) else 0
@@ -436,13 +439,41 @@ class LocalExec:
         rank = str(task.rank)
         if data:
             lines, task.buffers[stream] = S.split_lines(task.buffers[stream], data)
-            entries = [eventlog_entry(now, "data", S.data_context(stream, rank, line)) for line in lines]
         else:
             rest, task.buffers[stream] = task.buffers[stream], b""
-            entries = [eventlog_entry(now, "data", S.data_context(stream, rank, rest))] if rest else []
+            lines = [rest] if rest else []
+        entries = [eventlog_entry(now, "data", S.data_context(stream, rank, line)) for line in lines
+                   if not self._over_limit(run, stream, len(line))]
+        if not data:
             entries.append(eventlog_entry(now, "data", S.eof_context(stream, rank)))
         if entries:
             self.system.kvs_write(ns, "output", "".join(entries).encode(), append=True)
+
+    def _over_limit(self, run: LocalRun, stream: str, size: int) -> bool:
+        """The shell's KVS output limit (output/kvs.c): past it a stream's data
+        is dropped, with one warning."""
+        before = run.output_bytes.get(stream, 0)
+        run.output_bytes[stream] = before + size
+        limit, text = run.output_limit
+        if before + size <= limit:
+            return False
+        if before <= limit:
+            self._log(run, S.LOG_WARN, f"{stream} will be truncated, {text} limit exceeded", "output/kvs.c", 302,
+                      "output.kvs")
+        return True
+
+    def _output_limit(self, job: Job) -> Tuple[int, str]:
+        """-o output.limit, else 1G when the job's owner runs the instance, 10M otherwise."""
+        output = self._shell_options(job).get("output", {})
+        value = output.get("limit") if isinstance(output, dict) else None
+        default = ("1G", S.OUTPUT_LIMIT_MAX) if job.userid == self.core.owner else ("10M", 10 * 1024 * 1024)
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= S.OUTPUT_LIMIT_MAX:
+            return value, S.encode_size(value)
+        if isinstance(value, str):
+            size = S.parse_size(value)
+            if size is not None and size <= S.OUTPUT_LIMIT_MAX:
+                return size, value
+        return default[1], default[0]
 
     def _exited(self, run: LocalRun, task: LocalTask, status: int) -> None:
         task.wait_status = status
@@ -539,6 +570,18 @@ class LocalExec:
             status = 1 << 8
         if run.service is not None:
             self.core.rank(run.leader).services.pop(run.service, None)
+        limit = run.output_limit[0]
+        for stream in ("stderr", "stdout"):
+            total = run.output_bytes.get(stream, 0)
+            if total > limit:
+                self._log(run, S.LOG_WARN, f"{stream}: {total - limit} of {total} bytes truncated",
+                          "output/kvs.c", 71 if stream == "stdout" else 66, "output.kvs")
+        for stream in ("stderr", "stdout"):
+            total = run.output_bytes.get(stream, 0)
+            if S.OUTPUT_LIMIT_WARNING < total <= S.OUTPUT_LIMIT_MAX:
+                self._log(run, S.LOG_WARN, f"high {stream} volume ({S.encode_size(total)}), consider redirecting "
+                          "to a file next time (e.g. use --output=FILE)", "output/kvs.c",
+                          84 if stream == "stdout" else 77, "output.kvs")
         if run.output_ready:
             self._log(run, S.LOG_INFO, "all shells report tasks complete", "tasks-complete.c", 67, "tasks-complete")
             self._log(run, S.LOG_INFO, f"exit {rc}", "shell.c", 2212)

@@ -211,6 +211,38 @@ def strsignal(signo: int) -> str:
     return text or f"Unknown signal {signo}"
 
 
+# The KVS output limit (shell output/kvs.c)
+OUTPUT_LIMIT_MAX = 1073741824
+OUTPUT_LIMIT_WARNING = 104857600
+_SIZE_SUFFIXES = ("", "K", "M", "G", "T", "P", "E")
+
+
+def parse_size(text: str) -> Optional[int]:
+    """libutil parse_size: a number with an optional K/M/G/T/P/E (powers of 1024)."""
+    body = text.strip()
+    power = 0
+    if body and body[-1].upper() in _SIZE_SUFFIXES[1:]:
+        power = _SIZE_SUFFIXES.index(body[-1].upper())
+        body = body[:-1]
+    try:
+        value = float(body)
+    except ValueError:
+        return None
+    if value < 0 or value != value:
+        return None
+    return int(value * 1024 ** power)
+
+
+def encode_size(size: int) -> str:
+    """libutil encode_size: "%.8g" of the largest unit it fits."""
+    value = float(size)
+    index = 0
+    while value >= 1024 and index < len(_SIZE_SUFFIXES) - 1:
+        value /= 1024
+        index += 1
+    return f"{value:.8g}{_SIZE_SUFFIXES[index]}"
+
+
 # -- exit codes -------------------------------------------------------------------------------------
 def task_exit_code(wait_status: int) -> int:
     """The shell's task rc: the exit code, or 128 + the signal that killed it."""
