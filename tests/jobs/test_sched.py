@@ -196,10 +196,13 @@ def test_priority_then_fifo_order(inst: fakeflux.Instance, client: RawClient) ->
     on every core), then the small one."""
     inst.set_time_scale(0.01)
     uri = inst.uri(0)
-    fillers = [submit(client, jobspec(2, run="20s")) for _ in range(4)]
+    fillers = [submit(client, jobspec(2)) for _ in range(4)]  # hold every core until cancelled
     big = submit(client, jobspec(8, run="10s"))
     small = submit(client, jobspec(1, run="10s"))
     hi = submit(client, jobspec(1, run="10s"), urgency=20)
+    barrier(client, uri)
+    for job in fillers:
+        cancel(client, job)
     for job in fillers + [big, small, hi]:
         wait_event(uri, job, ("clean",))
     allocs = {name: next(e for e in eventlog(client, j) if e["name"] == "alloc")
