@@ -10,6 +10,8 @@ import errno
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from typing import Any, Dict, Iterator, List, Optional, Sequence
 
@@ -534,3 +536,13 @@ def test_output_limit_truncates_as_the_shell_does(client: RawClient) -> None:
         {"rank": 0, "level": 4, "message": "stdout: 9 of 21 bytes truncated", "component": "output.kvs",
          "file": "output/kvs.c", "line": 71},
     ]
+
+
+def test_exec_choice_reaches_fakeflux_start() -> None:
+    """Instance(runner="process", exec=...) runs `fakeflux start --exec ...`."""
+    with fakeflux.Instance(size=1, runner="process", exec="simulated") as inst, RawClient(inst.uri(0)) as c:
+        _, evs = run(c, jobspec(["/nonexistent"]))
+        assert evs[6]["context"] == {"status": 0}  # simulated: never ran
+    bad = subprocess.run([sys.executable, "-m", "fakeflux", "start", "--exec", "remote", "--", "true"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "argument --exec: invalid choice: 'remote'" in bad.stderr
