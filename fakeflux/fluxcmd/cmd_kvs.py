@@ -126,10 +126,11 @@ def cmd_put(p: OptParser, o: Parsed) -> int:
             txn.put_treeobj(key, obj)
             continue
         flags = C.FLUX_KVS_APPEND if o.has("append") else 0
-        if o.has("raw"):
-            data = sys.stdin.buffer.read() if value == "-" else value.encode("utf-8", "surrogateescape")
+        # stored as given, with no NUL (libkvs adds it when it hands a value back)
+        if o.has("raw") and value == "-":
+            data = sys.stdin.buffer.read()
         else:
-            data = value.encode("utf-8", "surrogateescape") + b"\0"
+            data = value.encode("utf-8", "surrogateescape")
         txn.put(key, data, flags)
     return _commit(h, o, txn, commit_flags, "flux_kvs_commit")
 
@@ -233,10 +234,10 @@ def cmd_dir(p: OptParser, o: Parsed) -> int:
     return 0
 
 
-def _columns(names: Sequence[str], width: int) -> None:
+def _columns(names: Sequence[str], width: int, col_width: int = 0) -> None:
     if not names:
         return
-    col_width = max(len(n) for n in names) + 4
+    col_width = col_width or max(len(n) for n in names) + 4
     col = 0
     out = []
     last = 0
@@ -326,7 +327,8 @@ def _list_dir(h: Any, ns: Optional[str], key: str, o: Parsed, width: int, label:
         if o.has("classify"):
             suffix = "." if kvs.is_dir(child) else "@" if child.get("type") == "symlink" else ""
         names.append(name + suffix)
-    _columns(names, width)
+    # the column width comes from the names alone, as list_kvs_dir_single measures them
+    _columns(names, width, max((len(n) for n in kvs.entries(obj)), default=0) + 4)
     if o.has("recursive"):
         for name in kvs.entries(obj):
             if kvs.is_dir(obj["data"][name]):
@@ -440,9 +442,9 @@ def cmd_namespace(p: OptParser, o: Parsed) -> int:
         resp = h.rpc("kvs.namespace-list").get()
     except OSError as exc:
         die_err(PROG, "flux_kvs_namespace_list", exc)
-    print(f"{'NAMESPACE':<20} {'OWNER':>10} {'FLAGS':>10}")
+    print("NAMESPACE                                 OWNER      FLAGS")
     for item in resp["namespaces"]:
-        print(f"{item['namespace']:<20} {item['owner']:>10} 0x{item['flags']:08X}")
+        print(f"{item['namespace']:<36} {item['owner']:>10} 0x{item['flags']:08X}")
     return 0
 
 

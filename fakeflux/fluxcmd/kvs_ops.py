@@ -59,13 +59,13 @@ def val_bytes(obj: Dict[str, Any]) -> bytes:
 
 
 def val_string(obj: Dict[str, Any]) -> Optional[str]:
-    """flux_kvs_lookup_get: the NUL-terminated string (None for an empty value), EINVAL if not one."""
+    """flux_kvs_lookup_get: the value as a C string (None for an empty value): libkvs
+    terminates it, so text stored without a NUL reads back whole and one with a NUL
+    reads up to it."""
     data = val_bytes(obj)
     if not data:
         return None
-    if not data.endswith(b"\0") or b"\0" in data[:-1]:
-        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
-    return data[:-1].decode("utf-8", "surrogateescape")
+    return data.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
 
 
 def is_dir(obj: Any) -> bool:

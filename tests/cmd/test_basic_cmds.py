@@ -350,3 +350,28 @@ def test_without_an_instance() -> None:
         version.stdout == "commands:    \t\t0.88.0-59-g4a5e79f56\nlibflux-core:\t\t0.88.0-59-g4a5e79f56\n"
         "build-options:\t\t+fakeflux\n"
     )
+
+
+def test_kvs_values_links_roots(flux_instance: Any) -> None:
+    """As recorded from flux-core (its KVS also holds admin. and resource., hashes differ)."""
+    uri = flux_instance.uri(0)
+    assert flux(uri, "kvs", "namespace", "list").stdout == (
+        "NAMESPACE                                 OWNER      FLAGS\n"
+        f"primary                              {os.getuid():>10} 0x00000000\n"
+    )
+    assert flux(uri, "kvs", "put", "a=1").returncode == 0
+    assert flux(uri, "kvs", "get", "--treeobj", "a").stdout == '{"data":"MQ==","type":"val","ver":1}\n'
+    assert flux(uri, "kvs", "put", "--raw", "r=xyz").returncode == 0
+    assert flux(uri, "kvs", "get", "--raw", "r").stdout == "xyz"
+    assert flux(uri, "kvs", "get", "r").stdout == "xyz\n"
+    assert flux(uri, "kvs", "put", "e=").returncode == 0
+    assert (flux(uri, "kvs", "get", "e").stdout, flux(uri, "kvs", "get", "e").returncode) == ("", 0)
+    assert flux(uri, "kvs", "link", "a", "lnk").returncode == 0
+    assert flux(uri, "kvs", "readlink", "lnk").stdout == "a\n"
+    assert flux(uri, "kvs", "get", "lnk").stdout == "1\n"
+    assert flux(uri, "kvs", "ls", "-F").stdout == "a      e      lnk@   r\n"
+    assert flux(uri, "kvs", "ls", "-1", "-d", "a", "lnk").stdout == "a\nlnk\n"
+    assert flux(uri, "kvs", "dir", "-R", ".").stdout == "a = 1\ne = \nlnk -> a\nr = xyz\n"
+    assert flux(uri, "kvs", "put", "-s", "b=1").stdout.strip().isdigit()
+    assert flux(uri, "kvs", "put", "-O", "c=1").stdout.startswith('{"data":["sha1-')
+    assert flux(uri, "kvs", "getroot", "-o").stdout == f"{os.getuid()}\n"
