@@ -26,3 +26,7 @@ def __getattr__(name: str) -> Any:
 
         return getattr(instance, name)
     raise AttributeError(f"module 'fakeflux' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | {"Instance", "InstanceError"})
