@@ -123,8 +123,10 @@ class JobManagerModule(BrokerModule):
             if not job.flags & J.FLAG_WAITABLE:
                 raise ServiceError(errno.ECHILD, "job was not submitted with FLUX_JOB_WAITABLE")
             job.waiter = (self, msg)
+        if not jobs.wait_any:
+            return  # (counting the waiters walks every job: only when it can matter)
         waiters = sum(1 for j in jobs.jobs.values() if j.waiter is not None)
-        if len(jobs.wait_any) + waiters > jobs.waitables and jobs.wait_any:
+        if len(jobs.wait_any) + waiters > jobs.waitables:
             module, last = jobs.wait_any.pop()
             module.respond_error(last, errno.ECHILD, "there are no more waitable jobs")
 
