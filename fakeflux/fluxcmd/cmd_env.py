@@ -135,5 +135,3 @@ def _uri_of_pid(pid: str) -> str:
     except (OSError, ValueError) as exc:
         raise ValueError(f"PID {pid} not found") from exc
     raise ValueError(f"PID {pid} not found")
-
-
