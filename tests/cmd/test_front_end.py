@@ -122,3 +122,42 @@ def test_exec(flux_instance: Any) -> None:
         assert (args, got.returncode, got.stdout, got.stderr) == (args, status, out, err)
     rank1 = flux(uri, "exec", "-r", "1", "printenv", "FLUX_URI").stdout.strip()
     assert rank1 == flux_instance.uri(1)
+
+
+def test_fakeflux_start_auto_chooses_the_command_with_the_package() -> None:
+    """`auto`: fakeflux's `flux` command exactly where fakeflux's `flux` package is chosen."""
+    env = flux_env(None)
+    env.pop("PYTHONPATH", None)
+    env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != bin_dir())
+    script = "command -v flux || echo none; python -c 'import flux; print(flux.__file__)'"
+    got = subprocess.run(
+        [sys.executable, "-m", "fakeflux", "start", "--", "sh", "-c", script.replace("python", sys.executable)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    which, package = got.stdout.splitlines()
+    if package.startswith(client_path()):
+        assert which == FLUX
+    else:  # flux-core's package is importable here: its own command stays in charge
+        assert which != FLUX
+    real = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fakeflux",
+            "start",
+            "--python-client",
+            "real",
+            "--",
+            "sh",
+            "-c",
+            "command -v flux || echo none",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert real.stdout.strip() != FLUX
