@@ -620,7 +620,48 @@ def cmd_raise(p: OptParser, o: Parsed) -> int:
     return rc
 
 
-Sub = Tuple[str, str, List[Option], Callable[[OptParser, Parsed], int]]
+def cmd_namespace(p: OptParser, o: Parsed) -> int:
+    inputs = o.args or [line.strip() for line in sys.stdin]
+    for text in inputs:
+        print(f"job-{jobwatch.parse_jobid(PROG, text)}")
+    return 0
+
+
+def cmd_timeleft(p: OptParser, o: Parsed) -> int:
+    from flux.job import timeleft  # type: ignore[import-not-found,unused-ignore]
+
+    if len(o.args) > 1:
+        p.print_usage()
+        return 1
+    h = _handle()
+    if o.args:
+        os.environ["FLUX_JOB_ID"] = o.args[0]
+    try:
+        left = timeleft(h)
+    except (OSError, ValueError) as exc:
+        die(PROG, getattr(exc, "strerror", None) or str(exc))
+    if o.has("human"):
+        from flux.util import fsd  # type: ignore[import-not-found,unused-ignore]
+
+        print(fsd(left))
+    elif left == float("inf"):
+        print(2**32 - 1)  # UINT_MAX, as flux-core prints an unlimited job's
+    else:
+        print(1 if 0 < left < 1 else int(left))
+    return 0
+
+
+def cmd_stats(p: OptParser, o: Parsed) -> int:
+    h = _handle()
+    try:
+        text = h.rpc("job-list.job-stats").get_str()
+    except OSError as exc:
+        die(PROG, f"stats: {error_text(exc)}")
+    print(text)
+    return 0
+
+
+Sub = Tuple[Optional[str], str, List[Option], Callable[[OptParser, Parsed], int]]
 
 EVENT_FORMAT = [
     Option("format", "f", REQUIRED_ARG, "FORMAT", "Specify output format: text, json"),
@@ -750,6 +791,14 @@ SUBS: Dict[str, Sub] = {
         cmd_wait,
     ),
     "last": ("SLICE", "List my most recently submitted job id(s)", [], cmd_last),
+    "namespace": ("[id ...]", "Convert job ids to job guest kvs namespace names", [], cmd_namespace),
+    "timeleft": (
+        "[JOBID]",
+        "Find remaining runtime for job or enclosing instance",
+        [Option("human", "H", usage="Output in Flux Standard Duration instead of seconds.")],
+        cmd_timeleft,
+    ),
+    "stats": (None, "Get current job stats", [], cmd_stats),
 }
 
 # What `flux job` lists: flux-core's commands, whether or not fakeflux has them.

@@ -253,3 +253,20 @@ def test_stdin_reaches_the_job(flux_instance: Any) -> None:
     assert flux(uri, "run", "cat").stdout == ""  # stdin at its end: the job's stdin ends too
     live = flux(uri, "run", "sh", "-c", "echo a; sleep 0.2; echo b")
     assert (live.returncode, live.stdout) == (0, "a\nb\n")
+
+
+def test_timeleft_namespace_stats(flux_instance: Any) -> None:
+    """As recorded from flux-core: seconds left (UINT_MAX when unlimited), FSD with -H."""
+    uri = flux_instance.uri(0)
+    jobid = flux(uri, "submit", "-t", "10m", "sleep", "30").stdout.strip()
+    flux(uri, "job", "wait-event", jobid, "start")
+    assert 500 < int(flux(uri, "job", "timeleft", jobid).stdout) <= 600
+    assert flux(uri, "job", "timeleft", "-H", jobid).stdout.startswith("9.")
+    assert flux(uri, "job", "timeleft").stdout == "4294967295\n"
+    dec = flux(uri, "job", "id", jobid).stdout.strip()
+    assert flux(uri, "job", "namespace", jobid).stdout == f"job-{dec}\n"
+    stats = json.loads(flux(uri, "job", "stats").stdout)
+    assert sorted(stats) == ["canceled", "failed", "inactive_purged", "job_states", "queues", "successful", "timeout"]
+    flux(uri, "cancel", jobid)
+    missing = flux(uri, "job", "timeleft", "f123")
+    assert (missing.returncode, missing.stderr) == (1, "flux-job: f123: no such jobid\n")
