@@ -686,3 +686,45 @@ def test_virtual_queue_follows_its_parent() -> None:
         assert c.rpc_json("job-manager.queue-status", {"name": "batch"}) == {
             "enable": True, "start": False, "stop_reason": "r"}
         assert status()["stop_reason"] == "parent queue 'batch' is stopped"
+
+
+def test_drain_modes_and_errors(inst: fakeflux.Instance, client: RawClient) -> None:
+    """resource.drain/undrain as flux-core's drain.c answers (size 4)."""
+    c = client
+
+    def err(topic: str, payload: Dict[str, Any]) -> Any:
+        msg = c.rpc(topic, payload)
+        return (msg.errnum, error_text(msg)) if msg.errnum else None
+
+    assert err("resource.drain", {"targets": "1-2", "reason": "x"}) is None
+    assert err("resource.drain", {"targets": "3", "reason": "y"}) is None
+    drain = c.rpc_json("resource.status", {})["drain"]
+    assert {k: v["reason"] for k, v in drain.items()} == {"1-2": "x", "3": "y"}
+    assert err("resource.drain", {"targets": "1", "reason": "z"}) == (errno.EEXIST, "rank 1 already drained")
+    assert err("resource.drain", {"targets": "1-3", "reason": "z"}) == (errno.EEXIST, "ranks 1-3 already drained")
+    assert err("resource.drain", {"targets": "9", "reason": "z"}) == (errno.EINVAL, "idset is out of range")
+    assert err("resource.drain", {"targets": "1", "mode": "bogus"}) == (errno.EINVAL, "Invalid mode specified")
+    assert err("resource.undrain", {"targets": "0"}) == (errno.EEXIST, "rank 0 not drained")
+    assert err("resource.undrain", {"targets": "0", "mode": "x"}) == (
+        errno.EINVAL, "invalid undrain mode 'x' specified")
+    assert err("resource.drain", {"targets": "1", "reason": "z", "mode": "update"}) is None  # has a reason: kept
+    assert c.rpc_json("resource.status", {})["drain"]["1-2"]["reason"] == "x"
+    assert err("resource.drain", {"targets": "1", "reason": "z", "mode": "overwrite"}) is None
+    drain = c.rpc_json("resource.status", {})["drain"]
+    assert {k: v["reason"] for k, v in drain.items()} == {"1": "z", "2": "x", "3": "y"}
+    assert err("resource.drain", {"targets": HOST, "reason": "all"}) == (errno.EEXIST, "ranks 1-3 already drained")
+    assert err("resource.drain", {"targets": "nosuch", "reason": "all"}) == (
+        errno.EINVAL, "invalid targets: invalid hosts: nosuch")
+    assert err("resource.drain", {"targets": "", "reason": "all"}) == (errno.EINVAL, "idset is empty")
+
+
+def test_fake_resources_journal_logs_the_hostname_drain() -> None:
+    with fakeflux.Instance(size=2, config=FAKE) as inst, RawClient(inst.uri(0)) as c:
+        if HOST == "node1":  # pragma: no cover
+            return
+        assert _shape(_journal(c, 4)) == [
+            ([("restart", {"ranks": "0-3", "online": "0-3", "nodelist": f"{HOST},{HOST}"})], False),
+            ([("resource-define", {"method": "kvs"})], True),
+            ([("drain", {"idset": "1", "nodelist": HOST, "reason": f"rank 1 got hostname '{HOST}', expected 'node1'",
+                         "overwrite": 0})], False),
+            ([], False)]

@@ -7,7 +7,7 @@ or flux-core's ``[fake-resources]`` table, hostnames included)."""
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
@@ -59,6 +59,9 @@ class ResourceModule(BrokerModule):
         if self.sched.fake_resources:
             self._log.append(self._entry("restart", {"ranks": ranks, "online": ranks, "nodelist": hosts}, at))
             self._log.append(self._entry("resource-define", {"method": "kvs"}, at))
+            for rank, info in sorted(self.drained.items()):  # ranks 1.. drained for their hostname
+                self._log.append(self._entry("drain", {"idset": str(rank), "nodelist": self._broker_hosts([rank]),
+                                                       "reason": info["reason"], "overwrite": 0}, at))
             return
         self._log.append(self._entry("restart", {"ranks": ranks, "online": "", "nodelist": hosts}, at))
         self._log.append(self._entry("online", {"idset": "0"}, at))
@@ -148,7 +151,12 @@ class ResourceModule(BrokerModule):
     def status(self, msg: Message) -> None:
         nodes = self._nodes()
         offline = self._offline()
-        drain = {J.idset_encode([r]): info for r, info in sorted(self.drained.items())}
+        # ranks drained at the same time for the same reason share one entry
+        groups: Dict[Tuple[float, str], List[int]] = {}
+        for r, info in sorted(self.drained.items()):
+            groups.setdefault((info["timestamp"], info["reason"]), []).append(r)
+        drain = {J.idset_encode(ranks): {"timestamp": ts, "reason": reason}
+                 for (ts, reason), ranks in sorted(groups.items(), key=lambda g: g[1][0])}
         self.respond_json(
             msg,
             {
@@ -175,33 +183,83 @@ class ResourceModule(BrokerModule):
             },
         )
 
+    # -- drain / undrain (flux-core resource/drain.c) ------------------------------------------------
+    _MODES = {"update": 0, "overwrite": 1, "force-overwrite": 2}
+
     def drain(self, msg: Message) -> None:
+        """Without ``mode`` every target must be undrained (EEXIST);
+        ``update`` sets a reason only where none is set, ``overwrite`` the
+        reason, ``force-overwrite`` the reason and the time."""
         req = payload_json(msg.payload)
-        targets, reason = req.get("targets"), req.get("reason", "")
-        if not isinstance(targets, str):
-            raise ProtocolError("'targets' must be a string")
+        targets, reason, mode = req.get("targets"), req.get("reason"), req.get("mode")
+        if not isinstance(targets, str) or not isinstance(reason, (str, type(None))) \
+                or not isinstance(mode, (str, type(None))):
+            raise ProtocolError("bad drain request")
         ranks = self._ranks(targets)
+        if mode is not None and mode not in self._MODES:
+            raise ServiceError(errno.EINVAL, "Invalid mode specified")
+        overwrite = self._MODES.get(mode or "", 0)
+        if mode is None:
+            already = [r for r in ranks if r in self.drained]
+            if already:
+                raise ServiceError(errno.EEXIST, f"rank{'s' if len(already) > 1 else ''} "
+                                                 f"{J.idset_encode(already)} already drained")
+        now = float(int(self.jobs.now()))  # flux-core records whole seconds
         for r in ranks:
-            # flux-core records whole seconds
-            self.drained[r] = {"timestamp": float(int(self.jobs.now())), "reason": reason or ""}
-        self._post("drain", {"idset": J.idset_encode(ranks), "nodelist": self._broker_hosts(ranks),
-                             "reason": reason or "", "overwrite": 0})
+            info = self.drained.get(r)
+            if info is not None and not overwrite and info["reason"]:
+                continue
+            if info is None or overwrite == 2:
+                self.drained[r] = {"timestamp": now, "reason": reason or ""}
+            else:
+                info["reason"] = reason or ""
+        context: Dict[str, Any] = {"idset": J.idset_encode(ranks), "nodelist": self._broker_hosts(ranks)}
+        if reason is not None:
+            context["reason"] = reason
+        context["overwrite"] = overwrite
+        self._post("drain", context)
         self.respond(msg)
 
     def undrain(self, msg: Message) -> None:
         req = payload_json(msg.payload)
-        targets = req.get("targets")
-        if not isinstance(targets, str):
-            raise ProtocolError("'targets' must be a string")
+        targets, reason, mode = req.get("targets"), req.get("reason"), req.get("mode")
+        if not isinstance(targets, str) or not isinstance(reason, (str, type(None))) \
+                or not isinstance(mode, (str, type(None))):
+            raise ProtocolError("bad undrain request")
         ranks = self._ranks(targets)
-        missing = [r for r in ranks if r not in self.drained]
-        if missing:
-            raise ServiceError(errno.EINVAL, f"rank {missing[0]} is not drained")
+        if mode is not None and mode not in self._MODES:
+            raise ServiceError(errno.EINVAL, f"invalid undrain mode '{mode}' specified")
+        overwrite = self._MODES.get(mode or "", 0)
+        if mode is None:
+            missing = [r for r in ranks if r not in self.drained]
+            if missing:
+                raise ServiceError(errno.EEXIST, f"rank{'s' if len(missing) > 1 else ''} "
+                                                 f"{J.idset_encode(missing)} not drained")
         for r in ranks:
-            del self.drained[r]
-        self._post("undrain", {"idset": J.idset_encode(ranks), "nodelist": self._broker_hosts(ranks), "overwrite": 0})
+            self.drained.pop(r, None)
+        context: Dict[str, Any] = {"idset": J.idset_encode(ranks), "nodelist": self._broker_hosts(ranks),
+                                   "overwrite": overwrite}
+        if reason is not None:
+            context["reason"] = reason
+        self._post("undrain", context)
         self.respond(msg)
         self.sched.schedule()  # the nodes are schedulable again
+
+    @staticmethod
+    def _ranks_of_hosts(text: str, nodes: Dict[int, res.Node]) -> List[int]:
+        try:
+            hosts = res.hostlist_decode(text)
+        except ValueError:
+            hosts = []
+        by_host: Dict[str, List[int]] = {}
+        for r, n in sorted(nodes.items()):
+            by_host.setdefault(n.hostname, []).append(r)
+        unknown = [h for h in hosts if h not in by_host]
+        if not hosts:
+            raise ServiceError(errno.EINVAL, "invalid targets")
+        if unknown:
+            raise ServiceError(errno.EINVAL, f"invalid targets: invalid hosts: {res.hostlist_encode(unknown)}")
+        return sorted({r for h in hosts for r in by_host[h]})
 
     def _broker_hosts(self, ranks: List[int]) -> str:
         """The hostlist of the brokers at ``ranks`` (flux_hostmap_lookup: the
@@ -209,14 +267,14 @@ class ResourceModule(BrokerModule):
         return res.hostlist_encode([self.broker.core.hostname for _ in ranks])
 
     def _ranks(self, text: str) -> List[int]:
-        out: List[int] = []
+        """Targets: an idset of ranks, or hostnames of the resource set."""
+        nodes = self._nodes()
         try:
-            for part in text.strip("[]").split(","):
-                lo, _, hi = part.partition("-")
-                out.extend(range(int(lo), int(hi or lo) + 1))
+            out = sorted(set(res.idset_decode(text)))
         except ValueError:
-            raise ServiceError(errno.EINVAL, "invalid targets") from None
-        bad = [r for r in out if r not in self._nodes()]
-        if bad:
-            raise ServiceError(errno.EINVAL, "invalid targets")
+            out = self._ranks_of_hosts(text, nodes)
+        if not out:
+            raise ServiceError(errno.EINVAL, "idset is empty")
+        if out[-1] >= len(nodes):
+            raise ServiceError(errno.EINVAL, "idset is out of range")
         return out
