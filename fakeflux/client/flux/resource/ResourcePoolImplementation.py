@@ -6,7 +6,7 @@ are allocated to which job, for schedulers written in Python.
 
 from __future__ import annotations
 
-from abc import abstractmethod
+import abc
 from typing import Any, List, Tuple
 
 from .ResourceSetImplementation import ResourceSetImplementation
@@ -32,7 +32,7 @@ class ResourcePoolImplementation(ResourceSetImplementation):
 
     generation: int = 0
 
-    def log(self, level: int, msg: str) -> None:
+    def log(self, level: int, msg: str) -> None:  # noqa: B027 - does nothing unless replaced
         """Log at syslog priority ``level`` (replaced by the logger given to the pool)."""
 
     def _bump(self) -> None:
@@ -41,60 +41,61 @@ class ResourcePoolImplementation(ResourceSetImplementation):
     @property
     def name(self) -> str:
         """The implementation's name (the class name by default)."""
-        return type(self).__name__
+        return self.__class__.__name__
 
-    @property
-    def expiration(self) -> float:
+    def _get_expiration(self) -> float:
         return self.get_expiration()
 
-    @expiration.setter
-    def expiration(self, value: float) -> None:
+    def _set_expiration(self, value: float) -> None:
         self.set_expiration(value)
 
-    @abstractmethod
+    #: the end of the resource set's validity, as a property
+    expiration = property(_get_expiration, _set_expiration)
+
+    @abc.abstractmethod
     def mark_up(self, ids: str) -> None:
         """Mark the resources of an idset (or "all") up."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def mark_down(self, ids: str) -> None:
         """Mark the resources of an idset (or "all") down."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def copy_down(self) -> Any:
         """A resource set of the down resources."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def register_alloc(self, jobid: int, R: Any) -> None:  # noqa: N803 - flux-core's name
         """Record an existing allocation (scheduler reconnect)."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def free(self, jobid: int, R: Any = None, final: bool = False) -> None:  # noqa: N803
         """Return (some of) a job's resources."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def update_expiration(self, jobid: int, expiration: float) -> None:
         """Change a running job's end time."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def job_end_times(self) -> List[Tuple[int, float]]:
         """(jobid, end time) of every tracked job."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def parse_resource_request(self, jobspec: dict) -> Any:
         """A pool-specific request from a jobspec."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def alloc(self, jobid: int, request: Any) -> Any:
         """Allocate for ``jobid``; the allocated set."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def check_feasibility(self, request: Any) -> None:
         """InfeasibleRequest if ``request`` can never be satisfied."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def copy_allocated(self) -> Any:
         """A resource set of the allocated resources."""
 
-    @abstractmethod
+    @abc.abstractmethod
     def to_set(self) -> Any:
         """The resources and their state, without allocations."""
