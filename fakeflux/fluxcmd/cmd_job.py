@@ -284,7 +284,8 @@ class Attach:
                 )
                 self.fatal = self.fatal or ctx.get("severity") == 0
             elif self.o.has("show-events"):
-                sys.stderr.write(f"{ts:.3f}s: job.{name}\n")
+                context = f" {dumps(entry['context'])}" if "context" in entry else ""
+                sys.stderr.write(f"{ts:.3f}s: job.{name}{context}\n")
             if name == "start" and output is None:
                 exec_watch = self._drain_exec_until_init()
                 output = self._start_output()
@@ -300,7 +301,9 @@ class Attach:
                 if self.exit_code != 0 and not self.quiet_exit:
                     sys.stdout.flush()
                     sys.stderr.write(f"{PROG}: {jobwatch.waitstatus_text(status)}\n")
-            if name == self.wait_event and finished or name == "clean":
+            # with --show-events the rest of the log still shows, as it reaches the real
+            # command before its cancel does
+            if name == self.wait_event and finished and not self.o.has("show-events") or name == "clean":
                 break
         main.cancel()
         if self.fatal and self.exit_code == 0:
@@ -344,6 +347,9 @@ class Attach:
                     return None
                 if entry.get("name") == "log":
                     self._shell_log(entry)
+                elif self.o.has("show-exec"):
+                    context = f" {dumps(entry['context'])}" if "context" in entry else ""
+                    sys.stderr.write(f"{self._ts(entry):.3f}s: exec.{entry.get('name')}{context}\n")
                 if entry.get("name") == "shell.init":
                     self._start_stdin(entry.get("context") or {})
                 if entry.get("name") in ("shell.start", "shell.init", "complete", "done"):

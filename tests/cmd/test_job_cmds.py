@@ -270,3 +270,22 @@ def test_timeleft_namespace_stats(flux_instance: Any) -> None:
     flux(uri, "cancel", jobid)
     missing = flux(uri, "job", "timeleft", "f123")
     assert (missing.returncode, missing.stderr) == (1, "flux-job: f123: no such jobid\n")
+
+
+def test_run_show_events(flux_instance: Any) -> None:
+    """flux run -vv: the job id, then each event with its context, as flux-core's attach prints them."""
+    got = flux(flux_instance.uri(0), "run", "-vv", "true")
+    lines = re.sub(r"^\d+\.\d{3}s", "Ts", got.stderr, flags=re.M).splitlines()
+    assert re.fullmatch(r"jobid: ƒ\w+", lines[0])
+    assert lines[1:] == [
+        f'Ts: job.submit {{"userid":{__import__("os").getuid()},"urgency":16,"flags":0,"version":1}}',
+        "Ts: job.validate",
+        "Ts: job.depend",
+        'Ts: job.priority {"priority":16}',
+        'Ts: job.alloc {"annotations":{"sched":{"resource_summary":"rank0/core0"}}}',
+        "Ts: job.start",
+        'Ts: job.finish {"status":0}',
+        'Ts: job.release {"ranks":"all","final":true}',
+        "Ts: job.free",
+        "Ts: job.clean",
+    ]
