@@ -290,6 +290,9 @@ class LocalProcessHost:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | (os.O_TRUNC if truncate else 0)
         os.close(os.open(path, flags, 0o666))
 
+    def check_readable(self, path: str) -> None:
+        os.close(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+
     def is_dir(self, path: str) -> bool:
         return os.path.isdir(path) and os.access(path, os.X_OK)
 

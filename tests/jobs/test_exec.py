@@ -49,8 +49,7 @@ def jobspec(command: Sequence[str], ntasks: int = 1, nnodes: int = 0, duration: 
 def inst() -> Iterator[fakeflux.Instance]:
     with fakeflux.Instance(size=2, config={"fakeflux": {"cores-per-rank": 2}, "exec": {"kill-timeout": "0.2s"}}) as i:
         yield i
-        assert i.core is not None and i.server is not None
-        assert i.server.processes.live() == []
+    assert i.leaks() == []  # no job process outlives its instance
 
 
 @pytest.fixture
@@ -546,3 +545,41 @@ def test_exec_choice_reaches_fakeflux_start() -> None:
     bad = subprocess.run([sys.executable, "-m", "fakeflux", "start", "--exec", "remote", "--", "true"],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "argument --exec: invalid choice: 'remote'" in bad.stderr
+
+
+@pytest.mark.parametrize("key, value, problem", [
+    ("environment", ["A=1"], "attributes.system.environment is not object type"),
+    ("cwd", 5, "Expected string, got integer"),
+])
+def test_jobspec_the_shell_cannot_parse(client: RawClient, key: str, value: Any, problem: str) -> None:
+    """As real Flux: the shell dies before it can raise an exception; exit 1, logs of rank -1."""
+    js = jobspec(["true"])
+    js["attributes"]["system"][key] = value
+    jobid, evs = run(client, js)
+    assert names(evs)[5:] == ["start", "finish", "release", "free", "clean"]
+    assert evs[6]["context"] == {"status": 256}
+    assert [e["context"] for e in guest(client, jobid, "output")] == [
+        {"rank": -1, "level": 3, "message": f"error parsing jobspec: {problem}", "file": "info.c", "line": 184},
+        {"rank": -1, "level": 0, "message": "failed to initialize shell info", "file": "shell.c", "line": 2094},
+    ]
+
+
+def test_missing_input_file(client: RawClient) -> None:
+    js = jobspec(["cat"], shell_options={"input": {"stdin": {"type": "file", "path": "/nonexistent"}}})
+    jobid, evs = run(client, js)
+    note = "error opening input file '/nonexistent': No such file or directory"
+    assert evs[6]["context"] == {"type": "exec", "severity": 0, "note": note, "userid": UID}
+    assert evs[7]["context"] == {"status": 15}  # the dying shell is ended by job-exec's SIGTERM
+    logs = [e["context"] for e in guest(client, jobid, "output") if e["name"] == "log"]
+    assert logs == [{"rank": 0, "level": 0, "message": note, "component": "input.file", "file": "input/file.c",
+                     "line": 68}]
+
+
+def test_nul_in_a_jobspec_string_is_refused_at_submit(client: RawClient) -> None:
+    from tests.jobs.test_jobs import signed
+
+    js = jobspec(["echo", "a\u0000b"])
+    resp = client.rpc("job-ingest.submit", {"J": signed(js), "urgency": 16, "flags": 0})
+    assert resp.errnum == errno.EINVAL
+    assert error_text(resp) == ("jobspec: invalid JSON: \\u0000 is not allowed without JSON_ALLOW_NUL "
+                                "near '\"a\\u0000b\"'")

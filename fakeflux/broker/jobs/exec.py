@@ -91,6 +91,9 @@ class ProcessHost(Protocol):
         """Create (and truncate) an output file as the shell opens it at
         init; OSError when it cannot be opened for writing."""
 
+    def check_readable(self, path: str) -> None:
+        """OSError when ``path`` cannot be opened for reading (an input file)."""
+
     def is_dir(self, path: str) -> bool:
         """Whether ``path`` is a directory one can change into."""
 

@@ -129,6 +129,15 @@ class LocalExec:
         run.verbose = verbose if isinstance(verbose, int) and not isinstance(verbose, bool) else 0
         system.exec_init(job)
         system.exec_starting(job)
+        problem = self._jobspec_problem(job)
+        if problem is not None:
+            # shell_info_create fails before the shell can raise anything: logs of rank -1, exit 1
+            self._log(run, S.LOG_ERR, f"error parsing jobspec: {problem}", "info.c", 184, rank=-1)
+            self._log(run, S.LOG_FATAL, "failed to initialize shell info", "shell.c", 2094, rank=-1)
+            self._flush_logs(run)
+            run.die_rc = 1
+            self._finish(run)
+            return
         self._plan(run)
         ns = guest_namespace(job.id)
         jobid_f58 = S.f58(job.id, self.ascii)
@@ -184,6 +193,15 @@ class LocalExec:
         self._log_layout(run)
         if job.duration > 0:
             self._later(run, job.duration, lambda: system.expired(job))
+        if stdin is not None:
+            path = os.path.join(run.cwd, stdin) if run.cwd else stdin
+            try:
+                self.host.check_readable(path)
+            except OSError as exc:
+                note = f"error opening input file '{stdin}': {os.strerror(exc.errno or errno.EIO)}"
+                run.exception_wait_status = S.SIGTERM  # job-exec's SIGTERM ends the dying shell
+                self._die(run, 1, note, ("input/file.c", 68), component="input.file")
+                return
         for task in run.tasks:
             spec = self._spec(run, task, files, stdin)
             try:
@@ -321,6 +339,16 @@ class LocalExec:
 
     def _exit_callback(self, run: LocalRun, task: LocalTask) -> Callable[[int], None]:
         return lambda status: self._exited(run, task, status)
+
+    @staticmethod
+    def _jobspec_problem(job: Job) -> Optional[str]:
+        """What the shell's jobspec parser (info.c) refuses, in its words."""
+        system = job.jobspec.get("attributes", {}).get("system", {})
+        if "environment" in system and not isinstance(system["environment"], dict):
+            return "attributes.system.environment is not object type"
+        if "cwd" in system and not isinstance(system["cwd"], str):
+            return f"Expected string, got {_json_type(system['cwd'])}"
+        return None
 
     def _plan(self, run: LocalRun) -> None:
         """Tasks per node, as the shell's rcalc places them, ranks in block order."""
@@ -537,12 +565,13 @@ class LocalExec:
         if not run.live():
             self._finish(run)
 
-    def _die(self, run: LocalRun, ec: int, message: str, where: Any = None) -> None:
+    def _die(self, run: LocalRun, ec: int, message: str, where: Any = None,
+             component: Optional[str] = None) -> None:
         """shell_die: log the error to guest.output, raise the ``exec``
         exception with it, kill what was started; the shell exits ``ec``."""
         job = run.job
         file, line = where if where is not None else ("shell.c", 0)
-        self._log(run, S.LOG_FATAL, message, file, line)
+        self._log(run, S.LOG_FATAL, message, file, line, component)
         self._flush_logs(run)  # a shell dying before its output header still logs
         self.system.flush_kvs()  # the log is out before the exception, as the real shell's
         run.die_rc = ec
@@ -643,6 +672,16 @@ class LocalExec:
 
 
 START_FAILED = (S.START_FAILED_FILE, S.START_FAILED_LINE)
+
+
+def _json_type(value: Any) -> str:
+    """The type names jansson puts in its unpack errors."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    for kind, name in ((int, "integer"), (float, "real"), (list, "array"), (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else "string"
 
 
 def _idset_decode(text: str) -> List[int]:

@@ -322,7 +322,13 @@ class JobSystem:
             self.raise_exception(job, "exec", 0, f"fakeflux: {exc}", userid=self.core.owner)
             return
         job.backend = backend
-        backend.start(job)
+        try:
+            backend.start(job)
+        except Exception as exc:  # a fault of fakeflux's own must not leave the job running for ever
+            self.raise_exception(job, "exec", 0, f"fakeflux internal error: {type(exc).__name__}: {exc}",
+                                 userid=self.core.owner)
+            if job.state == RUN and job.started:
+                self.tasks_complete(job, 1 << 8)
 
     # -- what exec back ends report ------------------------------------------------------------
     def exec_init(self, job: Job) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
@@ -25,6 +26,20 @@ def _int64(text: str) -> int:
     if value < -0x8000000000000000:
         raise ValueError("too big negative integer")
     return value
+
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _refuse_nul(text: str) -> None:
+    """jansson without JSON_ALLOW_NUL refuses a string holding \u0000 and
+    names the token (as it appears in the text) it stopped at."""
+    if "\\u0000" not in text:
+        return
+    for match in _JSON_STRING.finditer(text):
+        token = match.group(0)
+        if re.search(r"(?<!\\)(?:\\\\)*\\u0000", token):
+            raise ValueError(f"\\u0000 is not allowed without JSON_ALLOW_NUL near '{token}'")
 
 
 class JobIngestModule(BrokerModule):
@@ -63,7 +78,9 @@ class JobIngestModule(BrokerModule):
         if not owner:
             raise ServiceError(errno.EPERM, "only instance owner can use sign-type=none")
         try:
-            jobspec = json.loads(payload.decode("utf-8"), parse_int=_int64)
+            text = payload.decode("utf-8")
+            _refuse_nul(text)
+            jobspec = json.loads(text, parse_int=_int64)
         except (ValueError, UnicodeDecodeError) as exc:
             raise ServiceError(errno.EINVAL, f"jobspec: invalid JSON: {exc}") from None
         queues = self.broker.core.jobs.sched.queues
