@@ -17,9 +17,10 @@ class ResourceJournalEvent(JournalEventBase):
         self.R = R
 
     def __str__(self) -> str:
-        if self.is_empty():
-            return f"{self.timestamp:<0.5f} End of historical data stream"
-        return " ".join([f"{self.timestamp:<0.5f}", self.name, self.context_string])
+        when = f"{self.timestamp:<0.5f}"
+        # the empty event marks where the history ends and live events begin
+        what = "End of historical data stream" if self.is_empty() else f"{self.name} {self.context_string}"
+        return f"{when} {what}"
 
 
 class ResourceJournalConsumer(JournalConsumerBase):
@@ -29,7 +30,8 @@ class ResourceJournalConsumer(JournalConsumerBase):
         super().__init__(flux_handle, "resource.journal", full=True, since=since, include_sentinel=include_sentinel)
 
     def process_response(self, resp: Dict[str, Any]) -> Dict[str, Any]:
-        return {"R": resp.get("R")}
+        # only resource-define responses carry R; it goes to the events of the response
+        return dict(R=resp.get("R"))
 
     def create_event(self, entry: Dict[str, Any], R: Any = None) -> ResourceJournalEvent:  # type: ignore[override]  # noqa: N803
-        return ResourceJournalEvent(entry, R)
+        return ResourceJournalEvent(entry, R=R)
