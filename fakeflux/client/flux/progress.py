@@ -12,9 +12,9 @@ between ``before`` and ``after`` format strings (given ``total``,
 from __future__ import annotations
 
 import atexit
-import datetime
 import sys
 import time
+from datetime import timedelta
 from typing import Any, Callable, Optional
 
 
@@ -22,8 +22,9 @@ class ElapsedTime(float):
     """Seconds elapsed; ``dt`` is the same as a ``datetime.timedelta`` of whole seconds."""
 
     @property
-    def dt(self) -> datetime.timedelta:
-        return datetime.timedelta(seconds=round(self))
+    def dt(self) -> timedelta:
+        whole_seconds = round(self)
+        return timedelta(seconds=whole_seconds)
 
 
 # vt100 sequences
@@ -52,7 +53,8 @@ class Bottombar:
         return " ".join(f"{key}={val}" for key, val in self.kwargs.items())
 
     def __str__(self) -> str:
-        return self.formatter(self, self.size.columns)
+        width = self.size.columns
+        return self.formatter(self, width)
 
     def _setup_terminal(self, size: Any = None) -> None:
         # Keep the last line out of the scroll region.
@@ -67,15 +69,15 @@ class Bottombar:
     def _reset_terminal(self) -> None:
         # Whole-screen scrolling again, the final bar left on the last line.
         sys.stdout.write(f"{_SAVE}\033[{self.size.lines};1H\033[K{_RESET_REGION}{_RESTORE}{self}\n")
-        atexit.unregister(self._reset_terminal)
+        atexit.unregister(self._reset_terminal)  # done: nothing left to reset at exit
 
     def redraw(self) -> None:
         """Draw the bar again, as it is."""
         import shutil  # (only when drawing: not loaded with flux.job)
 
-        size = shutil.get_terminal_size()
-        if self.size != size:
-            self._setup_terminal(size)
+        current = shutil.get_terminal_size()
+        if current != self.size:  # first drawing, or the terminal was resized
+            self._setup_terminal(current)
         sys.stdout.write(
             f"{_SAVE}\033[{self.size.lines};1H\033[2K"
             "\033[?7l"  # no line wrap while drawing
@@ -101,9 +103,23 @@ class Bottombar:
 
     def update(self, **kwargs: Any) -> None:
         """Update the keywords and redraw if running."""
-        self.kwargs.update(kwargs)
+        for name, value in kwargs.items():
+            self.kwargs[name] = value
         if self._running:
             self.redraw()
+
+
+def _bar(style: str, cells: int, fraction: float) -> str:
+    """``cells`` characters, ``fraction`` of them full (``style[-1]``), then one partly
+    full (a step of ``style``) where the fraction ends, the rest empty (``style[0]``)."""
+    steps = len(style)
+    full = int(cells * fraction)
+    step = int(cells * steps * fraction) - full * steps
+    drawn = style[-1] * full
+    if step:
+        drawn += style[min(step, steps - 1)]
+        full += 1
+    return drawn + style[0] * (cells - full)
 
 
 class ProgressBar(Bottombar):
@@ -126,32 +142,22 @@ class ProgressBar(Bottombar):
         autostop: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(self._formatter, **kwargs)
-        self.count = 0
-        self.total = total
-        self.before = before
-        self.after = after
-        self.style = self.bar_style[style]
+        Bottombar.__init__(self, self._formatter, **kwargs)
+        self.style = self.bar_style[style]  # KeyError for an unknown style, as in flux-core
+        self.count, self.total = 0, total
+        self.before, self.after = before, after
         self.autostop = autostop
 
     def _formatter(self, bbar: Any, width: int) -> str:
-        style = self.style
         fraction = float(self.count / self.total) if self.total else 0.0
-        fields = dict(total=self.total, count=self.count, elapsed=self.elapsed, percent=100 * fraction)
-        before = self.before.format(**fields, **bbar.kwargs)
-        after = self.after.format(**fields, **bbar.kwargs)
-        length = width - len(before) - len(after) - 2
-        fraction = min(fraction, 1.0)
-        fill = int(length * fraction)
-        filled = style[-1] * fill
-        # the partly filled cell, in the style's steps
-        part = int(length * len(style) * fraction) - fill * len(style)
-        if part:
-            fill += 1
-            if part >= len(style):
-                part = -1
-            filled += style[part]
-        return f"{before}\u2502{filled}{style[0] * (length - fill)}\u2502{after}"
+        ours = {"total": self.total, "count": self.count, "elapsed": self.elapsed, "percent": 100 * fraction}
+
+        def fill(template: str) -> str:  # a keyword also among ours is a TypeError, as in flux-core
+            return template.format(**ours, **bbar.kwargs)
+
+        left, right = fill(self.before), fill(self.after)
+        inside = width - len(left) - len(right) - 2  # the two frame characters
+        return f"{left}\u2502{_bar(self.style, inside, min(fraction, 1.0))}\u2502{right}"
 
     def update(self, advance: int = 1, **kwargs: Any) -> None:
         """Advance by ``advance``, update the keywords, redraw; stop at ``total`` with ``autostop``."""
