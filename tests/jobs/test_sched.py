@@ -728,3 +728,18 @@ def test_fake_resources_journal_logs_the_hostname_drain() -> None:
             ([("drain", {"idset": "1", "nodelist": HOST, "reason": f"rank 1 got hostname '{HOST}', expected 'node1'",
                          "overwrite": 0})], False),
             ([], False)]
+
+
+@pytest.mark.parametrize(("names", "listed"), [
+    (["debug", "batch"], ["batch", "debug"]),
+    (["zeta", "alpha", "mid", "beta", "omega", "a2"], ["zeta", "a2", "alpha", "mid", "omega", "beta"]),
+    ([f"q{i}" for i in range(14)] + ["batch", "debug", "gpu", "long", "short", "pdebug", "pbatch"],
+     ["gpu", "q13", "q1", "q0", "q3", "q2", "q5", "q4", "q7", "q6", "q9", "q8", "short", "debug", "pbatch",
+      "pdebug", "long", "batch", "q10", "q11", "q12"]),
+])
+def test_queue_list_order(names: List[str], listed: List[str]) -> None:
+    """job-manager lists queues in its hash table's order (recorded from real
+    Flux with [queues.NAME] tables in this order)."""
+    with fakeflux.Instance(size=1, config={**CONF, "queues": {n: {} for n in names}}) as inst, \
+            RawClient(inst.uri(0)) as c:
+        assert c.rpc_json("job-manager.queue-list", {}) == {"queues": listed}

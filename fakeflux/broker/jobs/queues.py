@@ -31,6 +31,82 @@ def _fsd(seconds: float) -> str:
     return f"{seconds / 86400:.2g}d"
 
 
+# -- the order job-manager lists queues in -------------------------------------------------------
+# job-manager keeps named queues in a czmq zhashx table and lists them in its
+# iteration order; fakeflux computes that order rather than sorting, so
+# `flux queue list` and queue-list answer in the same order as real Flux.
+
+def _is_prime(n: int) -> bool:
+    if n < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):
+        if n % p == 0:
+            return n == p
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37):  # deterministic below 2^64
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def _table_size(index: int) -> int:
+    """zhashx's bucket counts: for n = 4, 5, ..., the five largest primes
+    below 2**n, smallest first."""
+    n, k = 4 + index // 5, index % 5
+    found: List[int] = []
+    candidate = 2 ** n - 1
+    while len(found) < 5:
+        if _is_prime(candidate):
+            found.append(candidate)
+        candidate -= 1
+    return sorted(found)[k]
+
+
+def _key_hash(key: str) -> int:
+    """zhashx's modified Bernstein hash (size_t arithmetic, signed chars)."""
+    value = 0
+    for byte in key.encode():
+        value = ((33 * value) ^ (byte - 256 if byte >= 128 else byte)) % 2 ** 64
+    return value
+
+
+def zhashx_order(keys: List[str]) -> List[str]:
+    """The order a zhashx table of ``keys`` (inserted in this order) iterates:
+    bucket by bucket, newest first within a bucket; the table grows by five
+    size steps when 75% full or when a chain is longer than its limit."""
+    index, chain_limit = 0, 1
+    buckets: List[List[str]] = [[] for _ in range(_table_size(index))]
+
+    def grow() -> None:
+        nonlocal buckets, index
+        index += 5
+        size = _table_size(index)
+        grown: List[List[str]] = [[] for _ in range(size)]
+        for bucket in buckets:
+            for key in bucket:
+                grown[_key_hash(key) % size].insert(0, key)
+        buckets = grown
+
+    for count, key in enumerate(keys):
+        if count >= len(buckets) * 75 // 100:
+            grow()
+            chain_limit += 1
+        if len(buckets[_key_hash(key) % len(buckets)]) > chain_limit:
+            grow()
+            chain_limit += 1
+        buckets[_key_hash(key) % len(buckets)].insert(0, key)
+    return [key for bucket in buckets for key in bucket]
+
+
 class Queue:
     """One queue; a virtual queue (RFC 33) names its ``parent`` and is
     scheduled only while both it and its parent are started."""
@@ -84,9 +160,9 @@ class Queues:
         """The configured named queues (kept, with their state, across
         reconfiguration; new ones start stopped)."""
         table = self._table()
-        names = sorted(table)
+        names = list(table)  # configuration order: the order job-manager adds them in
         if names != self._names:
-            self._named = {n: self._named.get(n) or Queue(n, started=False) for n in names}
+            self._named = {n: self._named.get(n) or Queue(n, started=False) for n in zhashx_order(names)}
             self._names = names
         for name, queue in self._named.items():
             parent = table[name].get("parent") if isinstance(table[name], dict) else None
