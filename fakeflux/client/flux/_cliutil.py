@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import traceback
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Tuple
 
 from .util import set_treedict
 
@@ -33,17 +33,15 @@ class _FluxHelpFormatter(argparse.HelpFormatter):
     """Options shown as ``-l, --long=ARG``; a long-only option is indented to line up."""
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
-        if not action.option_strings:
-            (metavar,) = self._metavar_formatter(action, action.dest)(1)
-            return metavar
+        if not action.option_strings:  # a positional argument: its metavar alone
+            return str(self._metavar_formatter(action, action.dest)(1)[0])
         hidden = getattr(action, "hidden_option_strings", ())
-        opts = [opt for opt in action.option_strings if opt not in hidden]
-        text = ", ".join(opts)
-        if len(opts) == 1 and len(opts[0]) > 2:
-            text = "    " + opts[0]  # room for a short option
-        if action.nargs == 0:
-            return text
-        return text + "=" + self._format_args(action, action.dest.upper())
+        shown = [opt for opt in action.option_strings if opt not in hidden]
+        names = ", ".join(shown)
+        if len(shown) == 1 and len(shown[0]) > len("-x"):
+            names = " " * 4 + names  # where "-x, " would be
+        takes_value = action.nargs != 0
+        return names + "=" + self._format_args(action, action.dest.upper()) if takes_value else names
 
 
 class _FluxRawDescriptionHelpFormatter(_FluxHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -56,6 +54,26 @@ def help_formatter(argwidth: int = 40, raw_description: bool = False) -> Callabl
     return lambda prog: cls(prog, max_help_position=argwidth)
 
 
+def _json_or_text(text: str) -> Any:
+    """A ``KEY=VALUE`` value: what it means as JSON, else the text itself."""
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        return text
+
+
+class _RecordingAction(argparse.Action):
+    """Stores a value in ``dest`` and sets each of ``marks`` to True on the namespace
+    (``filtered``: the listing is restricted, which changes a command's defaults)."""
+
+    marks: Tuple[str, ...] = ()
+
+    def _record(self, namespace: Any, value: Any) -> None:
+        for mark in self.marks:
+            setattr(namespace, mark, True)
+        setattr(namespace, self.dest, value)
+
+
 class TreedictAction(argparse.Action):
     """``KEY=VALUE`` arguments into a nested dict (dotted keys; values parsed as JSON if they are)."""
 
@@ -66,25 +84,23 @@ class TreedictAction(argparse.Action):
         values: Any,
         option_string: Optional[str] = None,
     ) -> None:
-        result: dict = {}
-        for arg in values:
-            key, sep, text = arg.partition("=")
-            if not sep:
-                raise ValueError(f"Missing required value for key {arg}")
-            try:
-                val = json.loads(text)
-            except (json.JSONDecodeError, TypeError):
-                val = text
-            set_treedict(result, key, val)
-            setattr(namespace, self.dest, result)
+        tree: dict = {}
+        for item in values:
+            key, equals, text = item.partition("=")
+            if not equals:
+                raise ValueError(f"Missing required value for key {item}")
+            set_treedict(tree, key, _json_or_text(text))
+            # (stored after each item, so that what came before an error is kept)
+            vars(namespace)[self.dest] = tree
 
 
-class FilterAction(argparse.Action):
+class FilterAction(_RecordingAction):
     """Store the value and mark the namespace ``filtered``."""
 
+    marks = ("filtered",)
+
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
-        setattr(namespace, self.dest, values)
-        namespace.filtered = True
+        self._record(namespace, values)
 
 
 class FilterActionSetUpdate(argparse.Action):
@@ -92,20 +108,23 @@ class FilterActionSetUpdate(argparse.Action):
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
         namespace.filtered = True
-        getattr(namespace, self.dest).update(values.split(","))
+        wanted = getattr(namespace, self.dest)
+        wanted.update(values.split(","))
 
 
-class FilterActionUser(argparse.Action):
+class FilterActionUser(_RecordingAction):
     """Store a user filter; marks ``filtered`` and ``filtereduser``."""
 
+    marks = ("filtered", "filtereduser")
+
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
-        namespace.filtered = True
-        namespace.filtereduser = True
-        setattr(namespace, self.dest, values)
+        self._record(namespace, values)
 
 
-class FilterTrueAction(argparse.Action):
+class FilterTrueAction(_RecordingAction):
     """A flag (``store_true``-like, stores ``const``) that also marks ``filtered``."""
+
+    marks = ("filtered",)
 
     def __init__(
         self,
@@ -117,14 +136,14 @@ class FilterTrueAction(argparse.Action):
         help: Optional[str] = None,  # noqa: A002 - argparse's name
         metavar: Optional[str] = None,
     ) -> None:
+        # a flag: no argument; ``required`` and ``metavar`` are accepted and ignored
         super().__init__(option_strings=option_strings, dest=dest, nargs=0, const=const, default=default, help=help)
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
-        setattr(namespace, self.dest, self.const)
-        namespace.filtered = True
+        self._record(namespace, self.const)
 
 
-class YesNoAction(argparse.Action):
+class YesNoAction(_RecordingAction):
     """An option taking ``yes`` or ``no``, stored as a bool."""
 
     def __init__(
@@ -137,9 +156,13 @@ class YesNoAction(argparse.Action):
         super().__init__(option_strings=option_strings, dest=dest, help=help, metavar=metavar)
 
     def __call__(self, parser: Any, namespace: Any, value: Any, option_string: Optional[str] = None) -> None:
-        if value not in ("yes", "no"):
+        answers = {"yes": True, "no": False}
+        if value not in answers:
             raise ValueError(f"{option_string} requires either 'yes' or 'no'")
-        setattr(namespace, self.dest, value == "yes")
+        self._record(namespace, answers[value])
+
+
+_COLOR_WHEN = ("auto", "always", "never")
 
 
 class ColorAction(argparse.Action):
@@ -153,11 +176,8 @@ class ColorAction(argparse.Action):
     class ColorWhen(str):
         @property
         def enabled(self) -> bool:
-            if self == "always":
-                return True
-            if self == "never":
-                return False
-            return sys.stdout.isatty()
+            fixed = {"always": True, "never": False}.get(str(self))
+            return sys.stdout.isatty() if fixed is None else fixed
 
     def __init__(
         self,
@@ -175,18 +195,17 @@ class ColorAction(argparse.Action):
             option_strings,
             dest,
             nargs=nargs,
-            default=ColorAction.ColorWhen(default),
+            default=self.ColorWhen(default),
             metavar=metavar,
             help=help,
             **kwargs,
         )
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
-        if values is None:
-            values = "always"
-        if values not in ("auto", "always", "never"):
-            parser.error(f"Invalid argument to --color: '{values}'")
-        setattr(namespace, self.dest, ColorAction.ColorWhen(values))
+        when = "always" if values is None else values  # a bare --color
+        if when not in _COLOR_WHEN:
+            parser.error(f"Invalid argument to --color: '{when}'")
+        setattr(namespace, self.dest, self.ColorWhen(when))
 
 
 class CLIMain:
@@ -215,7 +234,7 @@ class CLIMain:
             if filename:
                 message += f": '{filename}'"
             self.logger.error(message)
-            self.logger.debug(traceback.format_exc())
+            self.logger.debug("%s", traceback.format_exc())
         finally:
             logging.shutdown()
             sys.exit(exit_code)
