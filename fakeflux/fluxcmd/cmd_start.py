@@ -146,8 +146,41 @@ def main(argv: List[str]) -> int:
             die(PROG, f"Config file error: {exc}")
     for text in confs:
         _merge(config, _conf_value(text))
-    command = opts.args or [os.environ.get("SHELL") or "/bin/sh"]
-    return _run(size, attrs, config, command, opts.get("test-rundir"))
+    return _run(size, attrs, config, list(opts.args), opts.get("test-rundir"))
+
+
+def _initial_program(command: List[str]) -> Optional[List[str]]:
+    """The broker's rc2 as flux-core's chooses it: a lone shell name (or nothing) is an
+    interactive $SHELL, which needs a terminal (None: there is none); a lone word that
+    is no executable file, or has blanks, runs through ``$SHELL -c``; else it is exec'd."""
+    shell = os.environ.get("SHELL") or "/bin/bash"
+    if not command or (len(command) == 1 and os.path.basename(command[0]) in _login_shells()):
+        return [command[0] if command else shell] if sys.stdin.isatty() else None
+    if len(command) == 1:
+        word = command[0]
+        plain = not any(c.isspace() for c in word)
+        if not (plain and os.path.isfile(word) and os.access(word, os.X_OK | os.R_OK)):
+            return [shell, "-c", word]
+    return command
+
+
+def _login_shells() -> List[str]:
+    try:
+        with open("/etc/shells") as f:
+            names = [os.path.basename(line.strip()) for line in f if line.startswith("/")]
+    except OSError:
+        names = ["sh", "bash"]
+    return [n for n in names if n not in ("true", "false")]
+
+
+def _broker_log(severity: int, message: str) -> None:
+    """A line of the broker's log on stderr, as flux-core's broker prints rank 0's."""
+    from fakeflux.broker import stdlog
+
+    entry = stdlog.decode(stdlog.encode(severity, "0", "broker", os.getpid(), message))
+    if entry is not None:
+        sys.stderr.write(stdlog.stderr_line(entry) + "\n")
+        sys.stderr.flush()
 
 
 def _run(
@@ -159,8 +192,14 @@ def _run(
     lineage: Optional[Dict[str, str]] = None,
     prog: str = PROG,
 ) -> int:
+    import time
+
     from fakeflux.io.instance import Instance, InstanceError
 
+    argv = _initial_program(command)
+    if argv is None:
+        _broker_log(2, "stdin is not a tty - can't run interactive shell")
+        return 1
     try:
         instance = Instance(size=size, attrs=attrs, config=config, rundir=rundir).start()
     except ValueError as exc:  # a bad -S: the broker refuses it, as flux-broker does
@@ -169,12 +208,18 @@ def _run(
         die(PROG, str(exc))
     for name, value in (lineage or {}).items():
         instance.setattr(name, value)  # read-only attributes: set as a job's broker sets them
+    shell = os.environ.get("SHELL") or "/bin/bash"
+    # the log leaves out "$SHELL -c", as runat.c does
+    shown = " ".join(argv[2:] if argv[:2] == [shell, "-c"] and len(argv) > 2 else argv)
+    started = time.monotonic()
     try:
         try:
-            child = subprocess.Popen(command, env=_child_environment(instance.uri(0)))
+            child = subprocess.Popen(argv, env=_child_environment(instance.uri(0)))
         except OSError as exc:
-            sys.stderr.write(f"{prog}: {command[0]}: {exc.strerror}\n")
-            return 127 if isinstance(exc, FileNotFoundError) else 126
+            code = 127 if isinstance(exc, FileNotFoundError) else 126
+            sys.stderr.write(f"{prog}: {argv[0]}: {exc.strerror}\n")
+            _broker_log(3, f"rc2.0: {shown} Exited (rc={code}) 0.0s")
+            return code
 
         def forward(signum: int, _frame: object) -> None:
             child.send_signal(signum)
@@ -184,7 +229,11 @@ def _run(
         status = child.wait()
     finally:
         instance.stop()
-    return status if status >= 0 else 128 - status
+    code = status if status >= 0 else 128 - status
+    if code:
+        how = "Exited" if status >= 0 else (signal.strsignal(-status) or f"Signal {-status}")
+        _broker_log(3, f"rc2.0: {shown} {how} (rc={code}) {time.monotonic() - started:.1f}s")
+    return code
 
 
 BROKER_OPTIONS = [
@@ -216,7 +265,7 @@ def main_broker(argv: List[str]) -> int:
         config = _read_config(path)
     for text in opts.all("conf"):
         _merge(config, _conf_value(text))
-    command = opts.args or [os.environ.get("SHELL") or "/bin/sh"]
+    command = list(opts.args)
     lineage = _lineage()
     if attrs.get("broker.rc2_none") == "1":
         command = ["sh", "-c", "exec sleep infinity"]

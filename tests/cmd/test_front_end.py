@@ -48,7 +48,10 @@ def test_nested_flux_start(tmp_path: Any) -> None:
     outer = lines[0].split()[1]
     size, inner = lines[1].split()[1:]
     assert (size, inner != outer, lines[2:]) == ("3", True, ["inner-rc=5", "4"])
-    assert result.stderr == "flux-getattr: test.y: No such file or directory\n"
+    assert _no_stamp(result.stderr) == (
+        "flux-getattr: test.y: No such file or directory\n"
+        "STAMP broker.err[0]: rc2.0: sh -c flux getattr test.y; exit 5 Exited (rc=5) T.Ts\n"
+    )
 
 
 def test_flux_start_errors() -> None:
@@ -161,3 +164,31 @@ def test_fakeflux_start_auto_chooses_the_command_with_the_package() -> None:
         timeout=60,
     )
     assert real.stdout.strip() != FLUX
+
+
+def _no_stamp(text: str) -> str:
+    import re
+
+    text = re.sub(r"^\w{3} \d\d \d\d:\d\d:\d\d\.\d{6} \w+ \d{4} ", "STAMP ", text, flags=re.M)
+    return re.sub(r"\) \d+\.\ds$", ") T.Ts", text, flags=re.M)
+
+
+def test_flux_start_initial_program_as_flux_core_runs_it() -> None:
+    """A lone word goes through $SHELL -c; failures get the broker's rc2 log line (recorded)."""
+    env = {"SHELL": "/bin/bash"}
+    missing = flux(None, "start", "nosuchcmd", extra_env=env)
+    shell_says, broker_says = _no_stamp(missing.stderr).splitlines()
+    assert (missing.returncode, broker_says) == (127, "STAMP broker.err[0]: rc2.0: nosuchcmd Exited (rc=127) T.Ts")
+    assert shell_says.startswith("/bin/bash: ") and shell_says.endswith("nosuchcmd: command not found")
+    killed = flux(None, "start", "sh", "-c", "kill -TERM $$", extra_env=env)
+    assert (killed.returncode, _no_stamp(killed.stderr)) == (
+        143,
+        "STAMP broker.err[0]: rc2.0: sh -c kill -TERM $$ Terminated (rc=143) T.Ts\n",
+    )
+    no_tty = flux(None, "start", extra_env=env)
+    assert (no_tty.returncode, _no_stamp(no_tty.stderr)) == (
+        1,
+        "STAMP broker.crit[0]: stdin is not a tty - can't run interactive shell\n",
+    )
+    words = flux(None, "start", "echo a  b", extra_env=env)
+    assert (words.returncode, words.stdout) == (0, "a b\n")
