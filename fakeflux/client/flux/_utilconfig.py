@@ -9,8 +9,8 @@ import json
 import os
 import re
 import sys
-from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 __all__ = ["dict_merge", "xdg_searchpath", "UtilConfig"]
 
@@ -57,6 +57,19 @@ def _decode_errors() -> tuple:
     return tuple(errors)
 
 
+def _format_problem(name: str, entry: Any, builtin: Any) -> Optional[str]:
+    """What is wrong with one entry of a ``formats`` table (None: nothing)."""
+    if name in builtin:
+        return f"override of builtin format '{name}' not permitted"
+    if not isinstance(entry, dict):
+        return f"'formats.{name}' must be a mapping"
+    if "format" not in entry:
+        return f"formats.{name}: required key 'format' missing"
+    if not isinstance(entry["format"], str):
+        return f"formats.{name}: 'format' key must be a string"
+    return None
+
+
 class UtilConfig:
     """Configuration of a tool: ``initial_dict`` overridden by ``NAME.{toml,json,yaml}`` files.
 
@@ -79,47 +92,45 @@ class UtilConfig:
         subcommand: Optional[str] = None,
         initial_dict: Optional[Dict[str, Any]] = None,
     ) -> None:
-        self.name = name
-        self.toolname = toolname
+        self.name, self.toolname, self.subtable = name, toolname, subcommand
         self.dict: Dict[str, Any] = copy.deepcopy(initial_dict) if initial_dict else {}
-        self.config = self.dict
-        self.subtable = subcommand
-        self.searchpath = list(reversed(xdg_searchpath()))
+        self.config = self.dict  # the subtable's, once loaded, with a subcommand
+        self.searchpath = xdg_searchpath()[::-1]  # system folders first: the user's win
+
+    def _files(self) -> Iterator[Tuple[str, Callable[[Any], Any]]]:
+        """(path, reader) of each config file, lowest precedence first."""
+        for folder in self.searchpath:
+            for path in sorted(glob.glob(f"{folder}/{self.name}.*")):
+                reader = self.extension_handlers.get(os.path.splitext(path)[1])
+                if reader is not None:  # NAME.<other>: not a config file
+                    yield path, reader
 
     def load(self) -> UtilConfig:
         """Read and merge the config files; returns self. ValueError "PATH: reason" for a bad file."""
-        for folder in self.searchpath:
-            for filepath in sorted(glob.glob(f"{folder}/{self.name}.*")):
-                handler = self.extension_handlers.get(PurePosixPath(filepath).suffix)
-                if handler is None:
-                    continue
-                try:
-                    with open(filepath, "rb") as fp:
-                        conf = handler(fp)
-                except _decode_errors() as exc:
-                    raise ValueError(f"{filepath}: {exc}") from exc
-                self.validate(filepath, conf)
-                dict_merge(self.dict, conf)
-        if self.subtable and self.subtable in self.dict:
-            self.config = self.dict[self.subtable]
+        for path, reader in self._files():
+            try:
+                with open(path, "rb") as stream:
+                    table = reader(stream)
+            except _decode_errors() as exc:
+                raise ValueError(f"{path}: {exc}") from exc
+            self.validate(path, table)
+            dict_merge(self.dict, table)
+        wanted = self.subtable
+        if wanted and wanted in self.dict:
+            self.config = self.dict[wanted]
         return self
 
     def validate_formats(self, path: str, formats: Any) -> None:
         """Check a ``formats`` table: names not builtin, each a mapping with a string ``format``."""
         builtin = self.builtin_formats
-        if self.subtable and self.subtable in self.builtin_formats:
-            builtin = self.builtin_formats[self.subtable]
+        if self.subtable:  # a subcommand's own builtin formats, if it has some
+            builtin = self.builtin_formats.get(self.subtable, builtin)
         if not isinstance(formats, dict):
             raise ValueError(f"{path}: the 'formats' key must be a mapping")
         for name, entry in formats.items():
-            if name in builtin:
-                raise ValueError(f"{path}: override of builtin format '{name}' not permitted")
-            if not isinstance(entry, dict):
-                raise ValueError(f"{path}: 'formats.{name}' must be a mapping")
-            if "format" not in entry:
-                raise ValueError(f"{path}: formats.{name}: required key 'format' missing")
-            if not isinstance(entry["format"], str):
-                raise ValueError(f"{path}: formats.{name}: 'format' key must be a string")
+            problem = _format_problem(name, entry, builtin)
+            if problem:
+                raise ValueError(f"{path}: {problem}")
 
     def validate(self, path: str, conf: Any) -> None:
         """Hook for subclasses: check one file's config before it is merged."""
@@ -130,6 +141,23 @@ class UtilConfig:
             name += "_" + self.subtable.upper().replace("-", "_")
         return name + "_FORMAT_DEFAULT"
 
+    def _list_formats(self, formats: Dict[str, Any]) -> None:
+        print(f"\nConfigured {self.name} output formats:\n")
+        for name, entry in formats.items():
+            described = f" {entry['description']}" if "description" in entry else ""
+            print(f"  {name:<12}{described}")
+
+    def _print_format(self, formats: Dict[str, Any], name: str) -> None:
+        """One format as the TOML a user would put in a config file."""
+        if name not in formats:
+            raise ValueError(f"--format: No such format {name}")
+        table = f"{self.subtable}.formats.{name}" if self.subtable else f"formats.{name}"
+        lines = [f"[{table}]"]
+        if "description" in formats[name]:
+            lines.append(f'description = "{formats[name]["description"]}"')
+        lines.append(f'format = "{formats[name]["format"]}"')
+        print("\n".join(lines))
+
     def get_format_string(self, format_name: str) -> str:
         """The format called ``format_name`` (a string with ``{`` is itself a format).
 
@@ -139,36 +167,24 @@ class UtilConfig:
         if "{" in format_name:
             return format_name
         formats = self.formats
-        if format_name == "help":
-            print(f"\nConfigured {self.name} output formats:\n")
-            for name, entry in formats.items():
-                print(f"  {name:<12}", end="")
-                if "description" in entry:
-                    print(f" {entry['description']}")
-                else:
-                    print()
-            sys.exit(0)
-        if format_name.startswith("get-config="):
-            name = format_name.split("=", 1)[1]
-            if name not in formats:
-                raise ValueError(f"--format: No such format {name}")
-            entry = formats[name]
-            print(f"[{self.subtable}.formats.{name}]" if self.subtable else f"[formats.{name}]")
-            if "description" in entry:
-                print(f'description = "{entry["description"]}"')
-            print(f'format = "{entry["format"]}"')
+        if format_name == "help" or format_name.startswith("get-config="):
+            if format_name == "help":
+                self._list_formats(formats)
+            else:
+                self._print_format(formats, format_name.partition("=")[2])
             sys.exit(0)
         if format_name == "default":
-            override = os.environ.get(self._default_env_name())
-            if override is not None:
-                if "{" in override:
-                    return override
-                format_name = override
+            chosen = os.environ.get(self._default_env_name())
+            if chosen is not None and "{" in chosen:  # the variable holds a format itself
+                return chosen
+            format_name = format_name if chosen is None else chosen
         try:
-            return str(formats[format_name]["format"])
+            found = formats[format_name]["format"]
         except KeyError:
+            # perhaps field names were meant: suggest them as a format
             suggestion = re.sub(r"\w+", r"{\g<0>}", format_name)
             raise ValueError(f"--format: No such format {format_name} (Did you mean '{suggestion}'?)") from None
+        return str(found)
 
     def __getattr__(self, attr: str) -> Any:
         if attr in ("config", "__setstate__"):  # not yet set: avoid recursing
