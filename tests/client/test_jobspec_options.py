@@ -607,3 +607,70 @@ EXPECTED: Dict[str, Tuple[Any, ...]] = {
     "uri_begin-time:@now?x=1.5&y=a": ("ok", {"scheme": "begin-time", "value": "@now", "x": 1.5, "y": "a"}),
     "uri_singleton": ("ok", {"scheme": "singleton", "value": ""}),
 }
+
+
+# More scripts, parsed by flux-core 0.88's DirectiveParser: directives, then sentinel and prefix,
+# or the exception.
+MORE_SCRIPTS = {
+    "clean": (
+        "#!/bin/sh\n# flux: -N2 --queue=debug\n# flux: --setattr=x='a b'\n#\n"
+        "# flux: -n1 # trailing comment\n\necho hi\n"
+    ),
+    "orphan": "#!/bin/sh\n# flux: -N2\necho hi\n# flux: -n4\n",
+    "blank_then": "# flux: -N2\n\n# flux: -n4\n",
+    "prefix_line": "# flux: -N2\n# just a comment\n# flux: -n4\n",
+    "improper": '# flux: --x="""\n# flux: a"""b\n# flux: """\n',
+    "mixed": "# flux: --x='''\n# flux: has \"\"\" inside\n# flux: '''\n",
+    "indent": '# flux: --conf="""\n# flux:   [a]\n# flux:   b = 1\n# flux:   """\n',
+    "noop": "# flux:\n# flux: # only a comment\n",
+    "dquote": '# flux: --setattr=x="a \\"b\\" c"\n',
+    "squote_esc": "# flux: --setattr=x='it\\'s'\n",
+    "empty": "",
+    "nodirs": "#!/bin/sh\necho\n",
+}
+
+MORE_EXPECTED: Dict[str, Any] = {
+    "blank_then": [
+        ["SETARGS", ["-N2"], 1, "SETARGS(['-N2'])"],
+        ["SETARGS", ["-n4"], 3, "SETARGS(['-n4'])"],
+        "# flux:",
+        "# ",
+    ],
+    "clean": [
+        ["SETARGS", ["-N2", "--queue=debug"], 2, "SETARGS(['-N2', '--queue=debug'])"],
+        ["SETARGS", ["--setattr=x=a b"], 3, "SETARGS(['--setattr=x=a b'])"],
+        ["SETARGS", ["-n1"], 5, "SETARGS(['-n1'])"],
+        "# flux:",
+        "# ",
+    ],
+    "dquote": [["SETARGS", ['--setattr=x=a "b" c'], 1, "SETARGS(['--setattr=x=a \"b\" c'])"], "# flux:", "# "],
+    "empty": [None, None],
+    "improper": ["ValueError", 'line 2: unclosed triple quote: a"""b'],
+    "indent": [
+        ["SETARGS", ["--conf=  [a]\n  b = 1\n  "], 1, "SETARGS(['--conf=  [a]\\n  b = 1\\n  '])"],
+        "# flux:",
+        "# ",
+    ],
+    "mixed": ["ValueError", 'line 2: unclosed triple quote: has """ inside'],
+    "nodirs": [None, None],
+    "noop": [["NOOP", [], 2, "NOOP([])"], "# flux:", "# "],
+    "orphan": ["ValueError", "line 4: orphan 'flux:' detected: directives disabled after line 2"],
+    "prefix_line": [
+        ["SETARGS", ["-N2"], 1, "SETARGS(['-N2'])"],
+        ["SETARGS", ["-n4"], 3, "SETARGS(['-n4'])"],
+        "# flux:",
+        "# ",
+    ],
+    "squote_esc": [["SETARGS", ["--setattr=x=it's"], 1, 'SETARGS(["--setattr=x=it\'s"])'], "# flux:", "# "],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE_SCRIPTS))
+def test_directives_as_flux_core(name: str) -> None:
+    try:
+        parser = DirectiveParser(io.StringIO(MORE_SCRIPTS[name]))
+    except ValueError as exc:
+        got: Any = ["ValueError", str(exc)]
+    else:
+        got = [[d.action, d.args, d.lineno, str(d)] for d in parser.directives] + [parser.sentinel, parser.prefix]
+    assert got == MORE_EXPECTED[name]
