@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 from ..rpc import RPC
+
+_STATES = ("depend", "priority", "sched", "run", "cleanup", "inactive", "total")
+_OUTCOMES = ("successful", "failed", "timeout", "canceled", "inactive_purged")
+_DERIVED = ("pending", "running", "active")
+
+
+def _counts_of(entry: Dict[str, Any]) -> Dict[str, int]:
+    """The counts of one job-stats entry (the whole instance, or one of its queues), flat."""
+    flat = {name: entry["job_states"][name] for name in _STATES}
+    flat.update((name, entry[name]) for name in _OUTCOMES)
+    return flat
 
 
 class JobStats:
@@ -17,9 +27,9 @@ class JobStats:
     ``queue`` (a name or several), the counts are those queues' sums.
     """
 
-    states = ("depend", "priority", "sched", "run", "cleanup", "inactive", "total")
-    stats = ("successful", "failed", "timeout", "canceled", "inactive_purged")
-    derived_stats = ("pending", "running", "active")
+    states = _STATES
+    stats = _OUTCOMES
+    derived_stats = _DERIVED
 
     # the counts (set from the names above)
     depend: int
@@ -39,54 +49,46 @@ class JobStats:
     active: int
 
     class QueueStats:
-        """The counts of one queue (or all, or a sum of queues)."""
+        """The counts of one queue, of the instance (name "all"), or a sum (names joined by commas)."""
 
         def __init__(self, stats: Optional[Dict[str, Any]] = None) -> None:
-            if stats is None:
-                self.queue_name = ""
-                for stat in itertools.chain(JobStats.states, JobStats.stats):
-                    setattr(self, stat, 0)
-                return
-            self.queue_name = stats.get("name", "all")
-            for state in JobStats.states:
-                setattr(self, state, stats["job_states"][state])
-            for stat in JobStats.stats:
-                setattr(self, stat, stats[stat])
+            counts = _counts_of(stats) if stats is not None else dict.fromkeys(_STATES + _OUTCOMES, 0)
+            self.queue_name = "" if stats is None else stats.get("name", "all")
+            vars(self).update(counts)
 
         def __iadd__(self, other: JobStats.QueueStats) -> JobStats.QueueStats:
-            self.queue_name += "," + other.queue_name
-            for stat in itertools.chain(JobStats.states, JobStats.stats):
-                setattr(self, stat, getattr(self, stat) + getattr(other, stat))
+            self.queue_name = f"{self.queue_name},{other.queue_name}"
+            for name in _STATES + _OUTCOMES:
+                vars(self)[name] += vars(other)[name]
             return self
 
     def __init__(self, handle: Any, queue: Union[None, str, Iterable[str]] = None) -> None:
         self.handle = handle
-        self.queues: List[str] = []
-        if queue is not None:
-            self.queues.extend([queue] if isinstance(queue, str) else queue)
+        self.queues: List[str] = [] if queue is None else [queue] if isinstance(queue, str) else list(queue)
         self.callback: Optional[Callable[..., Any]] = None
         self.cb_kwargs: Dict[str, Any] = {}
-        for attr in itertools.chain(JobStats.states, JobStats.stats, JobStats.derived_stats):
-            setattr(self, attr, -1)
+        vars(self).update(dict.fromkeys(_STATES + _OUTCOMES + _DERIVED, -1))
+
+    def _selected(self, resp: Dict[str, Any]) -> JobStats.QueueStats:
+        if not self.queues:
+            return self.QueueStats(resp)
+        by_name = {entry["name"]: entry for entry in resp["queues"]}
+        total = self.QueueStats()
+        for name in self.queues:
+            if name not in by_name:
+                raise ValueError(f"no stats available for queue {name}")
+            total += self.QueueStats(by_name[name])
+        return total
 
     def _update_cb(self, rpc: Any) -> None:
-        resp = rpc.get()
-        queues = {x["name"]: self.QueueStats(x) for x in resp["queues"]}
-        if self.queues:
-            qstat = self.QueueStats()
-            for queue in self.queues:
-                try:
-                    qstat += queues[queue]
-                except KeyError:
-                    raise ValueError(f"no stats available for queue {queue}") from None
-        else:
-            qstat = self.QueueStats(resp)
-        for attr in itertools.chain(JobStats.states, JobStats.stats):
-            setattr(self, attr, getattr(qstat, attr))
-        self.pending = self.depend + self.priority + self.sched
-        self.running = self.run + self.cleanup
-        self.active = self.total - self.inactive
-        self.failed += self.timeout + self.canceled
+        picked = vars(self._selected(rpc.get()))
+        counts = {name: picked[name] for name in _STATES + _OUTCOMES}
+        # "failed" here is every job that did not succeed
+        counts["failed"] += counts["timeout"] + counts["canceled"]
+        counts["pending"] = counts["depend"] + counts["priority"] + counts["sched"]
+        counts["running"] = counts["run"] + counts["cleanup"]
+        counts["active"] = counts["total"] - counts["inactive"]
+        vars(self).update(counts)
         if self.callback:
             self.callback(self, **self.cb_kwargs)
 
@@ -95,8 +97,7 @@ class JobStats:
 
     def update(self, callback: Optional[Callable[..., Any]] = None, **kwargs: Any) -> None:
         """Fetch the counts asynchronously (the reactor must run); then ``callback(self, **kwargs)``."""
-        self.callback = callback
-        self.cb_kwargs = kwargs
+        self.callback, self.cb_kwargs = callback, kwargs
         self._query().then(self._update_cb)
 
     def update_sync(self) -> JobStats:
