@@ -21,17 +21,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import AbstractSet, Any, Callable, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from ..idset import IDset
 from .ResourceCount import ResourceCount
 from .ResourcePool import ResourcePool
-from .ResourcePoolImplementation import InfeasibleRequest, InsufficientResources, ResourcePoolImplementation
-from .Rv1Pool import MAX_RESOURCE_DEPTH, Candidate, ResourceRequest, Rv1Pool, Selection
+from .ResourcePoolImplementation import InfeasibleRequest, ResourcePoolImplementation
+from .Rv1Pool import Candidate, JobspecShape, ResourceRequest, Rv1Pool, Selection
 
 __all__ = ["TreeResourceRequest", "TreePool", "pool_class", "amend"]
 
+#: (cores, gpus) of one topology container
 Group = Tuple[FrozenSet[int], FrozenSet[int]]
+#: a node type's groups, one list per level, finest first
+Levels = List[List[Group]]
+#: what a placement function takes from one rank: (cores, gpus, slots)
+Taken = Tuple[FrozenSet[int], FrozenSet[int], int]
+
+
+# -- topology ---------------------------------------------------------------------------------------------
 
 
 def _ids(node: Mapping, key: str) -> FrozenSet[int]:
@@ -47,9 +55,8 @@ def _all_resources(node: Mapping) -> Group:
     """All cores and GPUs under a topology node."""
     cores, gpus = _ids(node, "cores"), _ids(node, "gpus")
     for child in _children(node):
-        more_cores, more_gpus = _all_resources(child)
-        cores |= more_cores
-        gpus |= more_gpus
+        below_cores, below_gpus = _all_resources(child)
+        cores, gpus = cores | below_cores, gpus | below_gpus
     return cores, gpus
 
 
@@ -57,70 +64,89 @@ def _groups_for_container(topo: Optional[Mapping], name: str) -> List[Group]:
     """(cores, gpus) of every instance of container ``name`` in ``topo`` (all at the depth found)."""
     if not topo:
         return []
-    if name in topo and isinstance(topo[name], list):
-        return [_all_resources(item) for item in topo[name] if isinstance(item, dict)]
-    found: List[Group] = []
-    for child in _children(topo):
-        found.extend(_groups_for_container(child, name))
-    return found
+    instances = topo.get(name)
+    if isinstance(instances, list):
+        return [_all_resources(instance) for instance in instances if isinstance(instance, dict)]
+    return [group for child in _children(topo) for group in _groups_for_container(child, name)]
 
 
-def _extract_levels(node: Mapping) -> Tuple[List[List[Group]], FrozenSet[int], FrozenSet[int]]:
+def _extract_levels(node: Mapping) -> Tuple[Levels, FrozenSet[int], FrozenSet[int]]:
     """(groups per level finest first, all cores, all gpus) of a topology node.
 
     The node itself is the last level, unless it would repeat the level below.
     """
-    if "cores" in node:
-        cores, gpus = _ids(node, "cores"), _ids(node, "gpus")
-        return [[(cores, gpus)]], cores, gpus
-    levels: List[List[Group]] = []
-    total_cores: FrozenSet[int] = frozenset()
-    total_gpus: FrozenSet[int] = frozenset()
+    if "cores" in node:  # a leaf
+        leaf = (_ids(node, "cores"), _ids(node, "gpus"))
+        return [[leaf]], leaf[0], leaf[1]
+    levels: Levels = []
+    all_cores: FrozenSet[int] = frozenset()
+    all_gpus: FrozenSet[int] = frozenset()
     for child in _children(node):
-        child_levels, cores, gpus = _extract_levels(child)
-        total_cores |= cores
-        total_gpus |= gpus
-        for depth, groups in enumerate(child_levels):
-            if depth >= len(levels):
-                levels.append([])
-            levels[depth].extend(groups)
-    if total_cores:
-        whole = (total_cores, total_gpus)
-        if not (levels and set(levels[-1]) == {whole}):
-            levels.append([whole])
-    return levels, total_cores, total_gpus
+        below, cores, gpus = _extract_levels(child)
+        all_cores, all_gpus = all_cores | cores, all_gpus | gpus
+        levels.extend([] for _ in range(len(below) - len(levels)))
+        for depth, groups in enumerate(below):
+            levels[depth] += groups
+    whole = (all_cores, all_gpus)
+    if all_cores and not (levels and set(levels[-1]) == {whole}):
+        levels.append([whole])
+    return levels, all_cores, all_gpus
 
 
-def _parse_children(children: Any) -> Dict[int, Tuple[List[List[Group]], Mapping]]:
+def _parse_children(children: Any) -> Dict[int, Tuple[Levels, Mapping]]:
     """{rank: (levels, topo)} from ``scheduling.children`` (entries without ranks or topo skipped)."""
-    by_rank: Dict[int, Tuple[List[List[Group]], Mapping]] = {}
-    for entry in children or []:
+    by_rank: Dict[int, Tuple[Levels, Mapping]] = {}
+    for entry in children if children else ():
         ranks, topo = entry.get("ranks", ""), entry.get("topo")
-        if not ranks or not topo:
+        if not (ranks and topo):
             continue
         levels = _extract_levels(topo)[0]
         if levels:
-            for rank in IDset(ranks):
-                by_rank[rank] = (levels, topo)
+            by_rank.update(dict.fromkeys(IDset(ranks), (levels, topo)))
     return by_rank
 
 
 def _dedup_topology(
-    by_rank: Dict[int, Tuple[List[List[Group]], Mapping]],
-) -> Tuple[List[List[List[Group]]], List[Mapping], Dict[int, int]]:
+    by_rank: Dict[int, Tuple[Levels, Mapping]],
+) -> Tuple[List[Levels], List[Mapping], Dict[int, int]]:
     """One structure per node type: (levels per type, topo per type, {rank: type})."""
-    index: Dict[Any, int] = {}
-    type_levels: List[List[List[Group]]] = []
-    type_topos: List[Mapping] = []
+    type_of_shape: Dict[Any, int] = {}
+    levels_by_type: List[Levels] = []
+    topo_by_type: List[Mapping] = []
     rank_type: Dict[int, int] = {}
     for rank, (levels, topo) in by_rank.items():
-        key = tuple(tuple(level) for level in levels)
-        if key not in index:
-            index[key] = len(type_levels)
-            type_levels.append(levels)
-            type_topos.append(topo)
-        rank_type[rank] = index[key]
-    return type_levels, type_topos, rank_type
+        shape = tuple(map(tuple, levels))
+        if shape not in type_of_shape:
+            type_of_shape[shape] = len(levels_by_type)
+            levels_by_type.append(levels)
+            topo_by_type.append(topo)
+        rank_type[rank] = type_of_shape[shape]
+    return levels_by_type, topo_by_type, rank_type
+
+
+def _relabelled(children: List[Mapping], ranks_of: Callable[[IDset], AbstractSet[int]]) -> List[Dict[str, Any]]:
+    """``children`` entries with their ranks mapped by ``ranks_of``; entries left without any dropped."""
+    kept = []
+    for entry in children:
+        ranks = ranks_of(IDset(entry.get("ranks", "")))
+        if ranks:
+            kept.append({**entry, "ranks": str(IDset(ranks))})
+    return kept
+
+
+def _zero_origin(listed: List[int], pool_ranks: Set[int]) -> Dict[int, int]:
+    """Ranks of ``children`` (perhaps the enclosing instance's) mapped in order onto 0..N-1."""
+    if len(listed) != len(pool_ranks):
+        raise ValueError(f"TreePool: rank count mismatch: {len(listed)} in children vs {len(pool_ranks)} in pool")
+    mapping = {rank: index for index, rank in enumerate(listed)}
+    if pool_ranks != set(mapping.values()):
+        raise ValueError(
+            f"TreePool: pool ranks {sorted(pool_ranks)} are not the zero-origin range required for topology remapping"
+        )
+    return mapping
+
+
+# -- requests ------------------------------------------------------------------------------------------------
 
 
 class TreeResourceRequest(ResourceRequest):
@@ -135,93 +161,57 @@ class TreeResourceRequest(ResourceRequest):
     __slots__ = ("container_level",)
 
     def __init__(self, *args: Any, container_level: Optional[str] = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        ResourceRequest.__init__(self, *args, **kwargs)
         self.container_level = container_level
 
     @classmethod
     def from_jobspec(cls, jobspec: Dict[str, Any]) -> TreeResourceRequest:
-        resources = jobspec.get("resources", [])
-        if not resources:
-            raise ValueError("jobspec has no resources")
-        found: Dict[str, Any] = {
-            "nnodes": None,
-            "nslots": None,
-            "slot_size": None,
-            "gpu_per_slot": 0,
-            "exclusive": False,
-            "nodefactor": 1,
-            "slot_above_node": False,
-            "container_level": None,
-        }
-
-        def walk(vertices: List[Dict[str, Any]], nodefactor: int, depth: int) -> None:
-            if depth > MAX_RESOURCE_DEPTH:
-                raise ValueError(f"jobspec resource nesting exceeds maximum depth {MAX_RESOURCE_DEPTH}")
-            for vertex in vertices:
-                kind = vertex.get("type", "")
-                count = ResourceCount.from_count_spec(vertex.get("count", 1))
-                children = vertex.get("with", [])
-                exclusive = vertex.get("exclusive", False)
-                if kind == "node":
-                    found["nnodes"] = count
-                    found["nodefactor"] = nodefactor
-                    if found["nslots"] is not None:
-                        found["slot_above_node"] = True
-                    if exclusive:
-                        found["exclusive"] = True
-                    if children:
-                        walk(children, nodefactor, depth + 1)
-                    continue
-                if kind == "slot":
-                    found["nslots"] = count
-                    if exclusive:
-                        found["exclusive"] = True
-                elif kind == "core":
-                    found["slot_size"] = count.min
-                elif kind == "gpu":
-                    found["gpu_per_slot"] = count.min
-                elif exclusive and not children:
-                    found["container_level"] = kind  # whole topology containers
-                if children:
-                    walk(children, nodefactor * count.min, depth + 1)
-
-        walk(resources, 1, 0)
-        system = jobspec.get("attributes", {}).get("system")
-        if jobspec.get("version") == 1:
-            if system is None:
-                raise ValueError("getting duration: Object item not found: system")
-            if system.get("duration") is None:
-                raise ValueError("getting duration: Object item not found: duration")
-        if found["nslots"] is None:
-            raise ValueError("Unable to determine slot count")
-        if found["slot_size"] is None and found["container_level"] is None and not found["exclusive"]:
+        shape = JobspecShape.scan(jobspec)
+        level = shape.container_level
+        if shape.slot_size is None and level is None and not shape.exclusive:
             raise ValueError("Unable to determine slot size")
-        factor: int = found["nodefactor"]
-        slots: ResourceCount = found["nslots"]
-        node_count: Optional[ResourceCount] = None
-        slot_count = slots
-        if found["nnodes"] is not None:
-            node_count = found["nnodes"].scaled(factor)
-            # a slot above the node level was multiplied into the node count: divide it out
-            # (only when it divides evenly; otherwise the counts are taken as written)
-            if found["slot_above_node"] and factor > 1 and slots.min % factor == 0:
-                slot_count = ResourceCount(slots.min // factor, None if slots.max is None else slots.max // factor)
-        exclusive = bool(found["exclusive"])
-        container = found["container_level"]
-        if exclusive and node_count is None and container is None:
-            node_count, slot_count = slot_count, ResourceCount(1, 1)
-        attrs = system or {}
+        assert shape.slots is not None
+        slots = shape.slots
+        nodes = None if shape.nodes is None else shape.nodes.scaled(shape.nodefactor)
+        factor = shape.nodefactor
+        # a slot above the node level was multiplied into the node count: divide it out
+        # (only when it divides evenly; otherwise the counts are taken as written)
+        if nodes is not None and shape.slot_above_node and factor > 1 and slots.min % factor == 0:
+            slots = ResourceCount(slots.min // factor, None if slots.max is None else slots.max // factor)
+        if shape.exclusive and nodes is None and level is None:  # each exclusive slot is a node
+            nodes, slots = slots, ResourceCount(1, 1)
         return cls(
-            node_count,
-            slot_count,
-            found["slot_size"] if found["slot_size"] is not None else 0,
-            found["gpu_per_slot"],
-            float(attrs.get("duration") or 0.0),
-            attrs.get("constraints") or None,
-            exclusive,
+            nodes,
+            slots,
+            shape.slot_size or 0,
+            shape.gpu_per_slot,
+            shape.duration,
+            shape.constraint,
+            shape.exclusive,
             jobspec,
-            container_level=container,
+            container_level=level,
         )
+
+
+# -- placement -------------------------------------------------------------------------------------------------
+
+
+def _carve(
+    cores: Set[int], gpus: Set[int], size: int, gpus_each: int, room: Optional[int]
+) -> Iterator[Tuple[FrozenSet[int], FrozenSet[int]]]:
+    """Slots of the lowest free ids, removed from ``cores`` and ``gpus`` as they are
+    taken, while one fits and (unless ``room`` is None) fewer than ``room`` were taken."""
+    count = 0
+    while len(cores) >= size and len(gpus) >= gpus_each and (room is None or count < room):
+        slot = frozenset(sorted(cores)[:size]), frozenset(sorted(gpus)[:gpus_each])
+        cores -= slot[0]
+        gpus -= slot[1]
+        count += 1
+        yield slot
+
+
+def _room(limit: Optional[int], used: int) -> Optional[int]:
+    return None if limit is None else limit - used
 
 
 class _TreePoolV1(Rv1Pool):
@@ -230,36 +220,22 @@ class _TreePoolV1(Rv1Pool):
     name = "TreePool"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        Rv1Pool.__init__(self, *args, **kwargs)
         if self.scheduling is None:
             raise ValueError("TreePool requires R.scheduling")
         scheduling = dict(self.scheduling)
-        children = scheduling.get("children")
-        if not children:
+        if not scheduling.get("children"):
             raise ValueError("TreePool requires scheduling.children")
-        by_rank = _parse_children(children)
+        by_rank = _parse_children(scheduling["children"])
         if not by_rank:
             raise ValueError("TreePool: children contains no groups")
-        # children may use the enclosing instance's ranks: map them in order onto 0..N-1
-        original = sorted(by_rank)
-        if len(original) != len(self._ranks):
-            raise ValueError(
-                f"TreePool: rank count mismatch: {len(original)} in children vs {len(self._ranks)} in pool"
-            )
-        remap = dict(zip(original, range(len(self._ranks))))
-        if set(self._ranks) != set(remap.values()):
-            raise ValueError(
-                f"TreePool: pool ranks {sorted(self._ranks)} are not the "
-                "zero-origin range required for topology remapping"
-            )
-        remapped = {remap[rank]: value for rank, value in by_rank.items()}
-        self._type_levels, self._type_topo, self._rank_type = _dedup_topology(remapped)
-        rewritten = []
-        for entry in children:
-            ranks = {remap[r] for r in IDset(entry.get("ranks", "")) if r in remap}
-            if ranks:
-                rewritten.append({**entry, "ranks": str(IDset(ranks))})
-        scheduling["children"] = rewritten
+        remap = _zero_origin(sorted(by_rank), set(self._ranks))
+        self._type_levels, self._type_topo, self._rank_type = _dedup_topology(
+            {remap[rank]: layout for rank, layout in by_rank.items()}
+        )
+        scheduling["children"] = _relabelled(
+            scheduling["children"], lambda ids: {remap[rank] for rank in ids if rank in remap}
+        )
         self.scheduling = scheduling
 
     def parse_resource_request(self, jobspec: dict) -> TreeResourceRequest:
@@ -267,119 +243,96 @@ class _TreePoolV1(Rv1Pool):
 
     def _init_from_state(self, source: Rv1Pool) -> None:
         # the topology is read-only after __init__: copies share it
-        self._type_levels = source._type_levels  # type: ignore[attr-defined]
-        self._type_topo = source._type_topo  # type: ignore[attr-defined]
-        self._rank_type = source._rank_type  # type: ignore[attr-defined]
+        for shared in ("_type_levels", "_type_topo", "_rank_type"):
+            setattr(self, shared, getattr(source, shared))
 
     def alloc(self, jobid: int, request: Any) -> Rv1Pool:
         """Allocate as Rv1Pool does; the allocation's ``scheduling.children`` keep only its ranks."""
-        result = super().alloc(jobid, request)
-        if result.scheduling:
-            result.scheduling = dict(result.scheduling)
-            if "children" in result.scheduling:
-                allocated = set(result._ranks)
-                kept_children = []
-                for entry in result.scheduling["children"]:
-                    kept = frozenset(IDset(entry.get("ranks", ""))) & allocated
-                    if kept:
-                        kept_children.append({**entry, "ranks": str(IDset(kept))})
-                result.scheduling["children"] = kept_children
-        return result
+        allocation = Rv1Pool.alloc(self, jobid, request)
+        if not allocation.scheduling:
+            return allocation
+        scheduling = dict(allocation.scheduling)  # (shared with this pool until now)
+        if "children" in scheduling:
+            mine = frozenset(allocation._ranks)
+            scheduling["children"] = _relabelled(scheduling["children"], lambda ids: frozenset(ids) & mine)
+        allocation.scheduling = scheduling
+        return allocation
 
-    def _rank_levels(self, rank: int) -> List[List[Group]]:
+    def _rank_levels(self, rank: int) -> Levels:
         return self._type_levels[self._rank_type[rank]] if self._type_levels else []
 
     def _rank_topo(self, rank: int) -> Mapping:
         return self._type_topo[self._rank_type[rank]] if self._type_topo else {}
 
-    # -- feasibility ------------------------------------------------------------------------------------
+    # -- feasibility ----------------------------------------------------------------------------------------
     def _check_feasibility(self, request: Any) -> None:
         level = getattr(request, "container_level", None)
         if level is None:
-            super()._check_feasibility(request)
+            Rv1Pool._check_feasibility(self, request)
             return
-        nslots, nnodes = request.nslots, request.nnodes
         constraint = self._constraint(request)
-        per_rank = [
+        containers = [
             len(_groups_for_container(self._rank_topo(rank), level))
-            for rank, info in self._ranks.items()
-            if constraint is None or self._matches_constraint(rank, info, constraint)
+            for rank, entry in self._ranks.items()
+            if constraint is None or self._matches_constraint(rank, entry, constraint)
         ]
-        if nnodes > 0:
-            per_node = nslots // nnodes
-            eligible = sum(1 for n in per_rank if n >= per_node)
-            if eligible < nnodes:
+        nslots, nnodes = request.nslots, request.nnodes
+        if nnodes <= 0:
+            if sum(containers) < nslots:
                 raise InfeasibleRequest(
-                    f"unsatisfiable request: need {nnodes} node(s) with {per_node} exclusive "
-                    f"'{level}' container(s) each, only {eligible} eligible"
+                    f"unsatisfiable request: need {nslots} exclusive '{level}' container(s), "
+                    f"only {sum(containers)} available"
                 )
             return
-        total = sum(per_rank)
-        if total < nslots:
+        per_node = nslots // nnodes
+        holding = len([n for n in containers if n >= per_node])
+        if holding < nnodes:
             raise InfeasibleRequest(
-                f"unsatisfiable request: need {nslots} exclusive '{level}' container(s), only {total} available"
+                f"unsatisfiable request: need {nnodes} node(s) with {per_node} exclusive "
+                f"'{level}' container(s) each, only {holding} eligible"
             )
 
-    # -- selection ----------------------------------------------------------------------------------------
+    # -- selection -------------------------------------------------------------------------------------------
     def _sort_candidates(self, candidates: List[Candidate]) -> List[Candidate]:
         """Best fit: fewest free cores (then GPUs) first, so partly used nodes fill up."""
         return sorted(candidates, key=lambda c: (len(c[2]), len(c[3])))
 
     def _select_resources(self, candidates: List[Candidate], request: Any) -> Tuple[List[Selection], int]:
-        if not self._type_levels:
-            return super()._select_resources(candidates, request)
+        if not self._type_levels:  # no topology: as Rv1Pool places
+            return Rv1Pool._select_resources(self, candidates, request)
         if getattr(request, "container_level", None) is not None:
             return self._container_exclusive_select(candidates, request)
-        if request.gpu_per_slot == 0:
-            return self._cpu_select(candidates, request)
-        return self._gpu_select(candidates, request)
+        pick = self._cpu_select if request.gpu_per_slot == 0 else self._gpu_select
+        return pick(candidates, request)
 
     def _container_take_from_rank(
         self, rank: int, free_cores: Set[int], free_gpus: Set[int], level: str, max_take: Optional[int]
-    ) -> Tuple[FrozenSet[int], FrozenSet[int], int]:
+    ) -> Taken:
         """Up to ``max_take`` (None: all) wholly free containers of ``level`` on ``rank``."""
-        free = [
-            (c, g) for c, g in _groups_for_container(self._rank_topo(rank), level) if c <= free_cores and g <= free_gpus
+        idle = [
+            group
+            for group in _groups_for_container(self._rank_topo(rank), level)
+            if group[0] <= free_cores and group[1] <= free_gpus
         ]
-        if max_take is not None:
-            free = free[:max_take]
-        if not free:
-            return frozenset(), frozenset(), 0
-        return frozenset().union(*(c for c, _ in free)), frozenset().union(*(g for _, g in free)), len(free)
+        idle = idle if max_take is None else idle[:max_take]
+        cores: FrozenSet[int] = frozenset().union(*(group[0] for group in idle))
+        gpus: FrozenSet[int] = frozenset().union(*(group[1] for group in idle))
+        return cores, gpus, len(idle)
 
     def _container_exclusive_select(self, candidates: List[Candidate], request: Any) -> Tuple[List[Selection], int]:
         """Whole containers: ``nslots // nnodes`` per node when nodes are given, else packed."""
-        level = request.container_level
-        selected: List[Selection] = []
-        if request.nnodes > 0:
-            per_node = request.nslots // request.nnodes
-            target = request.nnodes_max
-            for rank, _info, free_cores, free_gpus in candidates:
-                if target is not None and len(selected) >= target:
-                    break
-                cores, gpus, n = self._container_take_from_rank(rank, free_cores, free_gpus, level, per_node)
-                if n >= per_node:
-                    selected.append((rank, cores, gpus))
-            return self._enough(request, selected, len(selected) >= request.nnodes, per_node * len(selected))
-        target = request.nslots_max
-        taken = 0
-        for rank, _info, free_cores, free_gpus in candidates:
-            if target is not None and taken >= target:
-                break
-            limit = target - taken if target is not None else None
-            cores, gpus, n = self._container_take_from_rank(rank, free_cores, free_gpus, level, limit)
-            if n > 0:
-                selected.append((rank, cores, gpus))
-                taken += n
-        return self._enough(request, selected, taken >= request.nslots, taken)
+
+        def take(rank: int, free_cores: Set[int], free_gpus: Set[int], limit: Optional[int]) -> Taken:
+            return self._container_take_from_rank(rank, free_cores, free_gpus, request.container_level, limit)
+
+        return self._spread(candidates, request, take, whole_nodes=False)
 
     def _enough(
         self, request: Any, selected: List[Selection], satisfied: bool, nslots: int
     ) -> Tuple[List[Selection], int]:
-        if not satisfied:
-            self._check_feasibility(request)
-            raise InsufficientResources("insufficient resources")
-        return selected, nslots
+        if satisfied:
+            return selected, nslots
+        raise self._short(request)
 
     def _affinity_alloc_from_rank(
         self,
@@ -389,115 +342,104 @@ class _TreePoolV1(Rv1Pool):
         request: Any,
         max_slots: Optional[int] = None,
         exclusive: bool = False,
-    ) -> Tuple[FrozenSet[int], FrozenSet[int], int]:
+    ) -> Taken:
         """GPU slots from one rank, finest level first; (cores, gpus, slots)."""
-        slot_size, gpu_per_slot = request.slot_size, request.gpu_per_slot
-        if slot_size == 0:  # whole node wanted: the caller takes everything
+        if request.slot_size == 0:  # whole node wanted: the caller takes everything
             return frozenset(), frozenset(), 1
-        remaining_cores, remaining_gpus = set(free_cores), set(free_gpus)
-        cores: Set[int] = set()
-        gpus: Set[int] = set()
-        nslots = 0
+        left_cores, left_gpus = set(free_cores), set(free_gpus)
+        got_cores: Set[int] = set()
+        got_gpus: Set[int] = set()
+        count = 0
         for depth, groups in enumerate(self._rank_levels(rank)):
+            # on a node taken whole, the finest groups are disjoint and all free
+            untouched = exclusive and depth == 0
             for group_cores, group_gpus in groups:
-                if exclusive and depth == 0:  # a free node's finest groups are disjoint and free
-                    avail_cores, avail_gpus = set(group_cores), set(group_gpus)
-                else:
-                    avail_cores, avail_gpus = remaining_cores & group_cores, remaining_gpus & group_gpus
-                while len(avail_cores) >= slot_size and len(avail_gpus) >= gpu_per_slot:
-                    if max_slots is not None and nslots >= max_slots:
-                        return frozenset(cores), frozenset(gpus), nslots
-                    took_cores = frozenset(sorted(avail_cores)[:slot_size])
-                    took_gpus = frozenset(sorted(avail_gpus)[:gpu_per_slot])
-                    cores |= took_cores
-                    gpus |= took_gpus
-                    remaining_cores -= took_cores
-                    remaining_gpus -= took_gpus
-                    avail_cores -= took_cores
-                    avail_gpus -= took_gpus
-                    nslots += 1
-        return frozenset(cores), frozenset(gpus), nslots
+                cores = set(group_cores) if untouched else left_cores & group_cores
+                gpus = set(group_gpus) if untouched else left_gpus & group_gpus
+                for slot_cores, slot_gpus in _carve(
+                    cores, gpus, request.slot_size, request.gpu_per_slot, _room(max_slots, count)
+                ):
+                    got_cores |= slot_cores
+                    got_gpus |= slot_gpus
+                    left_cores -= slot_cores
+                    left_gpus -= slot_gpus
+                    count += 1
+        return frozenset(got_cores), frozenset(got_gpus), count
+
+    def _cpu_level(self, rank: int, left: Set[int], size: int, exclusive: bool) -> Tuple[Optional[List[Group]], bool]:
+        """The finest level with a group that can hold a slot, and whether its groups are
+        taken whole (the finest level of a node taken whole)."""
+        for depth, groups in enumerate(self._rank_levels(rank)):
+            whole = exclusive and depth == 0
+            if any(len(cores if whole else left & cores) >= size for cores, _ in groups):
+                return groups, whole
+            # (a node taken whole whose finest groups are too small: the next level, as usual)
+        return None, False
 
     def _cpu_alloc_from_rank(
         self, rank: int, free_cores: Set[int], request: Any, max_slots: Optional[int] = None, exclusive: bool = False
     ) -> Tuple[FrozenSet[int], int]:
         """CPU slots from one rank: the finest level that fits a slot, fullest groups first."""
-        slot_size = request.slot_size
-        if slot_size == 0:
+        size = request.slot_size
+        if size == 0:
             return frozenset(), 1
-        remaining = set(free_cores)
-        chosen: Optional[List[Group]] = None
-        whole_groups = False
-        for depth, groups in enumerate(self._rank_levels(rank)):
-            if exclusive and depth == 0:
-                if any(len(c) >= slot_size for c, _ in groups):
-                    chosen, whole_groups = groups, True
-                    break
-            elif any(len(remaining & c) >= slot_size for c, _ in groups):
-                chosen = groups
-                break
-        if chosen is None:
+        left = set(free_cores)
+        groups, whole = self._cpu_level(rank, left, size, exclusive)
+        if groups is None:
             return frozenset(), 0
-        scored = sorted(
-            ((len(c) if whole_groups else len(remaining & c), c) for c, _ in chosen), key=lambda item: item[0]
+        fullest_first = sorted(
+            ((len(cores if whole else left & cores), cores) for cores, _ in groups), key=lambda item: item[0]
         )
-        cores: Set[int] = set()
-        nslots = 0
-        for _free, group in scored:
-            avail = set(group) if whole_groups else remaining & group
-            while len(avail) >= slot_size:
-                if max_slots is not None and nslots >= max_slots:
-                    return frozenset(cores), nslots
-                took = frozenset(sorted(avail)[:slot_size])
-                cores |= took
-                remaining -= took
-                avail -= took
-                nslots += 1
-        return frozenset(cores), nslots
+        got: Set[int] = set()
+        count = 0
+        for _free, group in fullest_first:
+            cores = set(group) if whole else left & group
+            for slot_cores, _none in _carve(cores, set(), size, 0, _room(max_slots, count)):
+                got |= slot_cores
+                left -= slot_cores
+                count += 1
+        return frozenset(got), count
 
     def _cpu_select(self, candidates: List[Candidate], request: Any) -> Tuple[List[Selection], int]:
-        def take(rank: int, free_cores: Set[int], free_gpus: Set[int], limit: Optional[int]) -> Tuple[Any, Any, int]:
-            cores, n = self._cpu_alloc_from_rank(
-                rank, free_cores, request, max_slots=limit, exclusive=request.exclusive
-            )
-            return cores, frozenset(), n
+        def take(rank: int, free_cores: Set[int], free_gpus: Set[int], limit: Optional[int]) -> Taken:
+            cores, count = self._cpu_alloc_from_rank(rank, free_cores, request, limit, request.exclusive)
+            return cores, frozenset(), count
 
-        return self._spread(candidates, request, take)
+        return self._spread(candidates, request, take, whole_nodes=request.exclusive)
 
     def _gpu_select(self, candidates: List[Candidate], request: Any) -> Tuple[List[Selection], int]:
-        def take(rank: int, free_cores: Set[int], free_gpus: Set[int], limit: Optional[int]) -> Tuple[Any, Any, int]:
-            return self._affinity_alloc_from_rank(
-                rank, free_cores, free_gpus, request, max_slots=limit, exclusive=request.exclusive
-            )
+        def take(rank: int, free_cores: Set[int], free_gpus: Set[int], limit: Optional[int]) -> Taken:
+            return self._affinity_alloc_from_rank(rank, free_cores, free_gpus, request, limit, request.exclusive)
 
-        return self._spread(candidates, request, take)
+        return self._spread(candidates, request, take, whole_nodes=request.exclusive)
 
-    def _spread(self, candidates: List[Candidate], request: Any, take: Any) -> Tuple[List[Selection], int]:
-        """Per node (``nslots // nnodes`` each; exclusive nodes taken whole) or packing slots."""
-        selected: List[Selection] = []
+    def _spread(
+        self, candidates: List[Candidate], request: Any, take: Any, whole_nodes: bool = False
+    ) -> Tuple[List[Selection], int]:
+        """Per node (``nslots // nnodes`` each; with ``whole_nodes`` a node's free ids all go)
+        when nodes are asked for, else slots packed onto the candidates in order."""
+        picked: List[Selection] = []
         if request.nnodes > 0:
             per_node = request.nslots // request.nnodes
-            target = request.nnodes_max
-            for rank, _info, free_cores, free_gpus in candidates:
-                if target is not None and len(selected) >= target:
+            most = request.nnodes_max
+            for rank, _entry, free_cores, free_gpus in candidates:
+                if most is not None and len(picked) >= most:
                     break
-                cores, gpus, n = take(rank, free_cores, free_gpus, per_node)
-                if n < per_node:
-                    continue
-                if request.exclusive:
-                    cores, gpus = frozenset(free_cores), frozenset(free_gpus)
-                selected.append((rank, cores, gpus))
-            return self._enough(request, selected, len(selected) >= request.nnodes, per_node * len(selected))
-        target = request.nslots_max
-        taken = 0
-        for rank, _info, free_cores, free_gpus in candidates:
-            if target is not None and taken >= target:
+                cores, gpus, count = take(rank, free_cores, free_gpus, per_node)
+                if count >= per_node:
+                    whole = (frozenset(free_cores), frozenset(free_gpus))
+                    picked.append((rank, *whole) if whole_nodes else (rank, cores, gpus))
+            return self._enough(request, picked, len(picked) >= request.nnodes, per_node * len(picked))
+        most = request.nslots_max
+        total = 0
+        for rank, _entry, free_cores, free_gpus in candidates:
+            if most is not None and total >= most:
                 break
-            cores, gpus, n = take(rank, free_cores, free_gpus, target - taken if target is not None else None)
-            if n > 0:
-                selected.append((rank, cores, gpus))
-                taken += n
-        return self._enough(request, selected, taken >= request.nslots, taken)
+            cores, gpus, count = take(rank, free_cores, free_gpus, _room(most, total))
+            if count > 0:
+                picked.append((rank, cores, gpus))
+                total += count
+        return self._enough(request, picked, total >= request.nslots, total)
 
 
 class TreePool(ResourcePool):
@@ -506,15 +448,16 @@ class TreePool(ResourcePool):
     _impl_map = {1: _TreePoolV1}
 
     def __init__(self, R: Any, log: Any = None, **kwargs: Any) -> None:  # noqa: N803 - flux-core's name
-        if not isinstance(R, ResourcePoolImplementation):
-            if isinstance(R, str):
-                R = json.loads(R)
-            version = R.get("version", 1) if isinstance(R, Mapping) else 1
-            impl_class = self._impl_map.get(version)
-            if impl_class is None:
-                raise ValueError(f"R version {version} not supported by TreePool")
-            R = impl_class(R, log=log, **kwargs)
-        super().__init__(R)
+        impl = R if isinstance(R, ResourcePoolImplementation) else self._implementation(R, log, kwargs)
+        ResourcePool.__init__(self, impl)
+
+    @classmethod
+    def _implementation(cls, R: Any, log: Any, options: Dict[str, Any]) -> Any:  # noqa: N803
+        r = json.loads(R) if isinstance(R, str) else R
+        version = r.get("version", 1) if isinstance(r, Mapping) else 1
+        if version not in cls._impl_map:
+            raise ValueError(f"R version {version} not supported by TreePool")
+        return cls._impl_map[version](r, log=log, **options)
 
 
 pool_class = TreePool
@@ -528,9 +471,7 @@ def amend(R: Dict[str, Any], hwloc_xml: Optional[str] = None) -> Dict[str, Any]:
     """
     if hwloc_xml is None:
         return R
-    ranks = IDset()
-    for entry in R.get("execution", {}).get("R_lite", []):
-        ranks |= IDset(entry["rank"])
-    if not ranks:
+    nranks = sum(len(IDset(entry["rank"])) for entry in R.get("execution", {}).get("R_lite", []))
+    if nranks == 0:
         return R
     raise RuntimeError("rhwloc_treepool_topo_to_json failed: hwloc XML topologies need flux-core's libhwloc")
