@@ -1,9 +1,12 @@
 """A pure-Python drop-in for flux-core's ``flux`` package (handles, messages, futures, RPCs).
 
 Speaks Flux's real wire protocol over the local connector, so the same
-code runs against fakeflux and against a real Flux broker.  ``flux.kvs`` and
-``flux.job`` need an explicit import, as in flux-core; ``flux.resource`` is
-not provided yet.
+code runs against fakeflux and against a real Flux broker. As in flux-core,
+the other modules (``flux.job``, ``flux.kvs``, ``flux.resource``, ``flux.uri``,
+``flux.eventlog``, ``flux.util``...) need an explicit import. Not provided:
+``flux.scheduler``, ``flux.brokermod``, ``flux.modprobe``, ``flux.sdexec``,
+``flux.security``, ``flux.shape``, ``flux.slurm``, ``flux.subprocess`` and the
+rest of flux-core's internals for its own broker and commands.
 """
 
 from __future__ import annotations
