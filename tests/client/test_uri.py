@@ -78,7 +78,8 @@ def test_resolve_against_an_instance(uri: str, monkeypatch: pytest.MonkeyPatch) 
 def test_resolve_a_broker_pid(monkeypatch: pytest.MonkeyPatch) -> None:
     """``flux uri pid:BROKER`` names the instance that broker runs (from its initial program,
     as flux-core reads a flux-broker's first child), here for a ``fakeflux start`` broker,
-    whose own environment carries no FLUX_URI or the enclosing instance's."""
+    whose own environment carries no FLUX_URI or the enclosing instance's. (Real flux-core
+    0.88: ``flux uri pid:$(flux getattr broker.pid)`` in an instance prints its local-uri.)"""
     monkeypatch.delenv("FLUX_URI", raising=False)
     broker = subprocess.Popen(
         [
