@@ -4,8 +4,11 @@
 * :mod:`.ingest`: job-ingest's checks (signature, jobspec validation);
 * :mod:`.manager`: the job manager, :class:`JobSystem` (``core.jobs``);
 * :mod:`.sched`: the scheduler (allocation, R);
-* :mod:`.exec`: the interface of an exec back end; :mod:`.exec_sim` the
-  simulated one (flux-core's test executor and scripted outcomes);
+* :mod:`.exec`: the interface of an exec back end (and of the IO layer's
+  process host); :mod:`.exec_sim` the simulated one (flux-core's test
+  executor and scripted outcomes), :mod:`.exec_local` the local one (real
+  processes; with :mod:`.local_run`, :mod:`.shell` and :mod:`.shell_stdin`
+  it plays the job shell), :mod:`.exec_fakenode` for ``[fake-resources]`` nodes;
 * :mod:`.eventlog`, :mod:`.util`: encodings they share.
 
 The services in ``fakeflux.broker.modules.job_*`` use the names exported here.

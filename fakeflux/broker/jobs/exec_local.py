@@ -16,16 +16,26 @@ after the first signal of an exception) and the shell's ``exit-timeout``.
 
 from __future__ import annotations
 
-import base64
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
-from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs import shell as S
 from fakeflux.broker.jobs.eventlog import eventlog_entry
 from fakeflux.broker.jobs.exec import ProcessHost, TaskSpec
+from fakeflux.broker.jobs.local_run import (
+    LocalRun,
+    LocalTask,
+    input_file,
+    jobspec_problem,
+    output_files,
+    plan,
+    shell_options,
+    task_counts,
+    template_values,
+)
 from fakeflux.broker.jobs.model import CLEANUP, RUN, Job
+from fakeflux.broker.jobs.shell_stdin import StdinService
 from fakeflux.broker.jobs.util import guest_namespace, idset_encode, parse_fsd
 from fakeflux.shell.pmi import (
     SETUP_FAILURE_NOTE,
@@ -38,54 +48,12 @@ from fakeflux.shell.pmi import (
     simple_pmi_enabled,
 )
 from fakeflux.shell.taskmap import TaskMap
-from fakeflux.wire import Message, ProtocolError, payload_json
-from fakeflux.wire.constants import ROLE_OWNER
 
 if TYPE_CHECKING:
     from fakeflux.broker.jobs.manager import JobSystem
 
 DEFAULT_KILL_TIMEOUT = 5.0
 DEFAULT_EXIT_TIMEOUT = 30.0
-
-
-class LocalTask:
-    def __init__(self, rank: int, localid: int, node: int, broker_rank: int) -> None:
-        self.rank = rank  # global task rank
-        self.localid = localid
-        self.node = node  # shell rank
-        self.broker_rank = broker_rank
-        self.pid = 0
-        self.wait_status: Optional[int] = None
-        self.buffers: Dict[str, bytes] = {"stdout": b"", "stderr": b""}
-
-
-class LocalRun:
-    """One job's execution state."""
-
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.tasks: List[LocalTask] = []
-        self.tmpdirs: List[str] = []
-        self.leader = 0
-        self.die_rc = 0  # the shell's own exit code when it failed (127: no such program)
-        self.exception_in_progress = False
-        self.killing = False
-        self.task_exit_posted = False
-        self.finished = False
-        self.timers: List[List[bool]] = []
-        self.verbose = 0
-        self.cwd: Optional[str] = None
-        self.output_ready = False  # guest.output has its header: logs go straight in
-        self.logs: List[Tuple[float, Dict[str, Any]]] = []
-        self.pmi: Optional[PmiServer] = None
-        self.exception_wait_status: Optional[int] = None  # from an exception that carried one
-        self.output_bytes: Dict[str, int] = {}  # per stream, all tasks (the KVS output limit)
-        self.output_limit: Tuple[int, str] = (S.OUTPUT_LIMIT_MAX, "1G")
-        self.service: Optional[str] = None  # <userid>-shell-<id>, registered on the leader's rank
-        self.open_input: Set[int] = set()  # tasks whose stdin has not had its EOF
-
-    def live(self) -> List[LocalTask]:
-        return [t for t in self.tasks if t.pid and t.wait_status is None]
 
 
 class LocalExec:
@@ -124,12 +92,12 @@ class LocalExec:
         run = LocalRun(job)
         self.runs[job.id] = run
         run.output_limit = self._output_limit(job)
-        options = self._shell_options(job)
+        options = shell_options(job)
         verbose = options.get("verbose", 0)
         run.verbose = verbose if isinstance(verbose, int) and not isinstance(verbose, bool) else 0
         system.exec_init(job)
         system.exec_starting(job)
-        problem = self._jobspec_problem(job)
+        problem = jobspec_problem(job)
         if problem is not None:
             # shell_info_create fails before the shell can raise anything: logs of rank -1, exit 1
             self._log(run, S.LOG_ERR, f"error parsing jobspec: {problem}", "info.c", 184, rank=-1)
@@ -138,7 +106,7 @@ class LocalExec:
             run.die_rc = 1
             self._finish(run)
             return
-        self._plan(run)
+        plan(run)
         ns = guest_namespace(job.id)
         jobid_f58 = S.f58(job.id, self.ascii)
         for node in range(len(job.alloc)):
@@ -155,7 +123,7 @@ class LocalExec:
                                       f"No such file or directory. Going to /tmp instead", "shell.c", 1603)
             run.cwd = "/tmp"
         ntasks = len(run.tasks)
-        files = self._output_files(run, ntasks)
+        files = output_files(run, ntasks, self.ascii)
         append = isinstance(options.get("output"), dict) and options["output"].get("mode") == "append"
         for path in dict.fromkeys(files.values()):
             try:
@@ -184,10 +152,10 @@ class LocalExec:
             self._die(run, 1, SETUP_FAILURE_NOTE, ("shell.c", 2155))
             return
         run.service = f"{job.userid}-shell-{S.f58(job.id, True)}"
-        stdin = self._input_file(job)
+        stdin = input_file(job)
         if stdin is None:  # the input plugin's stdin service (flux job attach sends to it)
             run.open_input = {t.rank for t in run.tasks}
-            self.core.rank(run.leader).services[run.service] = self._service_handler(run)
+            self.core.rank(run.leader).services[run.service] = StdinService(self, run)
         system.exec_event(job, "shell.init", {"service": run.service, "leader-rank": run.leader,
                                               "size": len(job.alloc)})
         self._log_layout(run)
@@ -213,7 +181,7 @@ class LocalExec:
                 self._die(run, ec, f"task {task.rank} (host {self.core.hostname}): start failed: "
                                    f"{spec.argv[0]}: {reason}", START_FAILED)
                 return
-        system.exec_event(job, "shell.start", {"taskmap": S.taskmap(self._counts(run))})
+        system.exec_event(job, "shell.start", {"taskmap": S.taskmap(task_counts(run))})
 
     # -- the shell's log (RFC 24 "log" entries; verbose ones with -o verbose) ----------------------
     def _log(self, run: LocalRun, level: int, message: str, file: str, line: int,
@@ -245,63 +213,15 @@ class LocalExec:
             what = f"task {ids[0]}" if len(ids) == 1 else f"tasks {idset_encode(ids, brackets=True)}"
             self._log(run, S.LOG_INFO, f"{node}: {what} on cores {idset_encode(cores)}", "shell.c", 1844, rank=node)
 
-    # -- the shell's service: stdin (input/service.c) --------------------------------------------
-    def _service_handler(self, run: LocalRun) -> Callable[[Message], None]:
-        return lambda msg: self._service(run, msg)
-
-    def _service(self, run: LocalRun, msg: Message) -> None:
-        broker = self.core.rank(run.leader)
-        method = (msg.topic or "").partition(".")[2]
-        if method != "stdin":
-            raise ServiceError(errno.ENOSYS)
-        if msg.userid != run.job.userid and not msg.rolemask & ROLE_OWNER:
-            broker.respond_error(msg, errno.EPERM)
-            return
-        try:
-            context = payload_json(msg.payload)
-            ranks, data, eof = self._decode_input(context)
-        except (ProtocolError, ValueError, TypeError, KeyError):
-            broker.respond_error(msg, errno.EPROTO)
-            return
-        if not run.open_input:
-            broker.respond_error(msg, errno.EPIPE)
-            return
-        targets = set(run.open_input) if ranks == "all" else set(_idset_decode(ranks))
-        if not targets <= run.open_input:
-            broker.respond_error(msg, errno.EPIPE)
-            return
-        self.system.kvs_write(guest_namespace(run.job.id), "input",
-                              eventlog_entry(self.system.now(), "data", context).encode(), append=True)
-        for task in run.tasks:
-            if task.rank in targets and task.pid and task.wait_status is None:
-                self.host.write_input(task.pid, data, eof)
-        if eof:
-            run.open_input -= targets
-        broker.respond(msg)
-
-    @staticmethod
-    def _decode_input(context: Dict[str, Any]) -> Tuple[str, bytes, bool]:
-        """iodecode: (ranks, data, eof) of an RFC 24 stdin data context."""
-        if context.get("stream") != "stdin" or not isinstance(context.get("rank"), str):
-            raise ValueError("not stdin")
-        text = context.get("data", "")
-        if not isinstance(text, str):
-            raise ValueError("data")
-        data = base64.b64decode(text) if context.get("encoding") == "base64" else text.encode()
-        eof = context.get("eof", False)
-        if not isinstance(eof, bool) or (not data and not eof):
-            raise ValueError("eof")
-        return context["rank"], data, eof
-
     # -- PMI (the shell's pmi-simple plugin, fakeflux.shell.pmi) -------------------------------------
     def _pmi_server(self, run: LocalRun, options: Dict[str, Any]) -> Optional[PmiServer]:
         """The job's PMI-1 server, or None with ``-o pmi=`` naming no simple PMI."""
         if not simple_pmi_enabled(options.get("pmi")):
             return None
-        counts = self._counts(run)
-        simple = pmi_simple_options(options.get("pmi-simple"), len(counts))
+        per_node = task_counts(run)
+        simple = pmi_simple_options(options.get("pmi-simple"), len(per_node))
         attrs = self.core.rank(run.leader).attrs
-        server = PmiServer(len(run.tasks), S.f58(run.job.id, self.ascii), taskmap=TaskMap.block(counts),
+        server = PmiServer(len(run.tasks), S.f58(run.job.id, self.ascii), taskmap=TaskMap.block(per_node),
                            instance_level=attrs.value("instance-level"),
                            tbon_interface_hint=attrs.value("tbon.interface-hint"), nomap=simple.nomap)
         for text in simple.warnings:
@@ -340,78 +260,6 @@ class LocalExec:
     def _exit_callback(self, run: LocalRun, task: LocalTask) -> Callable[[int], None]:
         return lambda status: self._exited(run, task, status)
 
-    @staticmethod
-    def _jobspec_problem(job: Job) -> Optional[str]:
-        """What the shell's jobspec parser (info.c) refuses, in its words."""
-        system = job.jobspec.get("attributes", {}).get("system", {})
-        if "environment" in system and not isinstance(system["environment"], dict):
-            return "attributes.system.environment is not object type"
-        if "cwd" in system and not isinstance(system["cwd"], str):
-            return f"Expected string, got {_json_type(system['cwd'])}"
-        return None
-
-    def _plan(self, run: LocalRun) -> None:
-        """Tasks per node, as the shell's rcalc places them, ranks in block order."""
-        job = run.job
-        js = job.jobspec
-        task0 = js["tasks"][0] if js.get("tasks") else {"count": {"per_slot": 1}}
-        count = task0.get("count", {})
-        slot_cores = job.request.slot_cores
-        if "per_slot" in count:
-            counts = S.distribute_per_slot([max(len(c) // slot_cores, 1) for _, c, _ in job.alloc],
-                                           int(count["per_slot"]))
-        else:
-            counts = S.distribute([len(c) for _, c, _ in job.alloc], int(count.get("total", 1)), slot_cores)
-        run.leader = job.alloc[0][0] if job.alloc else 0
-        rank = 0
-        for node, n in enumerate(counts):
-            for localid in range(n):
-                run.tasks.append(LocalTask(rank, localid, node, job.alloc[node][0]))
-                rank += 1
-
-    @staticmethod
-    def _counts(run: LocalRun) -> List[int]:
-        counts = [0] * len(run.job.alloc)
-        for t in run.tasks:
-            counts[t.node] += 1
-        return counts
-
-    @staticmethod
-    def _shell_options(job: Job) -> Dict[str, Any]:
-        system = job.jobspec.get("attributes", {}).get("system", {})
-        options = system.get("shell", {}).get("options", {}) if isinstance(system.get("shell"), dict) else {}
-        return options if isinstance(options, dict) else {}
-
-    def _template_values(self, job: Job, ntasks: int, nnodes: int) -> Dict[str, str]:
-        return {"name": job.name or "unknown", "nnodes": str(nnodes), "ntasks": str(ntasks)}
-
-    def _output_files(self, run: LocalRun, ntasks: int) -> Dict[str, str]:
-        """attributes.system.shell.options.output.{stdout,stderr} of type file,
-        templates rendered (as the leader shell renders them), relative to the
-        job's cwd; stderr follows stdout into its file when not given."""
-        job = run.job
-        output = self._shell_options(job).get("output", {})
-        if not isinstance(output, dict):
-            return {}
-        values = self._template_values(job, ntasks, len(job.alloc))
-        values["tmpdir"] = run.tmpdirs[0] if run.tmpdirs else ""
-        files: Dict[str, str] = {}
-        for stream in ("stdout", "stderr"):
-            spec = output.get(stream)
-            if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
-                path = S.render(spec["path"], values, job.id, self.ascii)
-                files[stream] = os.path.join(run.cwd, path) if run.cwd else path
-        if "stdout" in files and "stderr" not in files:
-            files["stderr"] = files["stdout"]
-        return files
-
-    def _input_file(self, job: Job) -> Optional[str]:
-        stdin = self._shell_options(job).get("input", {})
-        spec = stdin.get("stdin") if isinstance(stdin, dict) else None
-        if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
-            return str(spec["path"])
-        return None
-
     def _spec(self, run: LocalRun, task: LocalTask, files: Dict[str, str], stdin: Optional[str]) -> TaskSpec:
         job = run.job
         js = job.jobspec
@@ -439,11 +287,11 @@ class LocalExec:
         env["CUDA_VISIBLE_DEVICES"] = idset_encode(gpus) if gpus else "-1"
         env.setdefault("CUDA_DEVICE_ORDER", "PCI_BUS_ID")
         env["FLUX_TERMINUS_SESSION"] = "0"
-        if self._shell_options(job).get("mpi") != "none":
+        if shell_options(job).get("mpi") != "none":
             env["OMPI_MCA_btl_vader_backing_directory"] = tmpdir
         env["FLUX_TASK_LOCAL_ID"] = str(task.localid)
         env["FLUX_TASK_RANK"] = str(task.rank)
-        values = self._template_values(job, ntasks, nnodes)
+        values = template_values(job, ntasks, nnodes)
         values.update({"task.id": str(task.rank), "task.index": str(task.localid), "tmpdir": tmpdir})
         command = js["tasks"][0]["command"]
         argv = [S.render(arg, values, job.id, self.ascii) for arg in command]
@@ -492,7 +340,7 @@ class LocalExec:
 
     def _output_limit(self, job: Job) -> Tuple[int, str]:
         """-o output.limit, else 1G when the job's owner runs the instance, 10M otherwise."""
-        output = self._shell_options(job).get("output", {})
+        output = shell_options(job).get("output", {})
         value = output.get("limit") if isinstance(output, dict) else None
         default = ("1G", S.OUTPUT_LIMIT_MAX) if job.userid == self.core.owner else ("10M", 10 * 1024 * 1024)
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= S.OUTPUT_LIMIT_MAX:
@@ -524,7 +372,7 @@ class LocalExec:
         """The shell's doom plugin, once the first task has exited: with
         ``-o exit-on-error`` a failed task ends the job at once; otherwise the
         others get ``exit-timeout`` (30 s; "none" for ever)."""
-        options = self._shell_options(run.job)
+        options = shell_options(run.job)
         status = first.wait_status or 0
         rc = S.task_exit_code(status)
         arg0 = os.path.basename(str(run.job.jobspec["tasks"][0]["command"][0]))
@@ -673,21 +521,3 @@ class LocalExec:
 
 START_FAILED = (S.START_FAILED_FILE, S.START_FAILED_LINE)
 
-
-def _json_type(value: Any) -> str:
-    """The type names jansson puts in its unpack errors."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    for kind, name in ((int, "integer"), (float, "real"), (list, "array"), (dict, "object")):
-        if isinstance(value, kind):
-            return name
-    return "null" if value is None else "string"
-
-
-def _idset_decode(text: str) -> List[int]:
-    """RFC 22 idset ("0-2,5", brackets allowed); ValueError when malformed."""
-    ids: List[int] = []
-    for part in text.strip("[]").split(","):
-        low, _, high = part.partition("-")
-        ids.extend(range(int(low), int(high or low) + 1))
-    return ids

@@ -1,0 +1,138 @@
+"""One job's execution state for the local exec back end, and what the job
+shell reads from the jobspec to set it up (flux-core src/shell: info.c,
+rcalc.c, the output and input plugins' options)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+from fakeflux.broker.jobs import shell as S
+from fakeflux.broker.jobs.model import Job
+from fakeflux.shell.pmi import PmiServer
+
+
+class LocalTask:
+    def __init__(self, rank: int, localid: int, node: int, broker_rank: int) -> None:
+        self.rank = rank  # global task rank
+        self.localid = localid
+        self.node = node  # shell rank
+        self.broker_rank = broker_rank
+        self.pid = 0
+        self.wait_status: Optional[int] = None
+        self.buffers: Dict[str, bytes] = {"stdout": b"", "stderr": b""}
+
+
+class LocalRun:
+    """One job's execution state."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.tasks: List[LocalTask] = []
+        self.tmpdirs: List[str] = []
+        self.leader = 0
+        self.die_rc = 0  # the shell's own exit code when it failed (127: no such program)
+        self.exception_in_progress = False
+        self.killing = False
+        self.task_exit_posted = False
+        self.finished = False
+        self.timers: List[List[bool]] = []
+        self.verbose = 0
+        self.cwd: Optional[str] = None
+        self.output_ready = False  # guest.output has its header: logs go straight in
+        self.logs: List[Tuple[float, Dict[str, Any]]] = []
+        self.pmi: Optional[PmiServer] = None
+        self.exception_wait_status: Optional[int] = None  # from an exception that carried one
+        self.output_bytes: Dict[str, int] = {}  # per stream, all tasks (the KVS output limit)
+        self.output_limit: Tuple[int, str] = (S.OUTPUT_LIMIT_MAX, "1G")
+        self.service: Optional[str] = None  # <userid>-shell-<id>, registered on the leader's rank
+        self.open_input: Set[int] = set()  # tasks whose stdin has not had its EOF
+
+    def live(self) -> List[LocalTask]:
+        return [t for t in self.tasks if t.pid and t.wait_status is None]
+
+
+def jobspec_problem(job: Job) -> Optional[str]:
+    """What the shell's jobspec parser (info.c) refuses, in its words."""
+    system = job.jobspec.get("attributes", {}).get("system", {})
+    if "environment" in system and not isinstance(system["environment"], dict):
+        return "attributes.system.environment is not object type"
+    if "cwd" in system and not isinstance(system["cwd"], str):
+        return f"Expected string, got {json_type(system['cwd'])}"
+    return None
+
+
+def plan(run: LocalRun) -> None:
+    """Tasks per node, as the shell's rcalc places them, ranks in block order."""
+    job = run.job
+    js = job.jobspec
+    task0 = js["tasks"][0] if js.get("tasks") else {"count": {"per_slot": 1}}
+    count = task0.get("count", {})
+    slot_cores = job.request.slot_cores
+    if "per_slot" in count:
+        counts = S.distribute_per_slot([max(len(c) // slot_cores, 1) for _, c, _ in job.alloc],
+                                       int(count["per_slot"]))
+    else:
+        counts = S.distribute([len(c) for _, c, _ in job.alloc], int(count.get("total", 1)), slot_cores)
+    run.leader = job.alloc[0][0] if job.alloc else 0
+    rank = 0
+    for node, n in enumerate(counts):
+        for localid in range(n):
+            run.tasks.append(LocalTask(rank, localid, node, job.alloc[node][0]))
+            rank += 1
+
+
+def task_counts(run: LocalRun) -> List[int]:
+    counts = [0] * len(run.job.alloc)
+    for t in run.tasks:
+        counts[t.node] += 1
+    return counts
+
+
+def shell_options(job: Job) -> Dict[str, Any]:
+    system = job.jobspec.get("attributes", {}).get("system", {})
+    options = system.get("shell", {}).get("options", {}) if isinstance(system.get("shell"), dict) else {}
+    return options if isinstance(options, dict) else {}
+
+
+def template_values(job: Job, ntasks: int, nnodes: int) -> Dict[str, str]:
+    return {"name": job.name or "unknown", "nnodes": str(nnodes), "ntasks": str(ntasks)}
+
+
+def output_files(run: LocalRun, ntasks: int, ascii: bool) -> Dict[str, str]:
+    """attributes.system.shell.options.output.{stdout,stderr} of type file,
+    templates rendered (as the leader shell renders them), relative to the
+    job's cwd; stderr follows stdout into its file when not given."""
+    job = run.job
+    output = shell_options(job).get("output", {})
+    if not isinstance(output, dict):
+        return {}
+    values = template_values(job, ntasks, len(job.alloc))
+    values["tmpdir"] = run.tmpdirs[0] if run.tmpdirs else ""
+    files: Dict[str, str] = {}
+    for stream in ("stdout", "stderr"):
+        spec = output.get(stream)
+        if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
+            path = S.render(spec["path"], values, job.id, ascii)
+            files[stream] = os.path.join(run.cwd, path) if run.cwd else path
+    if "stdout" in files and "stderr" not in files:
+        files["stderr"] = files["stdout"]
+    return files
+
+
+def input_file(job: Job) -> Optional[str]:
+    stdin = shell_options(job).get("input", {})
+    spec = stdin.get("stdin") if isinstance(stdin, dict) else None
+    if isinstance(spec, dict) and spec.get("type", "file") == "file" and isinstance(spec.get("path"), str):
+        return str(spec["path"])
+    return None
+
+
+def json_type(value: Any) -> str:
+    """The type names jansson puts in its unpack errors."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    for kind, name in ((int, "integer"), (float, "real"), (list, "array"), (dict, "object")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else "string"
