@@ -12,6 +12,9 @@ from typing import Any, Dict, Optional
 from ..abc.journal import JournalConsumerBase, JournalEventBase
 from .JobID import JobID
 
+# which event carries which extra document of the response
+_CARRIES = {"submit": "jobspec", "alloc": "R"}
+
 
 class JournalEvent(JournalEventBase):
     """One job event from the journal; ``jobid`` -1 makes the sentinel (end of history)."""
@@ -19,14 +22,10 @@ class JournalEvent(JournalEventBase):
     def __init__(self, jobid: Any, event: Dict[str, Any], jobspec: Any = None, R: Any = None) -> None:
         super().__init__(event)
         self.jobid = JobID(jobid)
-        self.jobspec = None
-        self.R = None
-        if self.is_empty():
-            return
-        if self.name == "submit":
-            self.jobspec = jobspec
-        elif self.name == "alloc":
-            self.R = R
+        extras = {"jobspec": jobspec, "R": R}
+        carried = None if self.is_empty() else _CARRIES.get(self.get("name", ""))
+        self.jobspec = extras["jobspec"] if carried == "jobspec" else None
+        self.R = extras["R"] if carried == "R" else None
 
     def is_empty(self) -> bool:
         return bool(self.jobid == -1)
@@ -34,15 +33,11 @@ class JournalEvent(JournalEventBase):
     def __str__(self) -> str:
         if self.is_empty():
             return "-1: End of historical data stream"
-        parts = [
-            f"{self.jobid.f58}:",
-            f"{self.timestamp:<0.5f}",
-            self.name,
-            self.context_string,
-            self.jobspec and f"jobspec={self.jobspec}",
-            self.R and f"R={self.R}",
-        ]
-        return " ".join(part for part in parts if part)
+        words = [f"{self.jobid.f58}:", f"{self.timestamp:<0.5f}", self.name, self.context_string]
+        for label, doc in (("jobspec", self.jobspec), ("R", self.R)):
+            if doc:
+                words.append(f"{label}={doc}")
+        return " ".join(word for word in words if word)
 
 
 SENTINEL_EVENT = JournalEvent(-1, {})
