@@ -13,15 +13,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
 
 from .util import parse_fsd
 
+_MISSING = object()
 
-def _resource_list(handle: Any) -> Any:
-    from .resource import resource_list
 
-    return resource_list(handle)
+def _dig(tree: Any, path: Sequence[str]) -> Any:
+    """``tree[path[0]][path[1]]...``, or _MISSING where a level is absent."""
+    for key in path:
+        if not isinstance(tree, dict) or key not in tree:
+            return _MISSING
+        tree = tree[key]
+    return tree
+
+
+def _parent_missing(name: str, parent: str) -> ValueError:
+    # The parent comes from queue-status and the config from config.get: a
+    # reload between the two can lose it, which must not go unnoticed.
+    return ValueError(f"queue '{name}': parent queue '{parent}' is not configured")
 
 
 @dataclass
@@ -58,33 +69,26 @@ class QueueDefaults:
         return self.duration
 
 
-def _parent_missing(name: str, parent: str) -> ValueError:
-    # The parent comes from queue-status and the config from config.get: a
-    # reload between the two can lose it, which must not go unnoticed.
-    return ValueError(f"queue '{name}': parent queue '{parent}' is not configured")
-
-
 class QueueResources:
     """A queue's resources (its ``requires``, or its parent's): ``all``, ``up``, ``down``, ``allocated``, ``free``."""
 
     def __init__(self, name: Optional[str], resources: Any, config: Dict[str, Any], parent: str = "") -> None:
-        queues = config.get("queues", {})
-        requires = queues[name].get("requires") if name and name in queues else None
+        configured = config.get("queues", {})
+        own = configured.get(name, {}) if name else {}
+        requires = own.get("requires")
         if requires is None and parent:
-            if parent not in queues:
+            # a virtual queue (RFC 33) has its parent's slice of the resources
+            if parent not in configured:
                 raise _parent_missing(name or "", parent)
-            requires = queues[parent].get("requires")
-        if requires is not None:
-            self._resource_list = resources.copy_constraint({"properties": requires})
-        else:
-            self._resource_list = resources
+            requires = configured[parent].get("requires")
+        self._resource_list = resources if requires is None else resources.copy_constraint({"properties": requires})
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self.__dict__["_resource_list"], attr)
 
 
 class QueueInfo:
-    """One queue; limits and defaults are looked up in its config, its parent's, then the global one."""
+    """One queue; each limit and default is looked up in its config, its parent's, then the global one."""
 
     def __init__(
         self,
@@ -105,133 +109,101 @@ class QueueInfo:
         self.parent = parent or ""
         self.blocked = blocked
         self.resources = QueueResources(name, resources, config, self.parent)
-        self.defaults = QueueDefaults(duration=parse_fsd(self._policy_default("duration")))
+        self.defaults = QueueDefaults(
+            duration=parse_fsd(self._setting(["policy", "jobspec", "defaults", "system", "duration"], "inf"))
+        )
+        low, high = (
+            {kind: self._size_limit(kind, maximum) for kind in ("nnodes", "ncores", "ngpus")}
+            for maximum in (False, True)
+        )
         self.limits = QueueLimits(
-            min=QueueResourceCounts(
-                nnodes=self._size_limit("nnodes", False),
-                ncores=self._size_limit("ncores", False),
-                ngpus=self._size_limit("ngpus", False),
-            ),
-            max=QueueResourceCounts(
-                nnodes=self._size_limit("nnodes"),
-                ncores=self._size_limit("ncores"),
-                ngpus=self._size_limit("ngpus"),
-            ),
-            duration=parse_fsd(self._policy_system_limit("duration")),
+            min=QueueResourceCounts(**low),
+            max=QueueResourceCounts(**high),
+            duration=parse_fsd(self._setting(["policy", "limits", "duration"], "inf")),
         )
 
-    def _config_entries(self) -> Iterator[Dict[str, Any]]:
-        """Where each key is looked up, in order (each key on its own, RFC 33 inheritance)."""
-        queues = self.config.get("queues", {})
-        if self.name in queues:
-            yield queues[self.name]
+    def _config_entries(self) -> List[Dict[str, Any]]:
+        """The configs a setting is looked up in, first found wins (RFC 33 inheritance, key by key)."""
+        configured = self.config.get("queues", {})
+        layers = [configured[self.name]] if self.name in configured else []
         if self.parent:
-            if self.parent not in queues:
+            if self.parent not in configured:
                 raise _parent_missing(self.name, self.parent)
-            yield queues[self.parent]
-        yield self.config
+            layers.append(configured[self.parent])
+        return [*layers, self.config]
+
+    def _setting(self, path: Sequence[str], default: Any) -> Any:
+        for layer in self._config_entries():
+            value = _dig(layer, path)
+            if value is not _MISSING:
+                return value
+        return default
 
     def _size_limit(self, key: str, maximum: bool = True) -> float:
         which = "max" if maximum else "min"
-        for entry in self._config_entries():
-            try:
-                val = entry["policy"]["limits"]["job-size"][which][key]
-            except KeyError:
-                continue
-            return math.inf if val < 0 else val
-        return math.inf if maximum else 0
+        value = self._setting(["policy", "limits", "job-size", which, key], _MISSING)
+        if value is _MISSING:
+            return math.inf if maximum else 0
+        return math.inf if value < 0 else value
 
+    # flux-core's names for the two lookups above
     def _policy_default(self, key: str, default: str = "inf") -> Any:
-        for entry in self._config_entries():
-            try:
-                return entry["policy"]["jobspec"]["defaults"]["system"][key]
-            except KeyError:
-                continue
-        return default
+        return self._setting(["policy", "jobspec", "defaults", "system", key], default)
 
     def _policy_system_limit(self, key: str, default: str = "inf") -> Any:
-        for entry in self._config_entries():
-            try:
-                return entry["policy"]["limits"][key]
-            except KeyError:
-                continue
-        return default
+        return self._setting(["policy", "limits", key], default)
 
 
 class QueueList:
     """The configured queues (all, or those named in ``queues``; ValueError "No such queue: NAME")."""
 
     def __init__(self, handle: Any, queues: Optional[Iterable[str]] = None) -> None:
-        resource_future = _resource_list(handle)
-        config_future = handle.rpc("config.get")
-        resources, config = resource_future.get(), config_future.get()
-        self.default_queue = self.__default_queue(config)
-        queue_config = self.__queue_config(config, queues)
-        status = self.__fetch_queue_status(handle, queue_config.keys())
-        self.__queue: Optional[QueueInfo] = None  # the anonymous queue, if that is all there is
-        if not queue_config:
-            self.__queue = QueueInfo(
-                None,
-                config,
-                resources,
-                status["enable"],
-                status["start"],
-                True,
-                status.get("parent", ""),
-                status.get("blocked"),
-            )
-            self.__queues: Dict[str, Optional[QueueInfo]] = {"": self.__queue}
-        else:
-            self.__queues = {
-                name: QueueInfo(
-                    name,
-                    config,
-                    resources,
-                    status[name]["enable"],
-                    status[name]["start"],
-                    name == self.default_queue,
-                    status[name].get("parent", ""),
-                    status[name].get("blocked"),
-                )
-                for name in queue_config
-            }
+        from .resource import resource_list
+
+        listing, asking = resource_list(handle), handle.rpc("config.get")  # both asked at once
+        resources, config = listing.get(), asking.get()
+        default = _dig(config, ["policy", "jobspec", "defaults", "system", "queue"])
+        self.default_queue = "" if default is _MISSING else str(default)
+        chosen = self._chosen(config, queues)
+        self.__queue: Optional[QueueInfo] = None  # the anonymous queue, when there is no other
+        self.__queues: Dict[str, Optional[QueueInfo]] = {}
+        if not chosen:
+            status = handle.rpc("job-manager.queue-status", {}).get()
+            self.__queue = self._info(None, config, resources, status, True)
+            self.__queues[""] = self.__queue
+            return
+        asked = {name: handle.rpc("job-manager.queue-status", {"name": name}) for name in chosen}
+        for name, future in asked.items():
+            self.__queues[name] = self._info(name, config, resources, future.get(), name == self.default_queue)
+
+    @staticmethod
+    def _info(name: Optional[str], config: Any, resources: Any, status: Dict[str, Any], default: bool) -> QueueInfo:
+        return QueueInfo(
+            name,
+            config,
+            resources,
+            status["enable"],
+            status["start"],
+            default,
+            status.get("parent", ""),
+            status.get("blocked"),
+        )
+
+    @staticmethod
+    def _chosen(config: Dict[str, Any], queues: Optional[Iterable[str]]) -> Dict[str, Any]:
+        configured = config.get("queues", {})
+        if not queues:
+            return dict(configured)
+        missing = [name for name in queues if name not in configured]
+        if missing:
+            raise ValueError(f"No such queue: {missing[0]}")
+        return {name: configured[name] for name in queues}
 
     def __getattr__(self, attr: str) -> Any:
         return self.__dict__["_QueueList__queues"][attr]
 
     def __getitem__(self, item: Optional[str]) -> Optional[QueueInfo]:
-        if item is None:
-            return self.__queue
-        return self.__queues[item]
+        return self.__queue if item is None else self.__queues[item]
 
     def __iter__(self) -> Iterator[Optional[QueueInfo]]:
-        if self.__queues:
-            return iter(self.__queues.values())
-        return iter([None])
-
-    @staticmethod
-    def __default_queue(config: Dict[str, Any]) -> str:
-        try:
-            return str(config["policy"]["jobspec"]["defaults"]["system"]["queue"])
-        except KeyError:
-            return ""
-
-    @staticmethod
-    def __queue_config(config: Dict[str, Any], queues: Optional[Iterable[str]]) -> Dict[str, Any]:
-        if not queues:
-            return config.get("queues", {})
-        result = {}
-        for queue in queues:
-            try:
-                result[queue] = config["queues"][queue]
-            except KeyError:
-                raise ValueError(f"No such queue: {queue}") from None
-        return result
-
-    @staticmethod
-    def __fetch_queue_status(handle: Any, queues: Iterable[str]) -> Dict[str, Any]:
-        names = list(queues)
-        if not names:
-            return handle.rpc("job-manager.queue-status", {}).get()
-        rpcs = {queue: handle.rpc("job-manager.queue-status", {"name": queue}) for queue in names}
-        return {queue: rpc.get() for queue, rpc in rpcs.items()}
+        return iter(list(self.__queues.values()) or [None])
