@@ -21,7 +21,14 @@ import pkgutil
 import sys
 from abc import ABC
 from types import ModuleType
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
+
+_PACKAGE = "flux.cli.plugins"
+
+
+def _as_dest(flag: str) -> str:
+    """``--site-my-opt`` -> ``site_my_opt`` (argparse's rule)."""
+    return flag.lstrip("-").replace("-", "_")
 
 
 class PluginArgsProxy:
@@ -30,32 +37,33 @@ class PluginArgsProxy:
     __slots__ = ("_ns", "_alias")
 
     def __init__(self, args: Any, alias: Dict[str, str]) -> None:
+        # slots written directly: our __setattr__ forwards to the namespace
         object.__setattr__(self, "_ns", args)
         object.__setattr__(self, "_alias", alias)
 
+    def _target(self, name: str) -> str:
+        renames: Dict[str, str] = object.__getattribute__(self, "_alias")
+        return renames.get(name, name)
+
     def __getattr__(self, name: str) -> Any:
-        alias = object.__getattribute__(self, "_alias")
-        return getattr(object.__getattribute__(self, "_ns"), alias.get(name, name))
+        return getattr(object.__getattribute__(self, "_ns"), self._target(name))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        alias = object.__getattribute__(self, "_alias")
-        setattr(object.__getattribute__(self, "_ns"), alias.get(name, name), value)
+        setattr(object.__getattribute__(self, "_ns"), self._target(name), value)
 
 
 class CLIPluginOption:
     """One long option a plugin registers; ``kwargs`` go to ``ArgumentParser.add_argument``."""
 
     def __init__(self, name: str, prefix: Optional[str], **kwargs: Any) -> None:
-        if not name.startswith("--"):
+        if name[:2] != "--":
             raise ValueError("Plugins must register only long options.")
-        self.name = name.replace("--", f"--{prefix}-", 1) if prefix else name
-        self._unprefixed_dest: Optional[str]
-        if "dest" in kwargs:
-            self._unprefixed_dest = None  # chosen by the plugin: no alias
-        else:
-            self._unprefixed_dest = name[2:].replace("-", "_")
-            kwargs["dest"] = self.name[2:].replace("-", "_")
-        self.kwargs = kwargs
+        self.name = f"--{prefix}-{name[2:]}" if prefix else name
+        # An explicit dest is the plugin's choice; otherwise it is derived
+        # from the prefixed flag and the plain name stays usable (alias).
+        explicit = "dest" in kwargs
+        self._unprefixed_dest: Optional[str] = None if explicit else _as_dest(name)
+        self.kwargs = kwargs if explicit else {**kwargs, "dest": _as_dest(self.name)}
 
     @property
     def dest(self) -> str:
@@ -66,7 +74,7 @@ class CLIPlugin(ABC):  # noqa: B024 - every callback is optional, as in flux-cor
     """Base class of a submission plugin: override ``preinit``, ``modify_jobspec``, ``validate``."""
 
     def __init__(self, prog: str, prefix: Optional[str] = "ex", version: Optional[str] = None) -> None:
-        self.prog = prog[len("flux ") :] if prog.startswith("flux ") else prog
+        self.prog = prog.removeprefix("flux ")  # "flux submit" is "submit"
         self.path: Optional[str] = None
         self.prefix = prefix
         self.version = version
@@ -74,16 +82,16 @@ class CLIPlugin(ABC):  # noqa: B024 - every callback is optional, as in flux-cor
 
     def help(self, option: CLIPluginOption) -> None:
         """Print this plugin's docstring as help for ``option``."""
-        docstring = inspect.getdoc(self)
-        if docstring is None or docstring == inspect.getdoc(CLIPlugin):
+        text = inspect.getdoc(self)
+        if text in (None, inspect.getdoc(CLIPlugin)):
             print(f"No extra documentation for option `{option.name}` found.", file=sys.stderr)
             return
         print(f"\nDocumentation for plugin providing option `{option.name}`:\n")
-        sys.stdout.write(docstring + "\n")
+        print(text)
 
     def add_option(self, name: str, **kwargs: Any) -> None:
         """Register ``--PREFIX-NAME`` (``name`` is ``--NAME``); dest defaults to ``PREFIX_NAME``."""
-        self.options.append(CLIPluginOption(name, prefix=self.prefix, **kwargs))
+        self.options.append(CLIPluginOption(name, self.prefix, **kwargs))
 
     def preinit(self, args: Any) -> None:  # noqa: B027
         """Called after options are parsed, before the jobspec is built."""
@@ -95,119 +103,120 @@ class CLIPlugin(ABC):  # noqa: B024 - every callback is optional, as in flux-cor
         """Raise ValueError with a message if ``jobspec`` is not acceptable."""
 
 
-def _import_path(file_path: str) -> ModuleType:
-    name = os.path.splitext(os.path.basename(file_path))[0]
-    spec = importlib.util.spec_from_file_location(name, file_path)
+def _load_file(file_path: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(file_path))[0], file_path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import a plugin from {file_path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
 
 
-def _import_namespace(pkg_name: str) -> Dict[str, ModuleType]:
+def _packaged_modules() -> Dict[str, ModuleType]:
     try:
-        pkg = importlib.import_module(pkg_name)
+        package = importlib.import_module(_PACKAGE)
     except ModuleNotFoundError:
         return {}
-    modules = {}
-    for _finder, name, _ispkg in pkgutil.iter_modules(pkg.__path__):
+    found = {}
+    for info in pkgutil.iter_modules(package.__path__):
         try:
-            modules[name] = importlib.import_module(f"{pkg_name}.{name}")
+            found[info.name] = importlib.import_module(f"{_PACKAGE}.{info.name}")
         except ImportError as exc:
-            raise ImportError(f"failed to import {name} plugin: {exc}") from exc
-    return modules
+            raise ImportError(f"failed to import {info.name} plugin: {exc}") from exc
+    return found
+
+
+def _plugin_classes(module: ModuleType) -> Iterator[type]:
+    # public names only, in dir() order (alphabetical), as flux-core finds them
+    for attr in dir(module):
+        value = getattr(module, attr)
+        if not attr.startswith("_") and isinstance(value, type) and issubclass(value, CLIPlugin):
+            if value is not CLIPlugin:
+                yield value
 
 
 class CLIPluginRegistry:
     """The plugins and options of one command (``prog``: submit, run, alloc, batch, bulksubmit)."""
 
     default_plugins = ["shape"]
-    plugin_namespace = "flux.cli.plugins"
+    plugin_namespace = _PACKAGE
 
     def __init__(self, prog: str) -> None:
         self.prog = prog
         self.plugins: List[CLIPlugin] = []
         self.options: List[CLIPluginOption] = []
         self.plugindirs = self._get_searchpath()
-        self._load_plugins(self.prog)
+        self._load_plugins(prog)
+
+    def _get_searchpath(self) -> List[str]:
+        override = os.environ.get("FLUX_CLI_PLUGINPATH_OVERRIDE")
+        raw = override if override is not None else os.environ.get("FLUX_CLI_PLUGINPATH", "")
+        return [entry for entry in raw.split(":") if entry.strip()]
+
+    def _add_plugins_from_module(self, module: ModuleType, program: str) -> None:
+        for cls in _plugin_classes(module):
+            plugin = cls(program)
+            plugin.path = module.__file__
+            self.plugins.append(plugin)
+
+    def _load_plugins(self, program: str) -> CLIPluginRegistry:
+        files = [path for directory in self.plugindirs for path in glob.glob(f"{directory}/*.py")]
+        for path in files:
+            self._add_plugins_from_module(_load_file(path), program)
+        packaged = _packaged_modules()
+        for name in (n for n in self.default_plugins if n in packaged):
+            self._add_plugins_from_module(packaged[name], program)
+        # A plugin whose options clash with an earlier plugin's is dropped whole.
+        claimed: Dict[str, CLIPluginOption] = {}
+        kept = []
+        for plugin in self.plugins:
+            if claimed.keys().isdisjoint(opt.dest for opt in plugin.options):
+                kept.append(plugin)
+                claimed.update({opt.dest: opt for opt in plugin.options})
+        self.plugins = kept
+        self.options = list(claimed.values())
+        return self
 
     def print_help(self, name: str) -> None:
         """Print the help of the plugin providing option ``name`` and exit; ValueError if none does."""
         for plugin in self.plugins:
-            for option in plugin.options:
-                if name in (option.name, option.name.lstrip("-")):
-                    plugin.help(option)
-                    sys.exit(0)
+            if any(name in (opt.name, opt.name.lstrip("-")) for opt in plugin.options):
+                owner = next(opt for opt in plugin.options if name in (opt.name, opt.name.lstrip("-")))
+                plugin.help(owner)
+                sys.exit(0)
         raise ValueError(f"--help: no such option {name}")
-
-    def _get_searchpath(self) -> List[str]:
-        def split(value: str) -> List[str]:
-            return [s for s in value.split(":") if s and not s.isspace()]
-
-        if "FLUX_CLI_PLUGINPATH_OVERRIDE" in os.environ:
-            return split(os.environ["FLUX_CLI_PLUGINPATH_OVERRIDE"])
-        return split(os.environ.get("FLUX_CLI_PLUGINPATH", ""))
-
-    def _add_plugins_from_module(self, module: ModuleType, program: str) -> None:
-        for attr in dir(module):
-            if attr.startswith("_"):
-                continue
-            entry = getattr(module, attr)
-            if isinstance(entry, type) and issubclass(entry, CLIPlugin) and entry is not CLIPlugin:
-                plugin = entry(program)
-                plugin.path = module.__file__
-                self.plugins.append(plugin)
 
     def print_plugins(self) -> None:
         """Print the plugins loaded and their options."""
-        print("Options provided by plugins:")
+        lines = ["Options provided by plugins:"]
         if self.plugindirs:
-            print(f"  Search path: {':'.join(self.plugindirs)}")
-            print(f"  (plus {self.plugin_namespace} namespace)\n")
+            lines += [f"  Search path: {':'.join(self.plugindirs)}", f"  (plus {self.plugin_namespace} namespace)\n"]
         else:
-            print(f"  Searched only {self.plugin_namespace} namespace\n")
+            lines.append(f"  Searched only {self.plugin_namespace} namespace\n")
         for plugin in self.plugins:
-            print(f"{type(plugin).__name__} loaded from {plugin.path}")
-            for option in plugin.options:
-                print(f"  {option.name:<20}  {option.kwargs['help']}")
-            print()
+            lines.append(f"{type(plugin).__name__} loaded from {plugin.path}")
+            lines += [f"  {opt.name:<20}  {opt.kwargs['help']}" for opt in plugin.options]
+            lines.append("")
+        print("\n".join(lines))
 
-    def _load_plugins(self, program: str) -> CLIPluginRegistry:
-        for plugindir in self.plugindirs:
-            for path in glob.glob(f"{plugindir}/*.py"):
-                self._add_plugins_from_module(_import_path(path), program)
-        packaged = _import_namespace(self.plugin_namespace)
-        for name in self.default_plugins:
-            if name in packaged:
-                self._add_plugins_from_module(packaged[name], program)
-        # The first plugin to claim a dest keeps it; a later one claiming any
-        # of the same dests is dropped whole.
-        by_dest: Dict[str, CLIPluginOption] = {}
-        for plugin in list(self.plugins):
-            if any(opt.dest in by_dest for opt in plugin.options):
-                self.plugins.remove(plugin)
+    def _make_alias(self, plugin: CLIPlugin) -> Dict[str, str]:
+        """The plain-name -> prefixed-dest renames of one plugin's derived dests."""
+        renames = ((opt._unprefixed_dest, opt.dest) for opt in plugin.options)
+        return {plain: dest for plain, dest in renames if plain is not None and plain != dest}
+
+    def _each(self, callback: str, *args: Any, proxied: bool = True) -> None:
+        for plugin in self.plugins:
+            call = getattr(plugin, callback)
+            if proxied:
+                call(PluginArgsProxy(args[0], self._make_alias(plugin)), *args[1:])
             else:
-                by_dest.update((opt.dest, opt) for opt in plugin.options)
-        self.options = list(by_dest.values())
-        return self
+                call(*args)
 
-    @staticmethod
-    def _make_alias(plugin: CLIPlugin) -> Dict[str, str]:
-        return {
-            opt._unprefixed_dest: opt.dest
-            for opt in plugin.options
-            if opt._unprefixed_dest is not None and opt._unprefixed_dest != opt.dest
-        }
+    def preinit(self, args: Any) -> None:
+        self._each("preinit", args)
 
-    def preinit(self, args: Any) -> None:  # noqa: B027
-        for plugin in self.plugins:
-            plugin.preinit(PluginArgsProxy(args, self._make_alias(plugin)))
+    def modify_jobspec(self, args: Any, jobspec: Any) -> None:
+        self._each("modify_jobspec", args, jobspec)
 
-    def modify_jobspec(self, args: Any, jobspec: Any) -> None:  # noqa: B027
-        for plugin in self.plugins:
-            plugin.modify_jobspec(PluginArgsProxy(args, self._make_alias(plugin)), jobspec)
-
-    def validate(self, jobspec: Any) -> None:  # noqa: B027
-        for plugin in self.plugins:
-            plugin.validate(jobspec)
+    def validate(self, jobspec: Any) -> None:
+        self._each("validate", jobspec, proxied=False)
