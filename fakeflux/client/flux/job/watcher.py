@@ -24,20 +24,30 @@ from .info import JobInfo
 from .output import JobExceptionEvent, output_watch_async
 
 # Escape sequences that move the cursor, set the scroll region or switch
-# screens, removed from job output while a progress bar is shown (they
-# would wreck its scroll region).  Colours (SGR, ending in "m") stay.
-_TERMINAL_ESCAPE_RE = re.compile(
-    r"\033\[[\d;]*r"  # scroll region
-    r"|\033\[[\d;]*[HJf]"  # cursor position, erase display
-    r"|\033\[[\d;]*[ABCD]"  # cursor movement
-    r"|\033\[[\d;]*t"  # window manipulation
-    r"|\033\[\?[\d;]*[hl]"  # DEC private modes (alternate screen ...)
-    r"|\0337"  # save cursor
-    r"|\0338"  # restore cursor
-    r"|\033D"  # index
-    r"|\033M"  # reverse index
-    r"|\033c"  # full reset
+# screens: dropped from job output while a progress bar holds the last
+# line (colours, SGR "...m", stay).
+_CURSOR_CONTROL = re.compile(
+    "|".join(
+        [
+            r"\033\[[\d;]*[rHJfABCDt]",  # scroll region, positioning, erasing, moving, window ops
+            r"\033\[\?[\d;]*[hl]",  # DEC private modes (alternate screen ...)
+            r"\033[78DMc]",  # save/restore cursor, index, reverse index, reset
+        ]
+    )
 )
+
+# JobInfo status -> the watcher's simplified status (and whether the exit code counts)
+_SIMPLE_STATUS: Dict[str, Tuple[str, bool]] = {
+    "DEPEND": ("pending", False),
+    "PRIORITY": ("pending", False),
+    "SCHED": ("pending", False),
+    "RUN": ("running", False),
+    "CLEANUP": ("running", False),
+    "COMPLETED": ("complete", False),
+    "FAILED": ("failed", True),
+    "CANCELED": ("failed", True),
+    "TIMEOUT": ("failed", True),
+}
 
 
 class JobStatus:
@@ -51,29 +61,24 @@ class JobStatus:
         self._events: Counter[str] = Counter()
 
     def _jobinfo_get_status_and_exitcode(self, job: JobInfo) -> Tuple[str, Any]:
-        status = job.status
-        if status in ("DEPEND", "PRIORITY", "SCHED"):
-            return "pending", 0
-        if status in ("RUN", "CLEANUP"):
-            return "running", 0
-        if status == "COMPLETED":
-            return "complete", 0
-        if status in ("FAILED", "CANCELED", "TIMEOUT"):
-            return "failed", job.returncode
-        raise ValueError(f"unknown job status {status}")
+        try:
+            simple, failed = _SIMPLE_STATUS[job.status]
+        except KeyError:
+            raise ValueError(f"unknown job status {job.status}") from None
+        return simple, (job.returncode if failed else 0)
 
     @property
     def active(self) -> bool:
-        return self.status in ("running", "pending")
+        return self.status in ("pending", "running")
 
     def add_event(self, name: str) -> None:
         self._events[name] += 1
 
     def event_count(self, name: str) -> int:
-        return self._events[name]
+        return self._events.get(name, 0)
 
     def has_event(self, name: str) -> bool:
-        return self.event_count(name) > 0
+        return bool(self.event_count(name))
 
 
 class JobProgressBar(ProgressBar):
@@ -99,48 +104,37 @@ class JobProgressBar(ProgressBar):
         counter_width: int = 3,
         update_interval: float = 0.25,
     ) -> None:
-        before = "PD:{pending:<{width}} R:{running:<{width}} CD:{complete:<{width}} F:{failed:<{width}} "
-        after = "{percent:5.1f}% {jps:4.1f} job/s" if jps else "{percent:5.1f}% {elapsed.dt}"
+        counters = " ".join(f"{label}:{{{name}:<{{width}}}}" for label, name in _COUNTERS) + " "
+        right = "{percent:5.1f}% {jps:4.1f} job/s" if jps else "{percent:5.1f}% {elapsed.dt}"
         self.jobs: Dict[Any, JobStatus] = {}
         self._finished_jobs: Dict[Any, bool] = {}
         self._started = False
         self.starttime = starttime
         self.status: Counter[str] = Counter()
-        timer = flux_handle.timer_watcher_create(0, lambda *_: self.redraw(), repeat=update_interval)
-        super().__init__(
-            timer=timer,
-            total=0,
-            width=counter_width,
-            before=before,
-            after=after,
-            pending=0,
-            running=0,
-            complete=0,
-            failed=0,
-            jps=0,
+        redraw_timer = flux_handle.timer_watcher_create(0, lambda *_: self.redraw(), repeat=update_interval)
+        zeroes: Dict[str, Any] = {name: 0 for _, name in _COUNTERS}
+        ProgressBar.__init__(
+            self, timer=redraw_timer, total=0, width=counter_width, before=counters, after=right, jps=0, **zeroes
         )
 
     def start(self) -> JobProgressBar:
         """Start the redraw timer (not keeping the reactor alive) and draw."""
-        if self._started:
-            return self
-        self._started = True
-        self.timer.start()
-        self.timer.unref()
-        super().start()
-        if self.starttime is not None:
-            self._t0 = self.starttime  # the elapsed time counts from here
+        if not self._started:
+            self._started = True
+            self.timer.start()
+            self.timer.unref()
+            ProgressBar.start(self)
+            if self.starttime is not None:
+                self._t0 = self.starttime  # the elapsed time counts from here
         return self
 
     def update(self) -> None:  # type: ignore[override]
         """Redraw with the current counts."""
-        super().update(
-            advance=0, pending=self.pending, running=self.running, complete=self.complete, failed=self.failed
-        )
+        ProgressBar.update(self, advance=0, **{name: getattr(self, name) for _, name in _COUNTERS})
 
     def advance(self, **kwargs: Any) -> None:
         """One more job done."""
-        super().update(advance=1, **kwargs)
+        ProgressBar.update(self, advance=1, **kwargs)
 
     def add_job(self, job: Any) -> None:
         """Follow one more job (a JobInfo)."""
@@ -148,12 +142,10 @@ class JobProgressBar(ProgressBar):
             raise ValueError("add_job takes an argument of type JobInfo")
         if job.id in self.jobs:
             raise ValueError(f"job {job.id} is already being monitored")
-        if self._t0 is None or job.t_submit < self._t0:
-            self._t0 = job.t_submit
-        jobstatus = JobStatus(job)
-        self.jobs[job.id] = jobstatus
+        self._t0 = job.t_submit if self._t0 is None else min(self._t0, job.t_submit)
+        entry = self.jobs[job.id] = JobStatus(job)
         self.total += 1
-        setattr(self, jobstatus.status, getattr(self, jobstatus.status) + 1)
+        setattr(self, entry.status, getattr(self, entry.status) + 1)
         self.update()
 
     def add_jobs(self, *jobs: Any) -> None:
@@ -163,53 +155,54 @@ class JobProgressBar(ProgressBar):
     def jobs_per_sec(self) -> float:
         return (self.count + 1) / (time.time() - (self._t0 or 0.0))
 
+    def _move(self, jobid: Any, to: str, step: str, allowed: Tuple[str, ...]) -> None:
+        """Move a job's count from its status to ``to``; ``allowed``: where it may come from (else ValueError)."""
+        entry = self.jobs[jobid]
+        if allowed and entry.status not in allowed:
+            raise ValueError(f"{step}: {entry.id} not {allowed[0]}")
+        if entry.status in ("pending", "running"):
+            setattr(self, entry.status, getattr(self, entry.status) - 1)
+        setattr(self, to, getattr(self, to) + 1)
+        entry.status = to
+
     def _set_running(self, jobid: Any) -> None:
-        job = self.jobs[jobid]
-        if job.status != "pending":
-            raise ValueError(f"set_running: {job.id} not pending")
-        job.status = "running"
-        self.pending -= 1
-        self.running += 1
+        self._move(jobid, "running", "set_running", ("pending",))
 
     def _set_complete(self, jobid: Any) -> None:
-        job = self.jobs[jobid]
-        if job.status != "running":
-            raise ValueError(f"set_complete: {job.id} not running")
-        job.status = "complete"
-        self.running -= 1
-        self.complete += 1
+        self._move(jobid, "complete", "set_complete", ("running",))
 
     def _set_failed(self, jobid: Any) -> None:
-        job = self.jobs[jobid]
-        if job.status == "pending":
-            self.pending -= 1
-        elif job.status == "running":
-            self.running -= 1
-        self.failed += 1
-        job.status = "failed"
+        self._move(jobid, "failed", "set_failed", ())
 
     def process_event(self, jobid: Any, event: Any = None) -> None:
-        """Count an event of a job; None says no more will come (the bar advances then)."""
-        job = self.jobs[jobid]
+        """Count an event of a job; None says no more will come (the bar advances then, once per job)."""
+        entry = self.jobs[jobid]
         if event is None:
-            # The caller decides when a job counts as done (it may wait
-            # only for 'start'), so the bar advances here, once per job.
-            if jobid not in self._finished_jobs:
+            # the caller says when a job is done (it may wait only for 'start')
+            if not self._finished_jobs.get(jobid):
                 self._finished_jobs[jobid] = True
                 self.advance(jps=self.jobs_per_sec())
-        elif event.name == "alloc" and job.status == "pending":
-            self._set_running(jobid)
-        elif event.name == "exception" and event.context["severity"] == 0:
-            # a running job gets a 'finish' after its exception
-            if job.status == "pending":
+        elif event.name == "alloc":
+            if entry.status == "pending":
+                self._set_running(jobid)
+        elif event.name == "exception":
+            # only a pending job fails by its exception; a running one gets 'finish'
+            if event.context["severity"] == 0 and entry.status == "pending":
                 self._set_failed(jobid)
-        elif event.name == "finish" and job.active:
-            job.exitcode = event.context["status"]
-            if job.exitcode == 0:
-                self._set_complete(jobid)
-            else:
-                self._set_failed(jobid)
+        elif event.name == "finish" and entry.active:
+            entry.exitcode = event.context["status"]
+            (self._set_failed if entry.exitcode else self._set_complete)(jobid)
         self.update()
+
+
+_COUNTERS = (("PD", "pending"), ("R", "running"), ("CD", "complete"), ("F", "failed"))
+
+
+def _exit_code(status: int) -> int:
+    """The shell-style exit code of a wait status (128+signal when signalled)."""
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return os.WEXITSTATUS(status) if os.WIFEXITED(status) else status
 
 
 class JobWatcher:
@@ -217,17 +210,15 @@ class JobWatcher:
 
     ``wait`` is the event that ends the watch of a job (``"clean"``, or an
     exec event as ``"exec.shell.init"``).  ``output_callback(jobid, stream,
-    line)``, when given, receives the output instead of ``stdout``/``stderr``.
+    data)``, when given, receives the output instead of ``stdout``/``stderr``.
     """
 
     class JobWatchStatus(JobStatus):
         """A JobStatus with the job's output streams and the event ending its watch."""
 
         def __init__(self, job: Any, stdout: Any, stderr: Any, wait: str = "clean") -> None:
-            super().__init__(job)
-            self.stdout = stdout
-            self.stderr = stderr
-            self.wait = wait
+            JobStatus.__init__(self, job)
+            self.stdout, self.stderr, self.wait = stdout, stderr, wait
 
     def __init__(
         self,
@@ -249,36 +240,27 @@ class JobWatcher:
         self.wait = wait
         self.watch = watch
         self.t0 = starttime
-        self.log_events = log_events
-        self.log_status = log_status
-        self.output_callback = output_callback
-        if self.output_callback is None:
-            self.stdout = self._reopen(stdout)
-            self.stderr = self._reopen(stderr)
+        self.log_events, self.log_status = log_events, log_status
         self.labelio = labelio
+        self.output_callback = output_callback
+        if output_callback is None:
+            self.stdout, self.stderr = self._reopen(stdout), self._reopen(stderr)
         self.exitcode = 0
         self.show_progress = progress
-        self.progress = JobProgressBar(flux_handle, starttime=self.t0, jps=jps)
+        self.progress = JobProgressBar(flux_handle, starttime=starttime, jps=jps)
         self._states: Counter[str] = Counter()
         if jobs:
             self.add_jobs(*jobs)
 
     @staticmethod
     def _reopen(stream: Any) -> Any:
-        # UTF-8 with surrogateescape, so that any bytes of output pass.
-        try:
+        """The stream writing UTF-8 with surrogateescape, so that any bytes of output pass."""
+        if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="surrogateescape")
             return stream
-        except AttributeError:
-            return open(stream.fileno(), mode="w", encoding="utf-8", errors="surrogateescape", closefd=False)
+        return open(stream.fileno(), mode="w", encoding="utf-8", errors="surrogateescape", closefd=False)
 
-    @staticmethod
-    def _status_to_exitcode(status: int) -> int:
-        if os.WIFEXITED(status):
-            return os.WEXITSTATUS(status)
-        if os.WIFSIGNALED(status):
-            return 128 + os.WTERMSIG(status)
-        return status
+    _status_to_exitcode = staticmethod(_exit_code)
 
     def start(self) -> JobWatcher:
         """Show the progress bar, if asked for."""
@@ -299,29 +281,56 @@ class JobWatcher:
             stdout = self.stdout if stdout is None else stdout
             stderr = self.stderr if stderr is None else stderr
         for job in jobs:
-            if not self.t0 or job.t_submit < self.t0:
-                self.t0 = job.t_submit
-            job_status = self.JobWatchStatus(job, stdout, stderr, wait=wait)
-            event_watch_async(self.flux_handle, job.id).then(self._event_watch_cb, job_status)
-            if not job_status.active:
-                self._progress_update(job_status)
+            self.t0 = job.t_submit if not self.t0 else min(self.t0, job.t_submit)
+            watched = self.JobWatchStatus(job, stdout, stderr, wait=wait)
+            event_watch_async(self.flux_handle, job.id).then(self._event_watch_cb, watched)
+            if not watched.active:
+                self._progress_update(watched)
         return self
 
     def add_jobid(self, jobid: Any, stdout: Any = None, stderr: Any = None, wait: str = "clean") -> None:
         """Watch a job known by id only (taken as pending until its events say otherwise)."""
-        job = JobInfo({"id": jobid, "state": constants.FLUX_JOB_STATE_SCHED, "t_submit": time.time()})
-        self.add_jobs(job, stdout=stdout, stderr=stderr, wait=wait)
+        placeholder = JobInfo({"id": jobid, "state": constants.FLUX_JOB_STATE_SCHED, "t_submit": time.time()})
+        self.add_jobs(placeholder, stdout=stdout, stderr=stderr, wait=wait)
 
     def _progress_update(self, job: JobStatus, event: Any = None) -> None:
         self.progress.process_event(job.id, event)
 
     def _log(self, job: Any, timestamp: float, msg: str) -> None:
-        dt = timestamp - (self.t0 or 0.0)
-        print(f"{job.id.f58}: {dt:4.3f}s: {msg}", file=job.stderr)
+        since = timestamp - (self.t0 or 0.0)
+        print(f"{job.id.f58}: {since:4.3f}s: {msg}", file=job.stderr)
 
     def _log_event(self, job: Any, event: Any, event_prefix: str = "") -> None:
-        if self.log_events and event is not None:
+        if event is not None and self.log_events:
             self._log(job, event.timestamp, f"{event_prefix}{event.name} {event.context_string}")
+
+    # -- the main eventlog ---------------------------------------------------------------------
+    def _on_exception(self, job: Any, event: Any, _future: Any) -> None:
+        if event.context["severity"] != 0:
+            return
+        if not job.has_event("start"):
+            self.exitcode = max(self.exitcode, 1)  # it never ran
+            job.status = "failed"
+        if not job.has_event("shell.init"):
+            # no output watch shows it: say it here
+            print(JobExceptionEvent(event).render(), file=job.stderr)
+
+    def _on_alloc(self, job: Any, _event: Any, _future: Any) -> None:
+        job.status = "running"
+
+    def _on_start(self, job: Any, _event: Any, future: Any) -> None:
+        if self.watch or job.wait.startswith("exec."):
+            exec_log = event_watch_async(self.flux_handle, job.id, eventlog="guest.exec.eventlog")
+            exec_log.then(self._exec_event_cb, job, future)
+
+    def _on_finish(self, job: Any, event: Any, _future: Any) -> None:
+        status = event.context["status"]
+        self.exitcode = max(self.exitcode, _exit_code(status))
+        job.status = "failed" if status > 0 else "complete"
+        if self.log_status:
+            self._log(job, event.timestamp, f"{job.status}: status={status}")
+
+    _MAIN_EVENT_HANDLERS = {"exception": _on_exception, "alloc": _on_alloc, "start": _on_start, "finish": _on_finish}
 
     def _event_watch_cb(self, future: Any, job: Any) -> None:
         event = future.get_event()
@@ -329,48 +338,31 @@ class JobWatcher:
         if event is None:
             return
         job.add_event(event.name)
-        if self.t0 is not None and event.timestamp < self.t0:
-            self.t0 = event.timestamp
+        if self.t0 is not None:
+            self.t0 = min(self.t0, event.timestamp)
         self._log_event(job, event)
-        if event.name == "exception":
-            if event.context["severity"] == 0:
-                if not job.has_event("start"):
-                    # it never ran: a failure
-                    self.exitcode = max(self.exitcode, 1)
-                    job.status = "failed"
-                if not job.has_event("shell.init"):
-                    # no output watch to show it: say it on stderr
-                    print(JobExceptionEvent(event).render(), file=job.stderr)
-        elif event.name == "alloc":
-            job.status = "running"
-        elif event.name == "start":
-            if self.watch or job.wait.startswith("exec."):
-                event_watch_async(self.flux_handle, job.id, eventlog="guest.exec.eventlog").then(
-                    self._exec_event_cb, job, future
-                )
-        elif event.name == "finish":
-            status = event.context["status"]
-            self.exitcode = max(self.exitcode, self._status_to_exitcode(status))
-            job.status = "failed" if status > 0 else "complete"
-            if self.log_status:
-                self._log(job, event.timestamp, f"{job.status}: status={status}")
-        if job.wait and job.wait == event.name:
+        handler = self._MAIN_EVENT_HANDLERS.get(event.name)
+        if handler is not None:
+            handler(self, job, event, future)
+        if job.wait and event.name == job.wait:
             self._progress_update(job)
             future.cancel(stop=True)
 
+    # -- the exec eventlog and the output --------------------------------------------------------
     def _exec_event_cb(self, future: Any, job: Any, main_eventlog_future: Any) -> None:
         event = future.get_event()
         if event is None:
             return
         self._log_event(job, event, event_prefix="exec.")
+        waiting_on_exec = bool(job.wait) and job.wait.startswith("exec.")
         if self.watch and event.name == "shell.init":
-            # the output eventlog exists now
+            # the output eventlog exists now; follow it directly
             output_watch_async(self.flux_handle, job.id, labelio=self.labelio, nowait=True).then(
                 self._output_watch_cb, job
             )
-            if not job.wait or not job.wait.startswith("exec."):
+            if not waiting_on_exec:
                 future.cancel(stop=True)
-        if job.wait and job.wait == f"exec.{event.name}":
+        if waiting_on_exec and job.wait == f"exec.{event.name}":
             future.cancel(stop=True)
             main_eventlog_future.cancel(stop=True)
 
@@ -378,16 +370,17 @@ class JobWatcher:
         stream, data = future.get_output()
         if self.output_callback is not None:
             self.output_callback(job.id, stream, data)
-            return
-        if stream is None:
-            for attr in ("stdout", "stderr"):
-                getattr(job, attr).flush()
-            return
-        output_stream = getattr(job, stream)
-        if self.show_progress:
-            data = _TERMINAL_ESCAPE_RE.sub("", data)
-        if self.labelio:
-            for line in data.splitlines(keepends=True):
-                output_stream.write(f"{job.id}: {line}")
+        elif stream is None:
+            job.stdout.flush()
+            job.stderr.flush()
         else:
-            output_stream.write(data)
+            self._copy_output(job, getattr(job, stream), data)
+
+    def _copy_output(self, job: Any, out: Any, data: str) -> None:
+        if self.show_progress:
+            data = _CURSOR_CONTROL.sub("", data)
+        if not self.labelio:
+            out.write(data)
+            return
+        for line in data.splitlines(keepends=True):
+            out.write(f"{job.id}: {line}")
