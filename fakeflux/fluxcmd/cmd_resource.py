@@ -13,15 +13,25 @@ import argparse
 import errno
 import json
 import logging
+import math
 import os
 import sys
+import time
 from itertools import combinations
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
 import flux  # type: ignore[import-not-found]
+from flux.eventlog import EventLogFormatter  # type: ignore[import-not-found]
 from flux.hostlist import Hostlist  # type: ignore[import-not-found]
 from flux.idset import IDset  # type: ignore[import-not-found]
-from flux.resource import ResourceSet, ResourceStatus, SchedResourceList, resource_list, resource_status  # type: ignore[import-not-found]
+from flux.resource import (  # type: ignore[import-not-found]
+    ResourceJournalConsumer,
+    ResourceSet,
+    ResourceStatus,
+    SchedResourceList,
+    resource_list,
+    resource_status,
+)
 from flux.rpc import RPC  # type: ignore[import-not-found]
 from flux.util import (  # type: ignore[import-not-found]
     AltField,
@@ -30,6 +40,7 @@ from flux.util import (  # type: ignore[import-not-found]
     FilterActionSetUpdate,
     OutputFormat,
     UtilConfig,
+    parse_fsd,
 )
 
 from .pytool import argument_parser, run
@@ -541,8 +552,118 @@ def acquire_mute(args: argparse.Namespace) -> None:
     RPC(flux.Flux(), "resource.acquire-mute", {}, nodeid=0).get()
 
 
+# -- eventlog ------------------------------------------------------------------------------
+class KVArgs:
+    """``-m KEY=VAL`` pairs (VAL as JSON when it is); all must match an event's context."""
+
+    def __init__(self) -> None:
+        self._kv: Dict[str, Any] = {}
+
+    def append(self, arg: str) -> None:
+        key, eq, val = arg.partition("=")
+        if not eq:
+            raise argparse.ArgumentTypeError(f"invalid KEY=VAL argument: {arg!r} (missing '=')")
+        if not key:
+            raise argparse.ArgumentTypeError(f"invalid KEY=VAL argument: {arg!r} (empty key)")
+        try:
+            self._kv[key] = json.loads(val)
+        except json.JSONDecodeError:
+            self._kv[key] = val
+
+    def match(self, context: Dict[str, Any]) -> bool:
+        for key, val in self._kv.items():
+            other = context.get(key)
+            if isinstance(other, float):  # floats match within 1e-5
+                try:
+                    if not math.isclose(float(val), other, rel_tol=0, abs_tol=1e-5):
+                        return False
+                except (ValueError, TypeError):
+                    return False
+            elif other != val:
+                return False
+        return True
+
+    def __repr__(self) -> str:
+        return f"KVArgs({self._kv!r})"
+
+
+class KVArgsAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("default", KVArgs())
+        kwargs.setdefault("metavar", "KEY=VAL")
+        kwargs["type"] = str
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
+        getattr(namespace, self.dest).append(values)
+
+
+class Targets:
+    """Which events ``-i TARGETS`` keeps: those naming one of the ranks, or of the hosts
+    (by ``nodelist``, else by ``idset``/``ranks`` mapped through the instance's hostlist)."""
+
+    def __init__(self, handle: Any, targets: Optional[str]) -> None:
+        self.all = targets is None
+        if targets is None:
+            return
+        self.hostlist = Hostlist(handle.attr_get("hostlist"))
+        self.ranks: Any = None
+        self.hosts: Any = None
+        try:
+            self.ranks = IDset(targets)
+        except ValueError:
+            try:
+                self.hosts = Hostlist(targets)
+            except ValueError:
+                raise ValueError(f"invalid targets {targets}") from None
+        self.by_ranks = self.ranks is not None
+        if self.by_ranks:
+            self.hosts = self.hostlist[self.ranks]
+        else:
+            self.ranks = IDset(self.hostlist.index(self.hosts))
+
+    def _ranks_match(self, context: Dict[str, Any]) -> bool:
+        key = "ranks" if "ranks" in context else "idset"
+        return key in context and len(self.ranks.intersect(IDset(context[key]))) > 0
+
+    def _hosts_match(self, context: Dict[str, Any]) -> bool:
+        if "nodelist" not in context:
+            return False
+        nodelist = Hostlist(context["nodelist"])
+        return any(host in nodelist for host in self.hosts)
+
+    def match(self, event: Any) -> bool:
+        if self.all:
+            return True
+        if self.by_ranks:  # ranks given: only ranks (several brokers may share a host)
+            return self._ranks_match(event.context)
+        return self._hosts_match(event.context) or self._ranks_match(event.context)
+
+
 def eventlog(args: argparse.Namespace) -> None:
-    raise ValueError("eventlog: not supported by fakeflux")
+    """The resource journal (backlog, then new events with --follow) through EventLogFormatter."""
+    deadline = -1.0
+    if args.human:
+        args.format, args.time_format = "text", "human"
+    if args.color is None:
+        args.color = "auto"
+    if args.wait:
+        args.follow = True
+    if args.timeout:
+        deadline = parse_fsd(args.timeout) + time.time()
+    handle = flux.Flux()
+    targets = Targets(handle, args.include)
+    formatter = EventLogFormatter(format=args.format, timestamp_format=args.time_format, color=args.color)
+    consumer = ResourceJournalConsumer(handle, include_sentinel=not args.follow).start()
+    while True:
+        event = consumer.poll(timeout=deadline - time.time())
+        if event is None or event.is_empty():
+            break
+        if targets.match(event):
+            print(formatter.format(event))
+            if args.wait and event.name == args.wait and args.match_context.match(event.context):
+                break
+    consumer.stop()
 
 
 # -- arguments ---------------------------------------------------------------------------
@@ -685,7 +806,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("-F", "--follow", action="store_true", help="Display new events as they are posted")
     sub.add_argument("-t", "--timeout", metavar="TIME", help="With --follow or --wait, timeout after TIME has elapsed")
     sub.add_argument("-w", "--wait", metavar="EVENT", help="Display events until EVENT is posted")
-    sub.add_argument("-m", "--match-context", action="append", help="With --wait, match KEY=VAL in context of EVENT")
+    sub.add_argument(
+        "-m", "--match-context", action=KVArgsAction, help="With --wait, match KEY=VAL in context of EVENT"
+    )
     sub.add_argument(
         "-i", "--include", metavar="TARGETS", help="Only display events that include TARGETS (hosts or ranks)"
     )

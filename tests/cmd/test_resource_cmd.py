@@ -549,6 +549,151 @@ DRAIN_SEQUENCE = [
 ]
 
 
+# A fresh instance: its resource eventlog, one drain, then the same questions again.
+EVENTLOG_SEQUENCE = [
+    Case(
+        ["resource", "eventlog"],
+        (
+            '<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n'
+            '<EPOCH> online idset="0"\n'
+            '<EPOCH> resource-define method="dynamic-discovery"\n'
+            '<EPOCH> online idset="1-3"\n'
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-f", "json"],
+        (
+            '{"timestamp":<EPOCH>,"name":"restart","context":{"ranks":"0-3","online":"","nodelist":"vm,vm,vm,vm"}}\n'
+            '{"timestamp":<EPOCH>,"name":"online","context":{"idset":"0"}}\n'
+            '{"timestamp":<EPOCH>,"name":"resource-define","context":{"method":"dynamic-discovery"}}\n'
+            '{"timestamp":<EPOCH>,"name":"online","context":{"idset":"1-3"}}\n'
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-i", "1"],
+        ('<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n<EPOCH> online idset="1-3"\n'),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-i", "vm"],
+        ('<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n<EPOCH> online idset="0"\n'),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-i", "bad["],
+        "",
+        "flux-resource: ERROR: invalid targets bad[\n",
+        1,
+    ),
+    Case(
+        ["resource", "eventlog", "-T", "bogus"],
+        "",
+        (
+            "usage: flux-resource eventlog [-h] [-f FORMAT] [-T FORMAT] [-H] [-L [WHEN]]\n"
+            "                              [-F] [-t TIME] [-w EVENT] [-m KEY=VAL]\n"
+            "                              [-i TARGETS]\n"
+            "flux-resource eventlog: error: argument -T/--time-format: invalid choice: 'bogus' (choose from 'raw', 'iso', 'offset', 'human', 'reltime')\n"
+        ),
+        2,
+    ),
+    Case(
+        ["resource", "eventlog", "-m", "x"],
+        "",
+        "flux-resource: ERROR: invalid KEY=VAL argument: 'x' (missing '=')\n",
+        1,
+    ),
+    Case(
+        ["resource", "drain", "1", "r1"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-w", "drain", "-m", "idset=1", "-t", "0.5"],
+        (
+            '<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n'
+            '<EPOCH> online idset="0"\n'
+            '<EPOCH> resource-define method="dynamic-discovery"\n'
+            '<EPOCH> online idset="1-3"\n'
+            '<EPOCH> drain idset="1" nodelist="vm" reason="r1" overwrite=0\n'
+        ),
+        "flux-resource: ERROR: ETIMEDOUT: Connection timed out\n",
+        1,
+    ),
+    Case(
+        ["resource", "eventlog", "-w", "drain", "-m", 'idset="1"', "-t", "0.5"],
+        (
+            '<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n'
+            '<EPOCH> online idset="0"\n'
+            '<EPOCH> resource-define method="dynamic-discovery"\n'
+            '<EPOCH> online idset="1-3"\n'
+            '<EPOCH> drain idset="1" nodelist="vm" reason="r1" overwrite=0\n'
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-w", "nosuch", "-t", "0.3"],
+        (
+            '<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n'
+            '<EPOCH> online idset="0"\n'
+            '<EPOCH> resource-define method="dynamic-discovery"\n'
+            '<EPOCH> online idset="1-3"\n'
+            '<EPOCH> drain idset="1" nodelist="vm" reason="r1" overwrite=0\n'
+        ),
+        "flux-resource: ERROR: ETIMEDOUT: Connection timed out\n",
+        1,
+    ),
+    Case(
+        ["resource", "eventlog", "-i", "2"],
+        ('<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n<EPOCH> online idset="1-3"\n'),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "-i", "1"],
+        (
+            '<EPOCH> restart ranks="0-3" online="" nodelist="vm,vm,vm,vm"\n'
+            '<EPOCH> online idset="1-3"\n'
+            '<EPOCH> drain idset="1" nodelist="vm" reason="r1" overwrite=0\n'
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "eventlog", "--help"],
+        (
+            "usage: flux-resource eventlog [-h] [-f FORMAT] [-T FORMAT] [-H] [-L [WHEN]]\n"
+            "                              [-F] [-t TIME] [-w EVENT] [-m KEY=VAL]\n"
+            "                              [-i TARGETS]\n"
+            "\n"
+            "options:\n"
+            "  -h, --help                   show this help message and exit\n"
+            "  -f, --format=FORMAT          Specify output format: text, json\n"
+            "  -T, --time-format=FORMAT     Specify time format: raw, iso, offset, human\n"
+            "  -H, --human                  Display human-readable output.\n"
+            "  -L, --color=[WHEN]           Use color; WHEN can be 'never', 'always' or\n"
+            "                               'auto' (default)\n"
+            "  -F, --follow                 Display new events as they are posted\n"
+            "  -t, --timeout=TIME           With --follow or --wait, timeout after TIME has\n"
+            "                               elapsed\n"
+            "  -w, --wait=EVENT             Display events until EVENT is posted\n"
+            "  -m, --match-context=KEY=VAL  With --wait, match KEY=VAL in context of EVENT\n"
+            "  -i, --include=TARGETS        Only display events that include TARGETS (hosts\n"
+            "                               or ranks)\n"
+        ),
+        "",
+        0,
+    ),
+]
+
+
 def _wide_instance() -> Iterator[str]:
     with fakeflux.Instance(size=4) as inst:
         uri = inst.uri(0)
@@ -571,3 +716,9 @@ def test_drain_and_undrain() -> None:
     """Drain two nodes (one of them busy: "draining"), list and show them, undrain both."""
     for uri in _wide_instance():
         check_all(uri, DRAIN_SEQUENCE)
+
+
+def test_eventlog() -> None:
+    """The resource journal: text and JSON, -i by rank or host, -w/-m/-t, errors."""
+    with fakeflux.Instance(size=4) as inst:
+        check_all(inst.uri(0), EVENTLOG_SEQUENCE)
