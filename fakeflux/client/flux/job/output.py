@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import errno
 import importlib
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 from ..eventlog import EventLogEvent
 from ..future import FutureExt
@@ -32,6 +32,8 @@ LOG_NOTICE = 5
 LOG_DEBUG = 6
 LOG_TRACE = 7
 
+_STREAMS = ("stdout", "stderr", "log")
+
 
 def _idset_class() -> Any:
     # flux.idset is the package's RFC 22 idset, loaded with the first task set.
@@ -45,8 +47,7 @@ class Taskset:
         self.all = False
         self.ids: Any = None
         if isinstance(tasks, Taskset):
-            self.all = tasks.all
-            self.ids = tasks.ids.copy() if tasks.ids is not None else None
+            self.all, self.ids = tasks.all, (None if tasks.ids is None else tasks.ids.copy())
             return
         idset = _idset_class()
         if isinstance(tasks, idset):
@@ -57,19 +58,22 @@ class Taskset:
             self.ids = idset(tasks)
 
     def intersect(self, tasks: Any) -> Taskset:
-        if not isinstance(tasks, Taskset):
-            tasks = Taskset(tasks)
-        if self.all:
-            return Taskset(tasks)
-        if tasks.all:
-            return Taskset(self)
-        return Taskset(self.ids.intersect(tasks.ids))
+        other = tasks if isinstance(tasks, Taskset) else Taskset(tasks)
+        if self.all or other.all:
+            return Taskset(other if self.all else self)
+        mine: Any = self.ids
+        return Taskset(mine.intersect(other.ids))
 
     def __bool__(self) -> bool:
-        return self.all or len(self.ids) > 0
+        return True if self.all else bool(len(self.ids or ()))
 
     def __str__(self) -> str:
         return "all" if self.all else str(self.ids)
+
+
+def _expect(event: EventLogEvent, name: str, message: str) -> None:
+    if event.name != name:
+        raise ValueError(message)
 
 
 class OutputEvent(EventLogEvent):
@@ -77,22 +81,22 @@ class OutputEvent(EventLogEvent):
 
     def __init__(self, entry: Any, labelio: bool = False) -> None:
         super().__init__(entry)
-        if self.name != "data":
-            raise ValueError(f"event {self.name} is not a data event")
+        _expect(self, "data", f"event {self.name} is not a data event")
         ctx = self.context
         self.rank = Taskset(ctx["rank"])
         self.stream = ctx["stream"]
         self.eof = ctx.get("eof", False)
-        self.data: Optional[str] = None
-        if "data" in ctx:
-            data = ctx["data"]
-            if ctx.get("encoding") == "base64":
-                data = base64.b64decode(data).decode("utf-8", errors="surrogateescape")
-            if "repeat" in ctx:
-                data *= ctx["repeat"]
-            if labelio:
-                data = "\n".join(f"{self.rank}: {line}" for line in data.splitlines()) + "\n"
-            self.data = data
+        self.data: Optional[str] = self._text(ctx, labelio) if "data" in ctx else None
+
+    def _text(self, ctx: Dict[str, Any], labelio: bool) -> str:
+        text = ctx["data"]
+        if ctx.get("encoding") == "base64":
+            text = base64.b64decode(text).decode("utf-8", errors="surrogateescape")
+        text *= ctx.get("repeat", 1)
+        if labelio:
+            labelled = [f"{self.rank}: {line}" for line in text.splitlines()]
+            text = "\n".join(labelled) + "\n"  # (so "" becomes "\n", as in flux-core)
+        return str(text)
 
     def render(self) -> Optional[str]:
         return self.data
@@ -109,25 +113,21 @@ class LogEvent(EventLogEvent):
 
     def __init__(self, entry: Any) -> None:
         super().__init__(entry)
-        if self.name != "log":
-            raise ValueError(f"event {self.name} is not a log event")
+        _expect(self, "log", f"event {self.name} is not a log event")
         ctx = self.context
         self.level: int = ctx["level"]
         self.rank = Taskset(ctx["rank"])
         self.message: str = ctx["message"]
-        self.component = ctx.get("component", None)
-        self.file = ctx.get("file", None)
+        self.component = ctx.get("component")
+        self.file = ctx.get("file")
         self.line = ctx.get("line", -1)
 
     def render(self, include_file_and_line: bool = False) -> str:
-        prefix = f"flux-shell[{self.rank}]: "
-        if self.levelstr:
-            prefix += f"{self.levelstr}: "
-        if self.component:
-            prefix += f"{self.component}: "
+        parts = [f"flux-shell[{self.rank}]"]
+        parts += [part for part in (self.levelstr, self.component) if part]
         if include_file_and_line and self.file:
-            prefix += f"{self.file}:{self.line}: "
-        return prefix + self.message
+            parts.append(f"{self.file}:{self.line}")
+        return ": ".join([*parts, self.message])
 
 
 class OutputHeaderEvent(EventLogEvent):
@@ -135,14 +135,11 @@ class OutputHeaderEvent(EventLogEvent):
 
     def __init__(self, entry: Any) -> None:
         super().__init__(entry)
-        if self.name != "header":
-            raise ValueError(f"event {self.name} is not a header event")
+        _expect(self, "header", f"event {self.name} is not a header event")
         ctx = self.context
         self.version = ctx["version"]
-        self.stderr_count = ctx["count"]["stderr"]
-        self.stdout_count = ctx["count"]["stdout"]
-        self.stdout_encoding = ctx["encoding"]["stdout"]
-        self.stderr_encoding = ctx["encoding"]["stderr"]
+        self.stdout_count, self.stderr_count = (ctx["count"][s] for s in ("stdout", "stderr"))
+        self.stdout_encoding, self.stderr_encoding = (ctx["encoding"][s] for s in ("stdout", "stderr"))
 
 
 class RedirectEvent(EventLogEvent):
@@ -150,13 +147,11 @@ class RedirectEvent(EventLogEvent):
 
     def __init__(self, entry: Any) -> None:
         super().__init__(entry)
-        if self.name != "redirect":
-            # (sic) flux-core's message is not an f-string
-            raise ValueError("event {self.name} is not a redirect event")
+        # (sic) flux-core's message is not an f-string
+        _expect(self, "redirect", "event {self.name} is not a redirect event")
         ctx = self.context
-        self.stream = ctx["stream"]
+        self.stream, self.path = ctx["stream"], ctx["path"]
         self.rank = Taskset(ctx["rank"])
-        self.path = ctx["path"]
 
     def render(self) -> str:
         return f"{self.rank}: {self.stream} redirected to {self.path}"
@@ -167,18 +162,13 @@ class JobExceptionEvent(EventLogEvent):
 
     def __init__(self, entry: Any) -> None:
         super().__init__(entry)
-        if self.name != "exception":
-            raise ValueError("event {self.name} is not an exception event")
+        _expect(self, "exception", "event {self.name} is not an exception event")
         ctx = self.context
-        self.severity = ctx["severity"]
-        self.exc_type = ctx["type"]
-        self.note = ctx["note"]
+        self.severity, self.exc_type, self.note = ctx["severity"], ctx["type"], ctx["note"]
 
     def render(self) -> str:
-        result = f"job.exception: type={self.exc_type} severity={self.severity}"
-        if self.note:
-            result += f" {self.note}"
-        return result
+        text = f"job.exception: type={self.exc_type} severity={self.severity}"
+        return f"{text} {self.note}" if self.note else text
 
 
 class JobOutput(NamedTuple):
@@ -189,7 +179,8 @@ class JobOutput(NamedTuple):
     log: str
 
 
-_EVENT_TYPES: Dict[str, Any] = {
+_EVENT_TYPES: Dict[str, Callable[..., Any]] = {
+    "data": OutputEvent,
     "log": LogEvent,
     "header": OutputHeaderEvent,
     "redirect": RedirectEvent,
@@ -201,12 +192,24 @@ def _parse_output_eventlog_entry(entry: Any, labelio: bool = False) -> Any:
     """The typed event for one output eventlog entry (None stays None)."""
     if entry is None:
         return None
-    event = entry if isinstance(entry, EventLogEvent) else EventLogEvent(entry)
-    if event.name == "data":
-        return OutputEvent(event, labelio)
-    if event.name in _EVENT_TYPES:
-        return _EVENT_TYPES[event.name](event)
-    raise ValueError(f"event {event.name} is not a supported output event type")
+    plain = entry if isinstance(entry, EventLogEvent) else EventLogEvent(entry)
+    make = _EVENT_TYPES.get(plain.name)
+    if make is None:
+        raise ValueError(f"event {plain.name} is not a supported output event type")
+    return make(plain, labelio) if make is OutputEvent else make(plain)
+
+
+def _stream_of(event: Any, tasks: Taskset, log_stderr_level: int) -> Optional[str]:
+    """Where an event's text goes (None: nowhere)."""
+    if event.name == "log":
+        return "stderr" if event.level <= log_stderr_level else "log"
+    if event.name == "data" or event.name in "exception":
+        # (sic) as flux-core: a substring test, and exception events have no
+        # rank, so one in the output eventlog raises AttributeError there too
+        if not event.rank.intersect(tasks):
+            return None
+        return event.stream if event.name == "data" else "stderr"
+    return None
 
 
 def _output_eventlog_entry_decode(
@@ -221,32 +224,24 @@ def _output_eventlog_entry_decode(
         # (flux-core adds a type to a str here, so this raises TypeError there)
         raise TypeError(f'can only concatenate str (not "type") to str: {type(tasks)}')
     event = _parse_output_eventlog_entry(entry, labelio)
-    stream = None
-    if event.name == "data":
-        if event.rank.intersect(tasks):
-            stream = event.stream
-    elif event.name == "log":
-        stream = "stderr" if event.level <= log_stderr_level else "log"
-    elif event.name in "exception":
-        # (sic) as flux-core: a substring test, and exception events have no
-        # rank, so one in the output eventlog raises AttributeError there too
-        if event.rank.intersect(tasks):
-            stream = "stderr"
-    else:
-        return
-    text = event.render()
+    stream = _stream_of(event, tasks, log_stderr_level)
+    text = event.render() if stream is not None else None
     if text:
         stream_dict.setdefault(stream, []).append(text)  # type: ignore[arg-type]
+
+
+def _collect(entries: Iterator[Any], tasks: Any, labelio: bool, log_stderr_level: int) -> JobOutput:
+    chunks: Dict[str, List[str]] = {name: [] for name in _STREAMS}
+    taskset = Taskset(tasks)
+    for entry in entries:
+        _output_eventlog_entry_decode(entry, chunks, taskset, labelio, log_stderr_level)
+    return JobOutput(*("".join(chunks[name]) for name in _STREAMS))
 
 
 def _parse_output_eventlog(
     eventlog: str, tasks: Any = "*", labelio: bool = False, log_stderr_level: int = LOG_TRACE
 ) -> JobOutput:
-    stream_dict: Dict[str, List[str]] = {"stdout": [], "stderr": [], "log": []}
-    taskset = Taskset(tasks)
-    for line in eventlog.splitlines():
-        _output_eventlog_entry_decode(line, stream_dict, taskset, labelio, log_stderr_level)
-    return JobOutput(*("".join(stream_dict[k]) for k in ("stdout", "stderr", "log")))
+    return _collect(iter(eventlog.splitlines()), tasks, labelio, log_stderr_level)
 
 
 def job_output(
@@ -265,105 +260,116 @@ def job_output(
     """
     jobid = JobID(jobid)
     if nowait:
-        eventlog = job_kvs_lookup(flux_handle, jobid, keys=["guest.output"])
-        if eventlog is None:
+        found = job_kvs_lookup(flux_handle, jobid, keys=["guest.output"])
+        if found is None:
             raise FileNotFoundError(f"job {jobid} does not exist or output not ready")
-        return _parse_output_eventlog(eventlog["guest.output"], tasks, labelio, log_stderr_level)
-
-    stream_dict: Dict[str, List[str]] = {"stdout": [], "stderr": [], "log": []}
-    taskset = Taskset(tasks)
+        return _parse_output_eventlog(found["guest.output"], tasks, labelio, log_stderr_level)
+    taskset = Taskset(tasks)  # (checked before waiting)
     try:
         event_wait(flux_handle, jobid, "shell.init", "guest.exec.eventlog")
     except OSError:
-        # A fatal exception before start ends the exec eventlog wait: say so.
-        event = event_wait(flux_handle, jobid, "exception")
-        if event is not None and event.context["severity"] == 0:
-            raise JobException(event) from None
+        # the exec eventlog wait fails when the job never started: a fatal
+        # exception is the better answer then
+        fatal = event_wait(flux_handle, jobid, "exception")
+        if fatal is not None and fatal.context["severity"] == 0:
+            raise JobException(fatal) from None
         raise
-    for event in event_watch(flux_handle, jobid, "guest.output"):
-        _output_eventlog_entry_decode(event, stream_dict, taskset, labelio, log_stderr_level)
-    return JobOutput(*("".join(stream_dict[k]) for k in ("stdout", "stderr", "log")))
+    return _collect(event_watch(flux_handle, jobid, "guest.output"), taskset, labelio, log_stderr_level)
+
+
+def _pass_error(target: FutureExt, exc: OSError, text: Optional[str] = None) -> None:
+    # Errors in these callbacks go to the future the caller holds: raised
+    # there, they would stop the reactor instead.
+    target.fulfill_error(exc.errno or errno.EIO, exc.strerror if text is None else text)
 
 
 class JobOutputEventWatch(FutureExt):
     """Fulfilled with each output event (``get_event()``), then None; see ``output_event_watch_async``."""
 
     def __init__(self, flux_handle: Any, jobid: Any, labelio: bool = False, nowait: bool = False) -> None:
-        self.labelio = labelio
-        self.nowait = nowait
-        self.started = False  # 'start' seen in the main eventlog
-        self.finished = False  # 'finish' seen there
-        self.closed = False  # the output eventlog ended
+        self.labelio, self.nowait = labelio, nowait
+        # what has been seen: 'start' and 'finish' in the main eventlog,
+        # the end of the output eventlog
+        self.started = self.finished = self.closed = False
         super().__init__(self._watch_init, JobID(jobid), flux_handle=flux_handle)
 
     def get_event(self, autoreset: bool = True) -> Any:
-        event = self.get()
-        if event is None:
-            return None
-        if autoreset:
+        raw = self.get()
+        if raw is not None and autoreset:
             self.reset()
-        return _parse_output_eventlog_entry(event, labelio=self.labelio)
-
-    # Errors inside these callbacks are passed on to this future: raised
-    # there, they would stop the reactor instead of reaching the caller.
-    def _watch_output(self, future: Any) -> None:
-        event = None
-        try:
-            event = future.get_event(autoreset=False)
-            if event is None:
-                self.closed = True
-                # The end comes once 'finish' is seen too, so that an
-                # exception before it is not missed (nowait: not watched).
-                if self.nowait or self.finished:
-                    self.fulfill()
-                return
-            self.fulfill(event)
-        except OSError as exc:
-            self.fulfill_error(exc.errno or errno.EIO, exc.strerror)
-        if event is not None:
-            future.reset()
-
-    def _wait_for_shell_init(self, future: Any, jobid: JobID) -> None:
-        event = None
-        try:
-            event = future.get_event()
-        except OSError as exc:
-            self.fulfill_error(exc.errno or errno.EIO, exc.strerror)
-        if event is not None and event.name == "shell.init":
-            event_watch_async(future.get_flux(), int(jobid), eventlog="guest.output").then(self._watch_output)
-            future.cancel(stop=True)
-
-    def _wait_for_start_event(self, future: Any, jobid: JobID) -> None:
-        try:
-            event = future.get_event()
-        except OSError as exc:
-            strerror = f"job {jobid} not found" if exc.errno == errno.ENOENT else exc.strerror
-            self.fulfill_error(exc.errno or errno.EIO, strerror)
-            return
-        if event is None:
-            # No start: there is no output eventlog.  EIO, since ENODATA
-            # would read as a normal end and ENOENT as an unknown job.
-            if not self.started:
-                self.fulfill_error(errnum=errno.EIO, errstr=f"job {jobid} never started")
-            return
-        if event.name == "exception":
-            self.fulfill(event)  # shown on stderr by the output watchers
-        elif event.name == "start":
-            self.started = True
-            event_watch_async(future.get_flux(), int(jobid), eventlog="guest.exec.eventlog").then(
-                self._wait_for_shell_init, jobid
-            )
-        elif event.name == "finish":
-            self.finished = True
-            future.cancel(stop=True)  # later exceptions are not reported
-            if self.closed:
-                self.fulfill()
+        return _parse_output_eventlog_entry(raw, labelio=self.labelio)
 
     def _watch_init(self, future: Any, jobid: JobID) -> None:
         if self.nowait:
-            event_watch_async(future.get_flux(), int(jobid), eventlog="guest.output").then(self._watch_output)
+            self._follow_output(future.get_flux(), jobid)
         else:
-            event_watch_async(future.get_flux(), int(jobid)).then(self._wait_for_start_event, jobid)
+            event_watch_async(future.get_flux(), int(jobid)).then(self._on_main_event, jobid)
+
+    def _follow_output(self, handle: Any, jobid: JobID) -> None:
+        event_watch_async(handle, int(jobid), eventlog="guest.output").then(self._on_output_event)
+
+    def _end_if_done(self) -> None:
+        # The end needs both the output's end and 'finish' (so that an
+        # exception before it is reported), or only the former with nowait.
+        if self.closed and (self.finished or self.nowait):
+            self.fulfill()
+
+    def _on_output_event(self, future: Any) -> None:
+        try:
+            event = future.get_event(autoreset=False)
+        except OSError as exc:
+            _pass_error(self, exc)
+            return
+        if event is None:
+            self.closed = True
+            self._end_if_done()
+            return
+        self.fulfill(event)
+        future.reset()
+
+    def _on_exec_event(self, future: Any, jobid: JobID) -> None:
+        try:
+            event = future.get_event()
+        except OSError as exc:
+            _pass_error(self, exc)
+            return
+        if event is not None and event.name == "shell.init":
+            self._follow_output(future.get_flux(), jobid)
+            future.cancel(stop=True)
+
+    def _on_main_event(self, future: Any, jobid: JobID) -> None:
+        try:
+            event = future.get_event()
+        except OSError as exc:
+            _pass_error(self, exc, f"job {jobid} not found" if exc.errno == errno.ENOENT else None)
+            return
+        if event is None:
+            # no start: no output eventlog either (EIO, since ENODATA would
+            # read as a normal end and ENOENT as an unknown job)
+            if not self.started:
+                self.fulfill_error(errnum=errno.EIO, errstr=f"job {jobid} never started")
+        elif event.name == "exception":
+            self.fulfill(event)  # the output watchers show it on stderr
+        elif event.name == "start":
+            self.started = True
+            exec_log = event_watch_async(future.get_flux(), int(jobid), eventlog="guest.exec.eventlog")
+            exec_log.then(self._on_exec_event, jobid)
+        elif event.name == "finish":
+            self.finished = True
+            future.cancel(stop=True)  # exceptions after finish are not reported
+            self._end_if_done()
+
+
+def _as_output(event: Any, log_stderr_level: int) -> Optional[Tuple[Optional[str], Optional[str]]]:
+    """What one event makes of output: ``(stream, text)``, ``(None, None)`` at the end, None if nothing."""
+    if event is None:
+        return (None, None)
+    if event.name == "data":
+        return None if event.data is None else (event.stream, event.render())
+    if event.name not in ("log", "redirect", "exception"):
+        return None
+    quiet_log = event.name == "log" and event.level > log_stderr_level
+    return ("log" if quiet_log else "stderr", event.render() + "\n")
 
 
 class JobOutputWatch(FutureExt):
@@ -377,44 +383,28 @@ class JobOutputWatch(FutureExt):
         log_stderr_level: int = LOG_TRACE,
         nowait: bool = False,
     ) -> None:
-        self.labelio = labelio
+        self.labelio, self.nowait = labelio, nowait
         self.log_stderr_level = log_stderr_level
-        self.nowait = nowait
         super().__init__(self._watch_init, JobID(jobid), flux_handle=flux_handle)
 
     def _watch_init(self, future: Any, jobid: JobID) -> None:
-        JobOutputEventWatch(future.get_flux(), jobid, labelio=self.labelio, nowait=self.nowait).then(
-            self._output_event_watch
-        )
+        events = JobOutputEventWatch(future.get_flux(), jobid, labelio=self.labelio, nowait=self.nowait)
+        events.then(self._on_event)
 
-    def _fulfill_output(self, event: Any) -> None:
-        if event is None:
-            self.fulfill((None, None))
-        elif event.name == "data" and event.data is not None:
-            self.fulfill((event.stream, event.render()))
-        elif event.name in ("log", "redirect", "exception"):
-            stream = "log" if event.name == "log" and event.level > self.log_stderr_level else "stderr"
-            self.fulfill((stream, event.render() + "\n"))
-
-    def _output_event_watch(self, future: Any) -> None:
+    def _on_event(self, future: Any) -> None:
         try:
-            event = future.get_event()
-            # only what makes output: data with text, log, redirect and
-            # exception (these two as messages on stderr)
-            if (
-                event is None
-                or (event.name == "data" and event.data is not None)
-                or event.name in ("log", "redirect", "exception")
-            ):
-                self._fulfill_output(event)
+            piece = _as_output(future.get_event(), self.log_stderr_level)
         except OSError as exc:
-            self.fulfill_error(exc.errno or errno.EIO, exc.strerror)
+            _pass_error(self, exc)
+            return
+        if piece is not None:
+            self.fulfill(piece)
 
     def get_output(self) -> Tuple[Optional[str], Optional[str]]:
         """The next ``(stream, data)``; ``(None, None)`` at the end."""
-        result = self.get()
+        piece = self.get()
         self.reset()
-        return result
+        return piece
 
 
 class JobOutputWatchLines(FutureExt):
@@ -429,39 +419,34 @@ class JobOutputWatchLines(FutureExt):
         nowait: bool = False,
         keepends: bool = False,
     ) -> None:
-        self.labelio = labelio
+        self.labelio, self.nowait, self.keepends = labelio, nowait, keepends
         self.log_stderr_level = log_stderr_level
-        self.nowait = nowait
-        self.keepends = keepends
-        super().__init__(self._watch_lines_init, JobID(jobid), flux_handle=flux_handle)
+        super().__init__(self._watch_init, JobID(jobid), flux_handle=flux_handle)
 
-    def _watch_lines_init(self, future: Any, jobid: JobID) -> None:
-        JobOutputWatch(
-            future.get_flux(),
-            jobid,
-            labelio=self.labelio,
-            log_stderr_level=self.log_stderr_level,
-            nowait=self.nowait,
-        ).then(self._output_watch_cb)
+    def _watch_init(self, future: Any, jobid: JobID) -> None:
+        pieces = JobOutputWatch(
+            future.get_flux(), jobid, labelio=self.labelio, log_stderr_level=self.log_stderr_level, nowait=self.nowait
+        )
+        pieces.then(self._on_piece)
 
-    def _output_watch_cb(self, future: Any) -> None:
+    def _on_piece(self, future: Any) -> None:
         try:
-            stream, lines = future.get_output()
+            stream, text = future.get_output()
         except OSError as exc:
-            self.fulfill_error(exc.errno or errno.EIO, exc.strerror)
+            _pass_error(self, exc)
             return
-        if lines is None:
+        if text is None:
             self.fulfill((None, None))
             return
         # (as flux-core: a partial line in one entry counts as a line)
-        for line in lines.splitlines(keepends=self.keepends):
+        for line in text.splitlines(keepends=self.keepends):
             self.fulfill((stream, line))
 
     def getline(self) -> Tuple[Optional[str], Optional[str]]:
         """The next ``(stream, line)``; ``(None, None)`` at the end."""
-        result = self.get()
+        piece = self.get()
         self.reset()
-        return result
+        return piece
 
 
 def output_event_watch_async(
@@ -492,26 +477,28 @@ def output_watch_lines_async(
     )
 
 
+def _until_end(next_item: Callable[[], Any], done: Callable[[Any], bool]) -> Iterator[Any]:
+    item = next_item()
+    while not done(item):
+        yield item
+        item = next_item()
+
+
 def output_event_watch(flux_handle: Any, jobid: Any, labelio: bool = False, nowait: bool = False) -> Iterator[Any]:
     """Each output event of a job, as it comes."""
-    watcher = output_event_watch_async(flux_handle, JobID(jobid), labelio=labelio, nowait=nowait)
-    event = watcher.get_event()
-    while event is not None:
-        yield event
-        event = watcher.get_event()
+    source = output_event_watch_async(flux_handle, JobID(jobid), labelio=labelio, nowait=nowait)
+    yield from _until_end(source.get_event, lambda event: event is None)
 
 
 def output_watch(
     flux_handle: Any, jobid: Any, labelio: bool = False, log_stderr_level: int = LOG_TRACE, nowait: bool = False
 ) -> Iterator[Tuple[Optional[str], str]]:
     """Each ``(stream, data)`` of a job's output, as it comes."""
-    watcher = output_watch_async(
+    source = output_watch_async(
         flux_handle, JobID(jobid), labelio=labelio, log_stderr_level=log_stderr_level, nowait=nowait
     )
-    stream, data = watcher.get_output()
-    while data is not None:
-        yield stream, data
-        stream, data = watcher.get_output()
+    # tuples, though the future holds JSON arrays
+    yield from map(tuple, _until_end(source.get_output, lambda piece: piece[1] is None))
 
 
 def output_watch_lines(
@@ -523,15 +510,7 @@ def output_watch_lines(
     keepends: bool = False,
 ) -> Iterator[Tuple[Optional[str], str]]:
     """Each ``(stream, line)`` of a job's output, as it comes."""
-    watcher = output_watch_lines_async(
-        flux_handle,
-        JobID(jobid),
-        labelio=labelio,
-        log_stderr_level=log_stderr_level,
-        nowait=nowait,
-        keepends=keepends,
+    source = output_watch_lines_async(
+        flux_handle, JobID(jobid), labelio=labelio, log_stderr_level=log_stderr_level, nowait=nowait, keepends=keepends
     )
-    stream, line = watcher.getline()
-    while line is not None:
-        yield stream, line
-        stream, line = watcher.getline()
+    yield from map(tuple, _until_end(source.getline, lambda piece: piece[1] is None))
