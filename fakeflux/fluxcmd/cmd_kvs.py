@@ -40,6 +40,11 @@ def _commit_out(what: str) -> List[Option]:
     ]
 
 
+COPY_OPTS = [
+    Option("src-namespace", "S", REQUIRED_ARG, usage="Specify source key's namespace"),
+    Option("dst-namespace", "D", REQUIRED_ARG, usage="Specify destination key's namespace"),
+]
+
 # name -> (usage, description, options, function); None usage prints "[OPTIONS]"
 Sub = Tuple[Optional[str], str, List[Option], Callable[[OptParser, Parsed], int]]
 
@@ -407,6 +412,40 @@ def cmd_readlink(p: OptParser, o: Parsed) -> int:
     return 0
 
 
+def _copy(o: Parsed, name: str, unlink: bool) -> int:
+    """flux_kvs_copy: the source's tree object put at the destination (in one commit
+    with the source's unlink for move, when both are in one namespace)."""
+    if len(o.args) != 2:
+        die(PROG, f"{name}: specify srckey dstkey")
+    src, dst = o.args
+    src_ns, dst_ns = o.get("src-namespace"), o.get("dst-namespace")
+    h = open_handle(PROG)
+    what = f"flux_kvs_{name}"
+    try:
+        obj = kvs.lookup(h, src_ns, C.FLUX_KVS_TREEOBJ, src)
+        txn = kvs.Txn()
+        txn.put_treeobj(dst, obj)
+        if unlink and kvs.namespace(src_ns) == kvs.namespace(dst_ns):
+            txn.unlink(src)
+            unlink = False
+        txn.commit(h, dst_ns)
+        if unlink:
+            gone = kvs.Txn()
+            gone.unlink(src)
+            gone.commit(h, src_ns)
+    except OSError as exc:
+        die_err(PROG, what, exc)
+    return 0
+
+
+def cmd_copy(p: OptParser, o: Parsed) -> int:
+    return _copy(o, "copy", unlink=False)
+
+
+def cmd_move(p: OptParser, o: Parsed) -> int:
+    return _copy(o, "move", unlink=True)
+
+
 def cmd_version(p: OptParser, o: Parsed) -> int:
     h = open_handle(PROG)
     try:
@@ -697,6 +736,8 @@ SUBS: Dict[str, Sub] = {
         cmd_readlink,
     ),
     "mkdir": ("[-N ns] [-O|-b|-s] key [key...]", "Create a directory", [NS, *_commit_out("new directory")], cmd_mkdir),
+    "copy": ("[-S src-ns] [-D dst-ns] source destination", "Copy source key to destination key", COPY_OPTS, cmd_copy),
+    "move": ("[-S src-ns] [-D dst-ns] source destination", "Move source key to destination key", COPY_OPTS, cmd_move),
     "version": ("[-N ns]", "Display current KVS version", [NS], cmd_version),
     "getroot": (
         "[-N ns] [-s|-o|-b]",

@@ -375,3 +375,19 @@ def test_kvs_values_links_roots(flux_instance: Any) -> None:
     assert flux(uri, "kvs", "put", "-s", "b=1").stdout.strip().isdigit()
     assert flux(uri, "kvs", "put", "-O", "c=1").stdout.startswith('{"data":["sha1-')
     assert flux(uri, "kvs", "getroot", "-o").stdout == f"{os.getuid()}\n"
+
+
+def test_kvs_copy_move(flux_instance: Any) -> None:
+    """As recorded from flux-core."""
+    uri = flux_instance.uri(0)
+    flux(uri, "kvs", "put", "a.b=1", "a.c=2")
+    assert flux(uri, "kvs", "copy", "a", "z").returncode == 0
+    assert flux(uri, "kvs", "dir", "z").stdout == "z.b = 1\nz.c = 2\n"
+    assert flux(uri, "kvs", "move", "z", "y").returncode == 0
+    gone = flux(uri, "kvs", "get", "z.b")
+    assert (gone.returncode, gone.stderr) == (1, "flux-kvs: z.b: No such file or directory\n")
+    assert flux(uri, "kvs", "get", "y.c").stdout == "2\n"
+    missing = flux(uri, "kvs", "copy", "nosuch", "q")
+    assert (missing.returncode, missing.stderr) == (1, "flux-kvs: flux_kvs_copy: No such file or directory\n")
+    one = flux(uri, "kvs", "copy", "a")
+    assert (one.returncode, one.stderr) == (1, "flux-kvs: copy: specify srckey dstkey\n")
