@@ -20,7 +20,7 @@ import pathlib
 import re
 import threading
 from types import SimpleNamespace
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..util import Fileref, del_treedict, parse_fsd, set_treedict
 from ._null import is_null
@@ -267,6 +267,49 @@ def _check_task(task: Any) -> None:
         raise TypeError("command array cannot have length of zero")
     if isinstance(command, str) or not (isinstance(command, abc.Sequence) and all(isinstance(x, str) for x in command)):
         raise TypeError("command must be a list of strings")
+
+
+def _require(rules: Sequence[Tuple[Callable[[], bool], str]]) -> None:
+    """ValueError with the message of the first rule that does not hold (rules checked in order)."""
+    for holds, message in rules:
+        if not holds():
+            raise ValueError(message)
+
+
+def _per_resource_option(kind: Any, count: Any) -> Optional[Dict[str, Any]]:
+    """The ``per-resource`` shell option of ``per_resource()`` (both or neither of type and count)."""
+    if kind is None and count is None:
+        return None
+    if count is None:
+        raise ValueError("must specify a per_resource_count with per_resource_type")
+    if kind is None:
+        raise ValueError("must specify a per_resource_type with per_resource_count")
+    _require(
+        [
+            (lambda: isinstance(kind, str), "per_resource_type must be a string"),
+            (lambda: kind in ("node", "core"), f"Invalid per_resource_type='{kind}' specified"),
+            (lambda: isinstance(count, int), "per_resource_count must be an integer"),
+            (lambda: count >= 1, "per_resource_count must be >= 1"),
+        ]
+    )
+    return {"type": kind, "count": count}
+
+
+def _per_resource_layout(ncores: Optional[int], nnodes: Optional[int], exclusive: bool) -> Tuple[int, int]:
+    """(slots, cores per slot) of ``per_resource()``: with nodes, slots per node; else slots in total."""
+    if nnodes and ncores:
+        if ncores < nnodes:
+            raise ValueError("number of cores cannot be less than nnodes")
+        if ncores % nnodes:
+            raise ValueError("number of cores must be evenly divisible by node count")
+        return 1, ncores // nnodes
+    if ncores:
+        return ncores, 1
+    if not nnodes:
+        raise ValueError("must specify node or core count with per_resource")
+    if not exclusive:
+        raise ValueError("Specifying nnodes also requires ncores or exclusive")
+    return 1, 1
 
 
 class Jobspec:
@@ -786,59 +829,30 @@ class JobspecV1(Jobspec):
         **kwargs: Any,
     ) -> JobspecV1:
         """A jobspec from a node or core count, running ``per_resource_count`` tasks per node or core."""
-        per_resource = None
-        if per_resource_type is not None and per_resource_count is not None:
-            if not isinstance(per_resource_type, str):
-                raise ValueError("per_resource_type must be a string")
-            if per_resource_type not in ("node", "core"):
-                raise ValueError(f"Invalid per_resource_type='{per_resource_type}' specified")
-            if not isinstance(per_resource_count, int):
-                raise ValueError("per_resource_count must be an integer")
-            if per_resource_count < 1:
-                raise ValueError("per_resource_count must be >= 1")
-            per_resource = {"type": per_resource_type, "count": per_resource_count}
-        elif per_resource_type is not None:
-            raise ValueError("must specify a per_resource_count with per_resource_type")
-        elif per_resource_count is not None:
-            raise ValueError("must specify a per_resource_type with per_resource_count")
-        if ncores is not None and (not isinstance(ncores, int) or ncores < 1):
-            raise ValueError("ncores must be an integer >= 1")
-        if gpus_per_node is not None:
-            if not isinstance(gpus_per_node, int) or gpus_per_node < 0:
-                raise ValueError("gpus_per_node must be an integer >= 0")
-            if not nnodes:
-                raise ValueError("gpus_per_node must be specified with nnodes")
-        if nnodes is not None:
-            if not isinstance(nnodes, int) or nnodes < 1:
-                raise ValueError("nnodes must be an integer >= 1")
-        elif exclusive:
-            raise ValueError("exclusive can only be set with a node count")
-        # With nodes, the slot count is per node; without, it is the total.
-        if nnodes and ncores:
-            if ncores < nnodes:
-                raise ValueError("number of cores cannot be less than nnodes")
-            if ncores % nnodes != 0:
-                raise ValueError("number of cores must be evenly divisible by node count")
-            nslots, slot_size = 1, ncores // nnodes
-        elif ncores:
-            nslots, slot_size = ncores, 1
-        elif nnodes:
-            if not exclusive:
-                raise ValueError("Specifying nnodes also requires ncores or exclusive")
-            nslots, slot_size = 1, 1
-        else:
-            raise ValueError("must specify node or core count with per_resource")
-        children = [cls._create_resource("core", slot_size)]
+        option = _per_resource_option(per_resource_type, per_resource_count)
+        _require(
+            [
+                (lambda: ncores is None or (isinstance(ncores, int) and ncores >= 1), "ncores must be an integer >= 1"),
+                (
+                    lambda: gpus_per_node is None or (isinstance(gpus_per_node, int) and gpus_per_node >= 0),
+                    "gpus_per_node must be an integer >= 0",
+                ),
+                (lambda: gpus_per_node is None or bool(nnodes), "gpus_per_node must be specified with nnodes"),
+                (lambda: nnodes is None or (isinstance(nnodes, int) and nnodes >= 1), "nnodes must be an integer >= 1"),
+                (lambda: nnodes is not None or not exclusive, "exclusive can only be set with a node count"),
+            ]
+        )
+        nslots, cores_each = _per_resource_layout(ncores, nnodes, exclusive)
+        inner = [cls._create_resource("core", cores_each)]
         if gpus_per_node:
-            children.append(cls._create_resource("gpu", gpus_per_node))
-        top = cls._create_slot("task", nslots, children)
-        if nnodes:
-            top = cls._create_resource("node", nnodes, [top], exclusive)
-        tasks = [{"command": command, "slot": "task", "count": {"per_slot": 1}}]
+            inner.append(cls._create_resource("gpu", gpus_per_node))
+        slot = cls._create_slot("task", nslots, inner)
+        layout = cls._create_resource("node", nnodes, [slot], exclusive) if nnodes else slot
         attributes: Dict[str, Any] = {"system": {"duration": 0}}
-        if per_resource:
-            set_treedict(attributes, "system.shell.options.per-resource", per_resource)
-        return cls([top], tasks, attributes=attributes)._set_extra_options(**kwargs)
+        if option:
+            attributes["system"]["shell"] = {"options": {"per-resource": option}}
+        one_per_slot = [{"command": command, "slot": "task", "count": {"per_slot": 1}}]
+        return cls([layout], one_per_slot, attributes=attributes)._set_extra_options(**kwargs)
 
     @classmethod
     def from_submit(
@@ -1047,72 +1061,69 @@ class JobspecV1(Jobspec):
             "attributes": attributes,
             "add_file": add_file,
         }
-        options = {**builtin, **kwargs}
         registry = _plugin_registry(prog) if prog else None
-        if kwargs:
-            known = {opt.dest for opt in registry.options} if registry else set()
-            unknown = set(kwargs) - known
-            if unknown:
-                raise TypeError(
-                    "apply_options() got unexpected keyword argument(s): " + ", ".join(repr(k) for k in sorted(unknown))
-                )
-        # Every known option present (None by default), then args, then the
-        # keywords given.
-        merged = SimpleNamespace(
-            **{k: None for k in options},
-            **{k: v for k, v in (vars(args) if args is not None else {}).items() if k not in options},
-        )
-        for key in options:
-            value = options[key]
-            if value is None and args is not None:
-                value = getattr(args, key, None)
-            setattr(merged, key, value)
-        # A Python caller may give one string where the command has a list.
-        for key in ("requires", "dependency", "env", "rlimit"):
-            if isinstance(getattr(merged, key), str):
-                setattr(merged, key, [getattr(merged, key)])
-
+        unknown = sorted(set(kwargs) - ({opt.dest for opt in registry.options} if registry else set()))
+        if unknown:
+            raise TypeError("apply_options() got unexpected keyword argument(s): " + ", ".join(map(repr, unknown)))
+        merged = _merged_options(args, {**builtin, **kwargs})
+        # env and rlimit only when asked for (or on the command's path, with args)
         if env is not None or args is not None:
-            self.environment, env_expand = get_filtered_environment(merged.env)
-            if env_expand:
-                self.setattr_shell_option("env-expand", env_expand)
+            self._apply_environment(merged.env)
         if rlimit is not None or args is not None:
-            rlimits = get_filtered_rlimits(merged.rlimit)
-            if rlimits:
-                self.setattr_shell_option("rlimit", rlimits)
-        if merged.signal:
-            self.setattr_shell_option("signal", parse_signal_option(merged.signal))
-        if merged.taskmap is not None:
-            self.setattr_shell_option("taskmap", URIArg(merged.taskmap, "taskmap").entry)
-        if merged.dependency is not None:
-            self.setattr("system.dependencies", dependency_array_create(merged.dependency))
-        if merged.requires is not None:
-            self._apply_requires(" ".join(merged.requires))
-        for keyval in getattr(merged, "setopt", None) or []:
-            self.setattr_shell_option(*parse_jobspec_keyval("--setopt", keyval))
-        for key, val in (merged.shell_options or {}).items():
-            self.setattr_shell_option(key, val)
-        if merged.time_limit is not None:
-            self.duration = decode_duration(merged.time_limit)
-        setattrs = [parse_jobspec_keyval("--setattr", kv) for kv in getattr(merged, "setattr", None) or []]
-        for key, val in [*setattrs, *(merged.attributes or {}).items()]:
-            # bare: system. implied; leading ".": from the attributes root
-            if not key.startswith((".", "attributes.", "user.", "system.")):
-                key = "system." + key
-            elif key.startswith("."):
-                key = "attributes" + key
-            self.setattr(key, val)
+            self._apply_rlimits(merged.rlimit)
+        for name, step in self._OPTION_STEPS:
+            value = getattr(merged, name, None)
+            if value is not None:
+                step(self, value)
+        self._apply_attributes(getattr(merged, "setattr", None), merged.attributes)
         for arg in merged.add_file or []:
             jobspec_add_file(self, arg)
         if registry:
             if _preinit:
-                # as argparse would: every plugin option present, at its default
+                # as argparse would have it: every plugin option there, at its default
                 for opt in registry.options:
-                    if opt.dest not in vars(merged):
-                        setattr(merged, opt.dest, opt.kwargs.get("default"))
+                    vars(merged).setdefault(opt.dest, opt.kwargs.get("default"))
                 registry.preinit(merged)
             registry.modify_jobspec(merged, self)
         return self
+
+    def _apply_environment(self, rules: Any) -> None:
+        self.environment, templates = get_filtered_environment(rules)
+        if templates:
+            self.setattr_shell_option("env-expand", templates)
+
+    def _apply_rlimits(self, rules: Any) -> None:
+        limits = get_filtered_rlimits(rules)
+        if limits:
+            self.setattr_shell_option("rlimit", limits)
+
+    def _apply_signal(self, value: Any) -> None:
+        if value:  # (an empty string sends nothing)
+            self.setattr_shell_option("signal", parse_signal_option(value))
+
+    def _apply_shell_option_strings(self, keyvals: Any) -> None:
+        for keyval in keyvals:
+            self.setattr_shell_option(*parse_jobspec_keyval("--setopt", keyval))
+
+    def _apply_shell_options(self, options: Any) -> None:
+        for key, value in options.items():
+            self.setattr_shell_option(key, value)
+
+    def _apply_attributes(self, keyvals: Any, attributes: Any) -> None:
+        pairs = [parse_jobspec_keyval("--setattr", kv) for kv in keyvals or []]
+        for key, value in [*pairs, *(attributes or {}).items()]:
+            self.setattr(_attribute_path(key), value)
+
+    # (option, step) in the order flux-core applies them; a step runs when the option is not None
+    _OPTION_STEPS: List[Tuple[str, Callable[[Any, Any], None]]] = [
+        ("signal", _apply_signal),
+        ("taskmap", lambda js, v: js.setattr_shell_option("taskmap", URIArg(v, "taskmap").entry)),
+        ("dependency", lambda js, v: js.setattr("system.dependencies", dependency_array_create(v))),
+        ("requires", lambda js, v: js._apply_requires(" ".join(v))),
+        ("setopt", _apply_shell_option_strings),
+        ("shell_options", _apply_shell_options),
+        ("time_limit", lambda js, v: setattr(js, "duration", decode_duration(v))),
+    ]
 
     def _apply_requires(self, constraint: str) -> None:
         parser = mini_constraint_parser()
@@ -1121,6 +1132,27 @@ class JobspecV1(Jobspec):
             self.setattr("system.constraints", parser.parse(constraint))
         except syntax_error as exc:
             raise ValueError(f"--requires='{constraint}': {exc}") from None
+
+
+def _merged_options(args: Any, given: Dict[str, Any]) -> SimpleNamespace:
+    """The options: every known one (None), then the namespace's, then the keywords given (not None)."""
+    values: Dict[str, Any] = dict.fromkeys(given)
+    values.update(vars(args) if args is not None else {})
+    values.update((key, value) for key, value in given.items() if value is not None)
+    # a Python caller may give one string where the command gives a list
+    for key in ("requires", "dependency", "env", "rlimit"):
+        if isinstance(values.get(key), str):
+            values[key] = [values[key]]
+    return SimpleNamespace(**values)
+
+
+def _attribute_path(key: str) -> str:
+    """A --setattr key as a jobspec path: bare means ``system.``, a leading "." the attributes root."""
+    if key.startswith("."):
+        return "attributes" + key
+    if key.startswith(("attributes.", "user.", "system.")):
+        return key
+    return "system." + key
 
 
 def _plugin_registry(prog: str) -> Any:

@@ -8,6 +8,7 @@ texts of the errors are flux-core's, since its commands print them.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import functools
 import importlib
@@ -30,20 +31,18 @@ def decode_signal(val: Union[int, str]) -> int:
     """A signal given as a number, a name (``SIGUSR1``) or a short name (``USR1``)."""
     if isinstance(val, int):
         return val
-    try:
-        return int(val)
-    except ValueError:
-        pass
-    for name in (val, f"SIG{val}"):
-        signum = getattr(signal, name, None)
-        if signum is not None:
-            return int(signum)
+    with contextlib.suppress(ValueError):
+        return int(val)  # (int()'s syntax: "+9", " 9", "1_0")
+    for candidate in (val, "SIG" + val):
+        if hasattr(signal, candidate):
+            found: int = getattr(signal, candidate)
+            return found
     raise ValueError(f"signal '{val}' is invalid")
 
 
 def decode_duration(val: Union[int, float, str]) -> float:
     """A duration in seconds, or a string of a number or a Flux Standard Duration."""
-    if isinstance(val, (float, int)):
+    if not isinstance(val, str):
         return val
     try:
         return float(val)
@@ -52,26 +51,25 @@ def decode_duration(val: Union[int, float, str]) -> float:
 
 
 def parse_signal_option(arg: Optional[str]) -> Dict[str, Any]:
-    """``--signal=[SIG][@TIME]`` as the job shell's ``signal`` option wants it."""
-    signo: Union[int, str] = signal.SIGUSR1
-    tleft: Union[int, str] = 60
-    if arg is not None:
-        sig, _, when = arg.partition("@")
-        if when:
-            tleft = when
-        if sig:
-            signo = sig
-    try:
-        signum = decode_signal(signo)
-        if signum <= 0:
+    """``--signal=[SIG][@TIME]`` as the job shell's ``signal`` option wants it (default USR1, 60 s)."""
+    sig, _, when = (arg or "").partition("@")
+
+    def checked(decode: Callable[[Any], Any], text: Any) -> Any:
+        try:
+            return decode(text)
+        except ValueError as exc:
+            raise ValueError(f"--signal={arg}: {exc}") from None
+
+    def positive_signal(text: Any) -> int:
+        number = decode_signal(text)
+        if number <= 0:
             raise ValueError("signal must be > 0")
-    except ValueError as exc:
-        raise ValueError(f"--signal={arg}: {exc}") from None
-    try:
-        timeleft = decode_duration(tleft)
-    except ValueError as exc:
-        raise ValueError(f"--signal={arg}: {exc}") from None
-    return {"signum": signum, "timeleft": timeleft}
+        return number
+
+    return {
+        "signum": checked(positive_signal, sig or signal.SIGUSR1),
+        "timeleft": checked(decode_duration, when or 60),
+    }
 
 
 @functools.cache
@@ -104,40 +102,43 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _number_or_text(text: str) -> Union[int, float, str]:
+    for convert in (int, float):
+        with contextlib.suppress(ValueError):
+            return convert(text)
+    return text
+
+
 class URIArg:
     """A ``scheme:value[?key=val...]`` argument (``--dependency``, ``--taskmap``) as an RFC 26 entry."""
 
+    # urlparse will not take an all-digits path after the scheme ("afterok:123"),
+    # so the first colon gets this marker behind it while parsing
+    _MARK = "FXX"
+
     def __init__(self, uri: str, name: str) -> None:
-        if ":" not in uri:
-            uri += ":"
-        # urlparse refuses an all-digits path after the scheme; a marker
-        # after the first colon keeps "afterok:123" a scheme and a path.
-        self.uri = urlparse(uri.replace(":", ":FXX", 1))
-        if not self.uri.scheme or not self.uri.path:
+        uri = uri if ":" in uri else uri + ":"  # a bare word is a scheme
+        parsed = urlparse(uri.replace(":", ":" + self._MARK, 1))
+        self.uri = parsed
+        self.scheme = parsed.scheme
+        self.path = parsed.path.replace(self._MARK, "", 1)
+        if not (parsed.scheme and parsed.path):
             raise ValueError(f'Invalid {name} URI "{uri}"')
-        self.path = self.uri.path.replace("FXX", "", 1)
-        self.scheme = self.uri.scheme
-        if name == "dependency" and self.scheme == "after":
+        if (name, self.scheme) == ("dependency", "after"):
             print("dependency scheme 'after' is deprecated, use 'afterstart'", file=sys.stderr)
 
     @staticmethod
     def _try_number(value: str) -> Union[int, float, str]:
-        for kind in (int, float):
-            try:
-                return kind(value)
-            except ValueError:
-                continue
-        return value
+        return _number_or_text(value)
 
     @property
     def entry(self) -> Dict[str, Any]:
-        entry: Dict[str, Any] = {"scheme": self.scheme, "value": self.path}
+        """``{"scheme", "value", **query}``; a repeated query key gives a list; numbers are numbers."""
+        found: Dict[str, Any] = {"scheme": self.scheme, "value": self.path}
         for key, values in parse_qs(self.uri.query).items():
-            if len(values) > 1:
-                entry[key] = [self._try_number(x) for x in values]
-            else:
-                entry[key] = self._try_number(values[0])
-        return entry
+            converted = [_number_or_text(v) for v in values]
+            found[key] = converted if len(converted) > 1 else converted[0]
+        return found
 
 
 def dependency_array_create(uris: Iterable[str]) -> List[Dict[str, Any]]:
