@@ -1048,3 +1048,300 @@ def test_id_forms(shaped: Tuple[str, Dict[str, str]]) -> None:
         assert kvs == f"job.{dothex}"
         assert plain == "f" + f58[1:] and f58 in ids.values()  # f58plain: an ASCII f
         assert uid == str(os.getuid())
+
+
+# --from-stdin (flux-core's testing input: job-list records, one JSON object a line): states
+# and outcomes a live instance does not easily give (DEPEND, PRIORITY, priority-hold, eta,
+# signals, exit 126/128, alloc exceptions), times fixed in 2020 so that nothing depends on today.
+STDIN_INPUTS = {
+    "records": [
+        '{"id": 1000000000, "userid": 0, "urgency": 16, "t_submit": 1577880000.0, "state": 2, "name": "dep1", "ntasks": 1, "duration": 60.0, "dependencies": ["after-finish=fABC", "begin-time=1577883607.000000"]}',
+        '{"id": 1100000000, "userid": 0, "urgency": 16, "t_submit": 1577880000.0, "state": 4, "name": "prio", "ntasks": 2, "duration": 0.0}',
+        '{"id": 1200000000, "userid": 0, "urgency": 16, "priority": 0, "t_submit": 1577880000.0, "state": 8, "name": "phold", "ntasks": 1}',
+        '{"id": 1300000000, "userid": 0, "urgency": 0, "priority": 0, "t_submit": 1577880000.0, "state": 8, "name": "held", "ntasks": 1}',
+        '{"id": 1400000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "state": 8, "name": "eta", "ntasks": 1, "annotations": {"sched": {"t_estimate": 1577879995.0, "reason_pending": "insufficient resources", "resource_summary": "rank0/core0"}, "user": {"foo": "bar"}}}',
+        '{"id": 1500000000, "userid": 0, "urgency": 31, "priority": 4294967295, "t_submit": 1577880000.0, "t_run": 1577880001.0, "t_cleanup": 1577880061.5, "state": 32, "name": "clean", "ntasks": 8, "nnodes": 2, "ranks": "[0-1]", "nodelist": "a[0-1]", "duration": 3600.0, "expiration": 1577883601.0}',
+        '{"id": 1600000000, "userid": 3999999, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_run": 1577880001.0, "t_cleanup": 1577880002.0, "t_inactive": 1577880003.0, "state": 64, "result": 2, "waitstatus": 34304, "success": false, "exception_occurred": true, "exception_severity": 0, "exception_type": "exec", "exception_note": "x", "name": "sig", "ntasks": 1, "nnodes": 1, "ranks": "3", "nodelist": "a3"}',
+        '{"id": 1700000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_inactive": 1577880003.0, "state": 64, "result": 2, "success": false, "exception_occurred": true, "exception_severity": 0, "exception_type": "alloc", "exception_note": "unsatisfiable request", "name": "unsat", "ntasks": 1}',
+        '{"id": 1800000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_inactive": 1577880003.0, "state": 64, "result": 4, "success": false, "exception_occurred": true, "exception_severity": 0, "exception_type": "cancel", "exception_note": "", "name": "canc", "ntasks": 1}',
+        '{"id": 1900000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_run": 1577880001.0, "t_cleanup": 1577880002.0, "t_inactive": 1577880003.0, "state": 64, "result": 2, "waitstatus": 32256, "success": false, "exception_occurred": false, "name": "noexec", "ntasks": 1, "nnodes": 1, "nodelist": "a0"}',
+        '{"id": 2000000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_run": 1577880001.0, "t_cleanup": 1577880002.0, "t_inactive": 1577880003.0, "state": 64, "result": 2, "waitstatus": 32768, "success": false, "exception_occurred": false, "name": "exit128", "ntasks": 1, "nnodes": 1, "nodelist": "a0", "queue": "longqueuename", "project": "p1", "bank": "b1"}',
+    ],
+    "instance": [
+        '{"id": 2100000000, "userid": 0, "urgency": 16, "priority": 16, "t_submit": 1577880000.0, "t_run": 1577880001.0, "state": 16, "name": "inst", "ntasks": 1, "nnodes": 1, "nodelist": "a0", "annotations": {"user": {"uri": "local:///tmp/nonexistent/local-0"}}}',
+    ],
+}
+STDIN_CASES = [
+    (
+        "records",
+        "default",
+        (
+            "       JOBID QUEUE    USER     NAME       ST NTASKS NNODES     TIME INFO\n"
+            "     ƒ2XNGAK          root     dep1        D      1      -       1m depends:after-finish=fABC,begin@Jan01-13:00:07\n"
+            "     ƒ2gCngF          root     prio        P      2      -        - priority-wait\n"
+            "     ƒ2q3KCB          root     phold       S      1      -        - priority-hold\n"
+            "     ƒ2ysqi7          root     held        S      1      -        - held\n"
+            "     ƒ38iNE3          root     eta         S      1      -        - eta:now\n"
+            "     ƒ3HYtjy          root     clean       C      8      2   1.008m a[0-1]\n"
+            "     ƒ3SPRFu          3999999  sig         F      1      1   1.000s a3\n"
+            "     ƒ3bDwmq          root     unsat       F      1      -        - \n"
+            "     ƒ3k4UHm          root     canc       CA      1      -        - \n"
+            "     ƒ3ttzoh          root     noexec      F      1      1   1.000s a0\n"
+            "     ƒ43jXKd longqueu root     exit128     F      1      1   1.000s a0\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "long",
+        (
+            "       JOBID QUEUE    USER     NAME          STATUS NTASKS NNODES     T_SUBMIT  T_REMAINING     TIME INFO\n"
+            "     ƒ2XNGAK          root     dep1          DEPEND      1      -  Jan01 12:00            -       1m depends:after-finish=fABC,begin@Jan01-13:00:07\n"
+            "     ƒ2gCngF          root     prio        PRIORITY      2      -  Jan01 12:00            -        - priority-wait\n"
+            "     ƒ2q3KCB          root     phold          SCHED      1      -  Jan01 12:00            -        - priority-hold\n"
+            "     ƒ2ysqi7          root     held           SCHED      1      -  Jan01 12:00            -        - held\n"
+            "     ƒ38iNE3          root     eta            SCHED      1      -  Jan01 12:00            -        - eta:now\n"
+            "     ƒ3HYtjy          root     clean        CLEANUP      8      2  Jan01 12:00            -   1.008m a[0-1]\n"
+            "     ƒ3SPRFu          3999999  sig           FAILED      1      1  Jan01 12:00            -   1.000s a3\n"
+            "     ƒ3bDwmq          root     unsat         FAILED      1      -  Jan01 12:00            -        - \n"
+            "     ƒ3k4UHm          root     canc        CANCELED      1      -  Jan01 12:00            -        - \n"
+            "     ƒ3ttzoh          root     noexec        FAILED      1      1  Jan01 12:00            -   1.000s a0\n"
+            "     ƒ43jXKd longqueu root     exit128       FAILED      1      1  Jan01 12:00            -   1.000s a0\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "deps",
+        (
+            "       JOBID QUEUE    NAME       URG PRI          STATE    DEPENDENCIES\n"
+            "     ƒ2XNGAK          dep1       16               DEPEND   after-finish=fABC,begin@Jan01-13:00:07\n"
+            "     ƒ2gCngF          prio       16               PRIORITY \n"
+            "     ƒ2q3KCB          phold      16  0            SCHED    \n"
+            "     ƒ2ysqi7          held       0   0            SCHED    \n"
+            "     ƒ38iNE3          eta        16  16           SCHED    \n"
+            "     ƒ3HYtjy          clean      31  4294967295   CLEANUP  \n"
+            "     ƒ3SPRFu          sig        16  16           INACTIVE \n"
+            "     ƒ3bDwmq          unsat      16  16           INACTIVE \n"
+            "     ƒ3k4UHm          canc       16  16           INACTIVE \n"
+            "     ƒ3ttzoh          noexec     16  16           INACTIVE \n"
+            "     ƒ43jXKd longqueu exit128    16  16           INACTIVE \n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "endreason",
+        (
+            "       JOBID QUEUE    USER     NAME       ST   T_INACTIVE INACTIVE-REASON\n"
+            "     ƒ2XNGAK          root     dep1        D            - \n"
+            "     ƒ2gCngF          root     prio        P            - \n"
+            "     ƒ2q3KCB          root     phold       S            - \n"
+            "     ƒ2ysqi7          root     held        S            - \n"
+            "     ƒ38iNE3          root     eta         S            - \n"
+            "     ƒ3HYtjy          root     clean       C            - \n"
+            "     ƒ3SPRFu          3999999  sig         F  Jan01 12:00 Aborted\n"
+            "     ƒ3bDwmq          root     unsat       F  Jan01 12:00 Exception: type=alloc note=unsatisfiable request\n"
+            "     ƒ3k4UHm          root     canc       CA  Jan01 12:00 Canceled\n"
+            "     ƒ3ttzoh          root     noexec      F  Jan01 12:00 Command invoked cannot execute\n"
+            "     ƒ43jXKd longqueu root     exit128     F  Jan01 12:00 Invalid argument to exit\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "cute",
+        (
+            "       JOBID QUEUE    USER     NAME       STATUS NTASKS NNODES     TIME INFO\n"
+            "     ƒ2XNGAK          root     dep1           🛑      1      -       1m depends:after-finish=fABC,begin@Jan01-13:00:07\n"
+            "     ƒ2gCngF          root     prio           🚦      2      -        - priority-wait\n"
+            "     ƒ2q3KCB          root     phold          📅      1      -        - priority-hold\n"
+            "     ƒ2ysqi7          root     held           📅      1      -        - held\n"
+            "     ƒ38iNE3          root     eta            📅      1      -        - eta:now\n"
+            "     ƒ3HYtjy          root     clean          🗑      8      2   1.008m a[0-1]\n"
+            "     ƒ3SPRFu          3999999  sig            💩      1      1   1.000s a3\n"
+            "     ƒ3bDwmq          root     unsat          💩      1      -        - \n"
+            "     ƒ3k4UHm          root     canc           💥      1      -        - \n"
+            "     ƒ3ttzoh          root     noexec         💩      1      1   1.000s a0\n"
+            "     ƒ43jXKd longqueu root     exit128        💩      1      1   1.000s a0\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name:<8} {contextual_info} | {contextual_time!F} | {inactive_reason}",
+        (
+            "NAME     INFO | TIME | INACTIVE-REASON\n"
+            "dep1     depends:after-finish=fABC,begin@Jan01-13:00:07 | 1m | \n"
+            "prio     priority-wait | 0s | \n"
+            "phold    priority-hold | 0s | \n"
+            "held     held | 0s | \n"
+            "eta      eta:now | 0s | \n"
+            "clean    a[0-1] | 1.008m | \n"
+            "sig      a3 | 1.000s | Aborted\n"
+            "unsat     | 0s | Exception: type=alloc note=unsatisfiable request\n"
+            "canc      | 0s | Canceled\n"
+            "noexec   a0 | 1.000s | Command invoked cannot execute\n"
+            "exit128  a0 | 1.000s | Invalid argument to exit\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name:<8} {status_emoji} {state_emoji} {result_emoji} {returncode} {urgency} {priority}",
+        (
+            "NAME     STATUS STATE RESULT RC URG PRI\n"
+            "dep1     🛑 🛑 　  16 \n"
+            "prio     🚦 🚦 　  16 \n"
+            "phold    📅 📅 　  16 0\n"
+            "held     📅 📅 　  0 0\n"
+            "eta      📅 📅 　  16 16\n"
+            "clean    🗑 🗑 　  31 4294967295\n"
+            "sig      💩 💀 💩 134 16 16\n"
+            "unsat    💩 💀 💩 1 16 16\n"
+            "canc     💥 💀 💥 -128 16 16\n"
+            "noexec   💩 💀 💩 126 16 16\n"
+            "exit128  💩 💀 💩 128 16 16\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name:<8} {sched.t_estimate!D:h} {sched.reason_pending:h} {sched.resource_summary} {annotations.sched.resource_summary} {user.foo} {sched} {user}",
+        (
+            "NAME     T_ESTIMATE REASON RESOURCES RESOURCES USER.FOO SCHED USER\n"
+            "dep1     - -     \n"
+            "prio     - -     \n"
+            "phold    - -     \n"
+            "held     - -     \n"
+            'eta      2020-01-01T11:59:55 insufficient resources rank0/core0 rank0/core0 bar {"t_estimate": 1577879995.0, "reason_pending": "insufficient resources", "resource_summary": "rank0/core0"} {"foo": "bar"}\n'
+            "clean    - -     \n"
+            "sig      - -     \n"
+            "unsat    - -     \n"
+            "canc     - -     \n"
+            "noexec   - -     \n"
+            "exit128  - -     \n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name:<8} ?:{queue} ?:{project} ?:{bank} +:{nodelist}",
+        (
+            "NAME     QUEUE PROJECT BANK NODELIST\n"
+            "dep1                \n"
+            "prio                \n"
+            "phold               \n"
+            "held                \n"
+            "eta                 \n"
+            "clean       a[0-1]  \n"
+            "sig         a3      \n"
+            "unsat               \n"
+            "canc                \n"
+            "noexec      a0      \n"
+            "exit128  longqueuename p1 b1 a0      \n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name:<8} {runtime!H} {t_remaining!F} {expiration!d:%FT%T::>20} {duration!H:>10h}",
+        (
+            "NAME     RUNTIME T_REMAINING           EXPIRATION   DURATION\n"
+            "dep1     0:00:00 0s                         0:01:00\n"
+            "prio     0:00:00 0s                               -\n"
+            "phold    0:00:00 0s                               -\n"
+            "held     0:00:00 0s                               -\n"
+            "eta      0:00:00 0s                               -\n"
+            "clean    0:01:00 0s  2020-01-01T13:00:01    1:00:00\n"
+            "sig      0:00:01 0s                               -\n"
+            "unsat    0:00:00 0s                               -\n"
+            "canc     0:00:00 0s                               -\n"
+            "noexec   0:00:01 0s                               -\n"
+            "exit128  0:00:01 0s                               -\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "sort:-urgency,name {name} {urgency}",
+        (
+            "NAME URG\n"
+            "clean 31\n"
+            "canc 16\n"
+            "dep1 16\n"
+            "eta 16\n"
+            "exit128 16\n"
+            "noexec 16\n"
+            "phold 16\n"
+            "prio 16\n"
+            "sig 16\n"
+            "unsat 16\n"
+            "held 0\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "records",
+        "{name} {annotations} {dependencies}",
+        (
+            "NAME ANNOTATIONS DEPENDENCIES\n"
+            "dep1  after-finish=fABC,begin@Jan01-13:00:07\n"
+            "prio  \n"
+            "phold  \n"
+            "held  \n"
+            'eta {"sched": {"t_estimate": 1577879995.0, "reason_pending": "insufficient resources", "resource_summary": "rank0/core0"}, "user": {"foo": "bar"}} \n'
+            "clean  \n"
+            "sig  \n"
+            "unsat  \n"
+            "canc  \n"
+            "noexec  \n"
+            "exit128  \n"
+        ),
+        "",
+        0,
+    ),
+    ("records", "invalid", "", "flux-jobs: ERROR: --format: No such format invalid (Did you mean '{invalid}'?)\n", 1),
+    (
+        "instance",
+        "{name:<8} {uri} {uri.local} {username} {userid}",
+        (
+            "NAME     URI URI USER UID\n"
+            "inst     local:///tmp/nonexistent/local-0 local:///tmp/nonexistent/local-0 root 0\n"
+        ),
+        "",
+        0,
+    ),
+    (
+        "instance",
+        "{name} {instance.stats.total} {instance.utilization!P:h} {instance.progress} {instance.resources.all.ncores}",
+        "NAME NJOBS CORE% PROG CORES\n",
+        "flux-jobs: ERROR: invalid JobInfo attribute 'instance'\n",
+        1,
+    ),
+]
+STDIN_BAD_LINE = ("", "flux-jobs: ERROR: JSON input error: line 2: Expecting value: line 1 column 1 (char 0)\n", 1)
+
+
+@pytest.mark.parametrize("records,fmt,out,err,status", STDIN_CASES, ids=lambda v: str(v)[:40])
+def test_from_stdin(records: str, fmt: str, out: str, err: str, status: int) -> None:
+    """flux-core's hidden --from-stdin: the same records, the same output."""
+    text = "".join(line + "\n" for line in STDIN_INPUTS[records])
+    proc = flux(None, "jobs", "--from-stdin", "-o", fmt, input=text)
+    assert (proc.stdout, proc.stderr, proc.returncode) == (out, err, status)
+
+
+def test_from_stdin_bad_line() -> None:
+    proc = flux(None, "jobs", "--from-stdin", "-n", "-o", "{name}", input='{"id": 1, "state": 8}\nnot json\n')
+    assert (proc.stdout, proc.stderr, proc.returncode) == STDIN_BAD_LINE
