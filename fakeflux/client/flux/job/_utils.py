@@ -21,7 +21,7 @@ import signal
 import sys
 from collections import ChainMap
 from string import Template
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type, Union
 from urllib.parse import parse_qs, urlparse
 
 from ..util import get_treedict, parse_fsd, set_treedict
@@ -177,30 +177,52 @@ def list_split(opts: Union[None, str, Iterable[str]]) -> List[str]:
 _RLIMIT_DEFAULT_RULES = ["-memlock", "-ofile", "-msgqueue", "-nice", "-rtprio", "-rttime", "-sigpending"]
 
 
+def _limit_value(name: str, text: str) -> int:
+    if text in ("unlimited", "infinity", "inf"):
+        return resource.RLIM_INFINITY
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"Invalid value in {name}={text}") from None
+
+
+def _apply_rlimit_rule(limits: Dict[str, int], rule: str) -> Dict[str, int]:
+    """One --rlimit rule: ``-NAME`` drops, ``NAME`` takes the current value(s), ``NAME=VALUE`` sets."""
+    if rule[:1] == "-":
+        return filter_dict(limits, rule[1:].lower())
+    name, has_value, text = rule.partition("=")
+    if not has_value:
+        return {**limits, **get_rlimits(name.lower())}
+    if not hasattr(resource, f"RLIMIT_{name.upper()}"):
+        raise ValueError(f'Invalid rlimit "{name}"')
+    return {**limits, name.lower(): _limit_value(name, text)}
+
+
 def get_filtered_rlimits(user_rules: Optional[Iterable[str]] = None) -> Dict[str, int]:
     """The rlimits to propagate: all but the defaults removed, then ``--rlimit`` rules."""
-    rules = list(_RLIMIT_DEFAULT_RULES)
-    if user_rules:
-        rules.extend(list_split(user_rules))
-    rlimits = get_rlimits()
-    for rule in rules:
-        if rule.startswith("-"):
-            rlimits = filter_dict(rlimits, rule[1:].lower())
-            continue
-        name, sep, value = rule.partition("=")
-        if not sep:
-            rlimits.update(get_rlimits(name.lower()))
-            continue
-        if not hasattr(resource, f"RLIMIT_{name}".upper()):
-            raise ValueError(f'Invalid rlimit "{name}"')
-        if value in ("unlimited", "infinity", "inf"):
-            rlimits[name.lower()] = resource.RLIM_INFINITY
-        else:
-            try:
-                rlimits[name.lower()] = int(value)
-            except ValueError:
-                raise ValueError(f"Invalid value in {name}={value}") from None
-    return rlimits
+    limits = get_rlimits()
+    for rule in _RLIMIT_DEFAULT_RULES + (list_split(user_rules) if user_rules else []):
+        limits = _apply_rlimit_rule(limits, rule)
+    return limits
+
+
+def _env_rules_file(rule: str) -> List[str]:
+    try:
+        with open(os.path.expanduser(rule[1:])) as rules_file:
+            return [line.strip() for line in rules_file]
+    except OSError as exc:
+        raise ValueError(f"--env: {exc}") from None
+
+
+def _env_assign(environ: Dict[str, str], rule: str, var: str, template: str) -> None:
+    # $VAR refers to the environment built so far, then to this process's
+    lookup: ChainMap[str, str] = ChainMap(environ, dict(os.environ))
+    try:
+        environ[var] = Template(template).substitute(lookup)
+    except ValueError:
+        raise ValueError(f"--env: Unable to substitute {rule}") from None
+    except KeyError as exc:
+        raise ValueError(f"--env: Variable {exc} not found in {rule}") from None
 
 
 def get_filtered_environment(
@@ -208,44 +230,31 @@ def get_filtered_environment(
 ) -> Tuple[Dict[str, str], Dict[str, str]]:
     """The job environment built from ``environ`` (default: this process's) by ``--env`` rules.
 
+    ``-PATTERN`` removes, ``^FILE`` reads more rules, ``VAR`` (a glob)
+    imports what is not there yet, ``VAR=VALUE`` sets (``$NAME`` expanded).
     Returns the environment and the variables whose values are mustache
     templates (``{{...}}``), which the job shell expands (``env-expand``).
     """
-    env_expand: Dict[str, str] = {}
-    if environ is None:
-        environ = dict(os.environ)
-    if rules is None:
-        return environ, env_expand
-    for rule in rules:
-        if rule.startswith("-"):
-            environ = filter_dict(environ, rule[1:])
-        elif rule.startswith("^"):
-            try:
-                with open(os.path.expanduser(rule[1:])) as envfile:
-                    lines = [line.strip() for line in envfile]
-            except OSError as exc:
-                raise ValueError(f"--env: {exc}") from None
-            environ, more = get_filtered_environment(lines, environ=environ)
-            env_expand.update(more)
+    built = dict(os.environ) if environ is None else environ
+    templates: Dict[str, str] = {}
+    for rule in rules if rules is not None else ():
+        kind = rule[:1]
+        if kind == "-":
+            built = filter_dict(built, rule[1:])
+            continue
+        if kind == "^":
+            built, more = get_filtered_environment(_env_rules_file(rule), environ=built)
+            templates.update(more)
+            continue
+        var, has_value, value = rule.partition("=")
+        if not has_value:
+            for key, val in filter_dict(dict(os.environ), var, reverseMatch=False).items():
+                built.setdefault(key, val)
+        elif "{{" in value:
+            templates[var] = value
         else:
-            var, sep, value = rule.partition("=")
-            if not sep:
-                # VAR (or a glob) alone imports from this process what the
-                # job environment does not already have.
-                for key, val in filter_dict(dict(os.environ), var, reverseMatch=False).items():
-                    environ.setdefault(key, val)
-            elif "{{" in value:
-                env_expand[var] = value
-            else:
-                # $VAR refers to the environment built so far, then to ours.
-                try:
-                    lookup: ChainMap[str, str] = ChainMap(environ, dict(os.environ))
-                    environ[var] = Template(value).substitute(lookup)
-                except ValueError:
-                    raise ValueError(f"--env: Unable to substitute {rule}") from None
-                except KeyError as exc:
-                    raise ValueError(f"--env: Variable {exc} not found in {rule}") from None
-    return environ, env_expand
+            _env_assign(built, rule, var, value)
+    return built, templates
 
 
 def dict_merge(src: Optional[Dict[str, Any]], new: Dict[str, Any]) -> Dict[str, Any]:
@@ -292,78 +301,81 @@ class BatchConfig:
     def __init__(self) -> None:
         self.config: Optional[Dict[str, Any]] = None
 
-    def update_string(self, value: str) -> BatchConfig:
-        tomllib = _tomllib()
-        try:
-            conf = json.loads(value)
-        except json.decoder.JSONDecodeError:
-            try:
-                conf = tomllib.loads(value)
-            except tomllib.TOMLDecodeError:
-                raise ValueError("--conf: failed to parse multiline as TOML or JSON") from None
-        self.config = dict_merge(self.config, conf)
+    def _merge(self, more: Dict[str, Any]) -> BatchConfig:
+        self.config = dict_merge(self.config, more)
         return self
 
+    @staticmethod
+    def _parse_errors() -> Tuple[Type[BaseException], ...]:
+        return (json.decoder.JSONDecodeError, _tomllib().TOMLDecodeError)
+
+    def update_string(self, value: str) -> BatchConfig:
+        """Merge a JSON or TOML document."""
+        for parse in (json.loads, _tomllib().loads):
+            try:
+                return self._merge(parse(value))
+            except self._parse_errors():
+                continue
+        raise ValueError("--conf: failed to parse multiline as TOML or JSON")
+
     def update_keyval(self, keyval: str) -> BatchConfig:
+        """Set ``dotted.key=VALUE`` (VALUE read as JSON when it is JSON)."""
         key, _, text = keyval.partition("=")
-        value: Any
-        try:
+        value: Any = text
+        with contextlib.suppress(json.decoder.JSONDecodeError):
             value = json.loads(text)
-        except json.decoder.JSONDecodeError:
-            value = str(text)
         try:
             set_treedict(self.config, key, value)  # type: ignore[arg-type]
         except TypeError as exc:
             raise TypeError(f"failed to set {key} to {value}: {exc}") from None
         return self
 
-    def update_file(self, path: str, extension: str = ".toml") -> BatchConfig:
+    def _load(self, path: str, loader: _Loader, label: str) -> Dict[str, Any]:
         try:
-            loader = self.loaders[extension]
-        except KeyError:
-            raise ValueError(f"--conf: {path} must end in .toml or .json") from None
-        tomllib = _tomllib()
-        try:
-            with open(path, "rb") as fp:
-                conf = loader(fp)
+            with open(path, "rb") as stream:
+                loaded: Dict[str, Any] = loader(stream)
+                return loaded
         except OSError as exc:
-            raise ValueError(f"--conf: {exc}") from None
-        except (json.decoder.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{label}: {exc}") from None
+
+    def update_file(self, path: str, extension: str = ".toml") -> BatchConfig:
+        """Merge a .toml or .json file."""
+        if extension not in self.loaders:
+            raise ValueError(f"--conf: {path} must end in .toml or .json")
+        try:
+            return self._merge(self._load(path, self.loaders[extension], "--conf"))
+        except self._parse_errors() as exc:
             raise ValueError(f"--conf: parse error: {path}: {exc}") from None
-        self.config = dict_merge(self.config, conf)
-        return self
 
     def _find_config(self, name: str) -> Tuple[Optional[str], Optional[_Loader]]:
-        for path in _xdg_config_dirs():
-            for ext in (".toml", ".json"):
-                filename = f"{path}/{name}{ext}"
-                if os.path.exists(filename):
-                    return filename, self.loaders[ext]
+        """The first NAME.toml or NAME.json in the XDG config directories (TOML first in each)."""
+        candidates = (f"{d}/{name}{ext}" for d in _xdg_config_dirs() for ext in (".toml", ".json"))
+        for candidate in candidates:
+            if os.path.exists(candidate):
+                return candidate, self.loaders[candidate[-5:]]
         return None, None
 
     def update_named_config(self, name: str) -> BatchConfig:
-        tomllib = _tomllib()
+        """Merge the named config found by ``_find_config``."""
         filename, loader = self._find_config(name)
         if filename is None or loader is None:
             raise ValueError(f"--conf: named config '{name}' not found")
         try:
-            with open(filename, "rb") as fp:
-                self.config = dict_merge(self.config, loader(fp))
-        except (OSError, tomllib.TOMLDecodeError, json.decoder.JSONDecodeError) as exc:
+            return self._merge(self._load(filename, loader, f"--conf={name}: {filename}"))
+        except self._parse_errors() as exc:
             raise ValueError(f"--conf={name}: {filename}: {exc}") from None
-        return self
 
     def update(self, value: str) -> BatchConfig:
         """Merge ``value``: multiline JSON/TOML, ``dotted.key=JSON``, a .toml/.json path, or a named config."""
         if self.config is None:
             self.config = {}
+        suffix = pathlib.Path(value).suffix
         if "\n" in value:
             return self.update_string(value)
         if "=" in value:
             return self.update_keyval(value)
-        extension = pathlib.Path(value).suffix
-        if extension in (".toml", ".json"):
-            return self.update_file(value, extension)
+        if suffix in (".toml", ".json"):
+            return self.update_file(value, suffix)
         return self.update_named_config(value)
 
     def get(self, key: str, default: Any = None) -> Any:
