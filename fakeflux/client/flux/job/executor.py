@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import itertools
 import logging
 import os
@@ -185,6 +186,20 @@ def _close_pipe(rfd: int, wfd: int) -> None:
     os.close(wfd)
 
 
+def _outcome(event: Any) -> Optional[Tuple[str, Any]]:
+    """What an event means for the job's future: ("result", exit code), ("exception", exc) or None."""
+    if event.name == "exception":
+        return ("exception", JobException(event)) if event.context["severity"] == 0 else None
+    if event.name != "finish":
+        return None
+    status = event.context["status"]
+    if os.WIFSIGNALED(status):
+        return ("result", -os.WTERMSIG(status))
+    if os.WIFEXITED(status):
+        return ("result", os.WEXITSTATUS(status))
+    return ("exception", ValueError(status))
+
+
 class _FluxExecutorThread(threading.Thread):
     """One executor thread: its own handle, reactor and queue of packages (flux-core's names).
 
@@ -205,14 +220,12 @@ class _FluxExecutorThread(threading.Thread):
         handle_kwargs: Dict[str, Any],
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.__broken_event = broken_event
-        self.__exit_event = exit_event
-        self.__packages_to_handle = packages_to_handle
-        self.__poll_interval = poll_interval
-        self.__handle_args = tuple(handle_args)
-        self.__handle_kwargs = dict(handle_kwargs)
-        self.__running_user_futures: Set[FluxExecutorFuture] = set()  # unfulfilled futures
+        threading.Thread.__init__(self, **kwargs)
+        self.__broken, self.__exit_event = broken_event, exit_event
+        self.__queue = packages_to_handle
+        self.__tick = poll_interval
+        self.__connect = (tuple(handle_args), dict(handle_kwargs))
+        self.__running_user_futures: Set[FluxExecutorFuture] = set()  # futures whose job is still followed
         self.__wake_lock = threading.Lock()
         self.__wake_fds: Optional[Tuple[int, int]] = None
         self.__flux_handle: Any = None
@@ -222,15 +235,16 @@ class _FluxExecutorThread(threading.Thread):
         from ..core.handle import Flux
 
         if self.__flux_handle is None:
-            self.__flux_handle = Flux(*self.__handle_args, **self.__handle_kwargs)
+            args, kwargs = self.__connect
+            self.__flux_handle = Flux(*args, **kwargs)
         with self.__wake_lock:
             if self.__wake_fds is None:
-                rfd, wfd = os.pipe()
-                os.set_blocking(rfd, False)
-                os.set_blocking(wfd, False)
-                self.__wake_fds = (rfd, wfd)
+                ends = os.pipe()
+                for end in ends:
+                    os.set_blocking(end, False)
+                self.__wake_fds = ends
                 # closed by close(), or when a thread that never ran is collected
-                self.__pipe_finalizer = weakref.finalize(self, _close_pipe, rfd, wfd)
+                self.__pipe_finalizer = weakref.finalize(self, _close_pipe, *ends)
 
     def close(self) -> None:
         """Close the handle and the wake-up pipe (reopened by a later run)."""
@@ -238,106 +252,100 @@ class _FluxExecutorThread(threading.Thread):
         if handle is not None:
             handle.__exit__(None, None, None)
         with self.__wake_lock:
-            fds, self.__wake_fds = self.__wake_fds, None
-        if fds is not None:
+            had_pipe, self.__wake_fds = self.__wake_fds is not None, None
+        if had_pipe:
             self.__pipe_finalizer()
 
     def wake(self) -> None:
         """Have the thread look at its queue now (not only every ``poll_interval``)."""
         with self.__wake_lock:
-            if self.__wake_fds is None:
-                return
-            try:
-                os.write(self.__wake_fds[1], b"x")
-            except OSError:
-                pass  # the pipe is full: the thread is being woken anyway
+            if self.__wake_fds is not None:
+                with contextlib.suppress(OSError):  # full: it is being woken anyway
+                    os.write(self.__wake_fds[1], b"x")
 
     def run(self) -> None:
         try:
             self.__run()
         except Exception as exc:
-            self.__broken_event.set()
-            for fut in self.__running_user_futures:
-                if not fut.done():
-                    fut.set_exception(exc)
-            while self.__packages_to_handle or not self.__exit_event.is_set():
-                try:
-                    package = self.__packages_to_handle.popleft()
-                except IndexError:
-                    self.__exit_event.wait(0.01)
-                else:
-                    package.future.set_exception(exc)
+            self.__fail_all(exc)
             raise
         finally:
             self.close()
+
+    def __fail_all(self, exc: BaseException) -> None:
+        # Broken: every future gets the error, the queued ones as they come
+        # until the executor shuts down.
+        self.__broken.set()
+        for fut in self.__running_user_futures:
+            if not fut.done():
+                fut.set_exception(exc)
+        while self.__queue or not self.__exit_event.is_set():
+            try:
+                self.__queue.popleft().future.set_exception(exc)
+            except IndexError:  # nothing queued (or the shutdown took it)
+                self.__exit_event.wait(0.01)
 
     def __run(self) -> None:
         self.__open()
         handle = self.__flux_handle
         assert self.__wake_fds is not None
-        timer = handle.timer_watcher_create(self.__poll_interval, self.__submit_new_jobs, repeat=self.__poll_interval)
+        tick = handle.timer_watcher_create(self.__tick, self.__poll, repeat=self.__tick)
         wake = handle.fd_watcher_create(self.__wake_fds[0], self.__on_wake, events=1)
-        timer.start()
-        wake.start()
+        watchers = (tick, wake)
+        for watcher in watchers:
+            watcher.start()
         try:
             while self.__work_remains():
-                self.__submit_new_jobs(reactor_run=False)
+                self.__take_packages()
                 if handle.reactor_run() < 0:
                     raise RuntimeError("reactor start failed")
         finally:
-            timer.stop()
-            wake.stop()
-            timer.destroy()
-            wake.destroy()
+            for watcher in watchers:
+                watcher.stop()
+                watcher.destroy()
 
     def __work_remains(self) -> bool:
         """False once it is safe to exit: shut down, nothing queued, no job followed."""
-        return bool(not self.__exit_event.is_set() or self.__packages_to_handle or self.__running_user_futures)
+        return not self.__exit_event.is_set() or bool(self.__queue) or bool(self.__running_user_futures)
 
     def __on_wake(self, handle: Any, *_args: Any) -> None:
         fds = self.__wake_fds
         if fds is not None:
-            try:
+            with contextlib.suppress(OSError):
                 while os.read(fds[0], 512):
                     pass
-            except OSError:
-                pass  # drained
-        self.__submit_new_jobs(handle)
+        self.__poll(handle)
 
-    def __submit_new_jobs(self, *_args: Any, reactor_run: bool = True) -> None:
-        """Start on the queued packages (from the timer and the wake-up, and before each reactor run)."""
-        if not self.__work_remains() and reactor_run:
+    def __poll(self, *_args: Any) -> None:
+        """From the timer and the wake-up: stop the reactor when done, else take what is queued."""
+        if not self.__work_remains():
             self.__flux_handle.reactor_stop()
-        while self.__packages_to_handle:
+        self.__take_packages()
+
+    def __take_packages(self) -> None:
+        while self.__queue:
             try:
-                package = self.__packages_to_handle.popleft()
+                package = self.__queue.popleft()
             except IndexError:
-                continue
-            if package.future.set_running_or_notify_cancel():
-                if isinstance(package, _SubmitPackage):
-                    self.__handle_submit(package)
-                else:
-                    self.__handle_attach(package)
+                break  # taken by the shutdown meanwhile
+            if not package.future.set_running_or_notify_cancel():
+                continue  # cancelled before it started
+            starter = self.__submit if isinstance(package, _SubmitPackage) else self.__attach
+            try:
+                starter(package)
+            except Exception as exc:
+                package.future.set_exception(exc)
+            else:
+                self.__running_user_futures.add(package.future)
 
-    def __handle_submit(self, package: _SubmitPackage) -> None:
-        try:
-            submit_async(self.__flux_handle, *package.submit_args, **package.submit_kwargs).then(
-                self.__submission_callback, package.future
-            )
-        except Exception as exc:
-            package.future.set_exception(exc)
-        else:
-            self.__running_user_futures.add(package.future)
+    def __submit(self, package: _SubmitPackage) -> None:
+        pending = submit_async(self.__flux_handle, *package.submit_args, **package.submit_kwargs)
+        pending.then(self.__submitted, package.future)
 
-    def __handle_attach(self, package: _AttachPackage) -> None:
-        try:
-            event_watch_async(self.__flux_handle, package.jobid).then(self.__event_update, package.future)
-        except Exception as exc:
-            package.future.set_exception(exc)
-        else:
-            self.__running_user_futures.add(package.future)
+    def __attach(self, package: _AttachPackage) -> None:
+        event_watch_async(self.__flux_handle, package.jobid).then(self.__event_update, package.future)
 
-    def __submission_callback(self, submission_future: SubmitFuture, user_future: FluxExecutorFuture) -> None:
+    def __submitted(self, submission_future: SubmitFuture, user_future: FluxExecutorFuture) -> None:
         try:
             jobid = submit_get_id(submission_future)
         except Exception as exc:
@@ -348,32 +356,22 @@ class _FluxExecutorThread(threading.Thread):
         event_watch_async(self.__flux_handle, jobid).then(self.__event_update, user_future)
 
     def __event_update(self, event_future: JobEventWatchFuture, user_future: FluxExecutorFuture) -> None:
-        event = None
         try:
             event = event_future.get_event()
-        except FileNotFoundError:  # the job id was not accepted
-            if not user_future.done():
-                user_future.set_exception(ValueError("job ID does not match any job"))
         except Exception as exc:
             if not user_future.done():
-                user_future.set_exception(exc)
-        if event is None:  # no more events
+                unknown = isinstance(exc, FileNotFoundError)  # the job id was not accepted
+                user_future.set_exception(ValueError("job ID does not match any job") if unknown else exc)
+            event = None
+        if event is None:  # the eventlog is over (or failed)
             self.__running_user_futures.discard(user_future)
             return
         if event.name in user_future.EVENTS:
             user_future._set_event(event)
-        if user_future.done():
-            return
-        if event.name == "finish":
-            status = event.context["status"]
-            if os.WIFEXITED(status):
-                user_future.set_result(os.WEXITSTATUS(status))
-            elif os.WIFSIGNALED(status):
-                user_future.set_result(-os.WTERMSIG(status))
-            else:
-                user_future.set_exception(ValueError(status))
-        elif event.name == "exception" and event.context["severity"] == 0:
-            user_future.set_exception(JobException(event))
+        outcome = None if user_future.done() else _outcome(event)
+        if outcome is not None:
+            kind, value = outcome
+            (user_future.set_result if kind == "result" else user_future.set_exception)(value)
 
 
 def _stop_workers(stopping: threading.Event, workers: List[_FluxExecutorThread]) -> None:
