@@ -82,7 +82,7 @@ class MultiLine:
         """The gathered value as directive text: the first line, then the rest as one quoted word."""
         head, rest = self.lines[0], "\n".join(self.lines[1:])
         text = head + shlex.quote(rest)
-        if self.triplequote in text:
+        if self.triplequote is not None and self.triplequote in text:
             raise ValueError(f"improperly terminated triple quoted string at: `{self.start}'")
         # ready for the next value; startline stays: the directive's line number
         self.lines, self.triplequote, self.indent, self.start = [], None, "", None
