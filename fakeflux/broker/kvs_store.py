@@ -9,6 +9,17 @@ the path it changes, unrolls new directories into ``dirref`` objects and
 values longer than a blobref into ``valref`` objects (kvstxn.c), so lookups
 see the same tree objects a real instance gives.
 
+Hashing is lazy: a commit leaves the directories it changed in memory, as
+``dir`` objects standing where their ``dirref`` will be (a stored tree never
+holds a ``dir`` otherwise, so the two cannot be confused).  Their blobrefs are
+computed only when something outside the store can see one (a namespace's
+``rootref``, a lookup with TREEOBJ or READDIR), and then the pending object
+is turned into its ``dirref`` in place, for every tree sharing it.  What
+clients see is the same as with hashing on every commit: refs of the same
+content, in the same places; only roots no one asked for are never hashed.
+Directories are kept decoded next to their blobs, and treated as immutable
+(a commit copies what it changes).
+
 Nothing here does IO; watchers are plain callbacks run after each commit.
 """
 
@@ -110,15 +121,38 @@ def validate_treeobj(obj: Any) -> bool:
     return False
 
 
-class Namespace:
-    __slots__ = ("name", "owner", "flags", "rootref", "seq")
+def _mark_fresh(obj: Treeobj, fresh: Dict[int, Treeobj]) -> None:
+    if obj["type"] == "dir":
+        fresh[id(obj)] = obj
+        for entry in obj["data"].values():
+            _mark_fresh(entry, fresh)
 
-    def __init__(self, name: str, owner: int, flags: int, rootref: str) -> None:
+
+class Namespace:
+    """A namespace's root: a blobref, or a directory not hashed yet (``root``)."""
+
+    __slots__ = ("name", "owner", "flags", "seq", "root", "_ref", "_store")
+
+    def __init__(self, store: KvsStore, name: str, owner: int, flags: int, rootref: str) -> None:
         self.name = name
         self.owner = owner
         self.flags = flags
-        self.rootref = rootref
         self.seq = 0
+        self._store = store
+        self._ref: Optional[str] = rootref
+        self.root: Treeobj = dirref(rootref)  # or a pending dir (lazy hashing)
+
+    @property
+    def rootref(self) -> str:
+        if self._ref is None:
+            self._ref = self._store.seal(self.root)
+            self.root = dirref(self._ref)
+        return self._ref
+
+    def set_root(self, root: Treeobj) -> None:
+        """A commit's new root directory, to be hashed when asked for."""
+        self.root = root
+        self._ref = None
 
 
 # A watcher callback: (namespace name, event) with event "commit", "created"
@@ -130,11 +164,12 @@ class KvsStore:
     def __init__(self, owner: int) -> None:
         self.owner = owner
         self.blobs: Dict[str, bytes] = {}
+        self.dirs: Dict[str, Dict[str, Treeobj]] = {}  # blobref -> a stored directory's entries, decoded
         self.namespaces: Dict[str, Namespace] = {}
         self.watchers: Dict[str, List[WatchCallback]] = {}
         self.last_keys: Set[str] = set()
         self.empty_root = self.store(encode_treeobj(empty_dir()))
-        self.namespaces[PRIMARY] = Namespace(PRIMARY, owner, 0, self.empty_root)
+        self.namespaces[PRIMARY] = Namespace(self, PRIMARY, owner, 0, self.empty_root)
 
     # -- content ---------------------------------------------------------------------
     def store(self, data: bytes) -> str:
@@ -143,14 +178,40 @@ class KvsStore:
         return ref
 
     def load_dir(self, ref: str) -> Treeobj:
-        data = self.blobs.get(ref)
-        if data is None:
-            raise ServiceError(errno.ENOENT)  # content.load of an unknown blob
-        obj = json.loads(data)
-        if not isinstance(obj, dict) or obj.get("type") != "dir":
-            raise ServiceError(errno.ENOTRECOVERABLE)
-        # back in flux-core's own key order (treeobj_create_*: ver, type, data)
-        return {"ver": 1, "type": "dir", "data": obj["data"]}
+        """The directory stored as ``ref``: a new dir object (its entries
+        shared, never to be changed in place)."""
+        entries = self.dirs.get(ref)
+        if entries is None:
+            data = self.blobs.get(ref)
+            if data is None:
+                raise ServiceError(errno.ENOENT)  # content.load of an unknown blob
+            obj = json.loads(data)
+            if not isinstance(obj, dict) or obj.get("type") != "dir":
+                raise ServiceError(errno.ENOTRECOVERABLE)
+            entries = self.dirs[ref] = obj["data"]
+        # in flux-core's own key order (treeobj_create_*: ver, type, data)
+        return {"ver": 1, "type": "dir", "data": dict(entries)}
+
+    def seal(self, directory: Treeobj) -> str:
+        """The blobref of a pending directory: its pending subdirectories
+        sealed first and turned into their dirrefs in place (kvstxn_unroll's
+        hashing, done when a ref is first needed)."""
+        entries = directory["data"]
+        for entry in entries.values():
+            if entry["type"] == "dir":
+                ref = self.seal(entry)
+                # in place: every tree holding this pending directory now holds its dirref
+                entry["type"] = "dirref"
+                entry["data"] = [ref]
+        ref = self.store(encode_treeobj({"ver": 1, "type": "dir", "data": entries}))
+        self.dirs.setdefault(ref, dict(entries))
+        return ref
+
+    def _sealed(self, obj: Treeobj) -> Treeobj:
+        """A copy of ``obj`` for a client: a pending dir becomes its dirref."""
+        if obj["type"] == "dir":
+            return dirref(self.seal(obj))
+        return copy.deepcopy(obj)
 
     def valref_data(self, obj: Treeobj) -> bytes:
         out = []
@@ -175,7 +236,7 @@ class KvsStore:
             raise ServiceError(errno.EEXIST)
         if owner == USERID_UNKNOWN:
             owner = self.owner
-        self.namespaces[name] = Namespace(name, owner, flags, rootref)
+        self.namespaces[name] = Namespace(self, name, owner, flags, rootref)
         self._notify(name, "created")
 
     def namespace_remove(self, name: str) -> None:
@@ -197,26 +258,25 @@ class KvsStore:
     ) -> Optional[Treeobj]:
         """lookup.c: the tree object at ``key``, or None when there is none
         (the service answers ENOENT); errors as ServiceError."""
-        if rootref is None:
+        if rootref is not None:
+            root = dirref(rootref)
+        else:
             assert namespace is not None
-            rootref = self.namespace(namespace, userid, rolemask).rootref
+            root = self.namespace(namespace, userid, rolemask).root
         path = normalize_key(key)
         if path == ".":
-            if flags & TREEOBJ:
-                return dirref(rootref)
-            if not flags & READDIR:
-                raise ServiceError(errno.EISDIR)
-            return self.load_dir(rootref)
-        dirent = self._walk(rootref, path, flags, 0, userid, rolemask)
+            dirent: Optional[Treeobj] = root
+        else:
+            dirent = self._walk(root, path, flags, 0, userid, rolemask)
         if dirent is None:
             return None
         return self._value(dirent, flags)
 
     def _walk(
-        self, rootref: str, path: str, flags: int, depth: int, userid: int, rolemask: int
+        self, root: Treeobj, path: str, flags: int, depth: int, userid: int, rolemask: int
     ) -> Optional[Treeobj]:
         comps = path.split(".")
-        current: Treeobj = dirref(rootref)
+        current = root
         for i, name in enumerate(comps):
             last = i == len(comps) - 1
             if current["type"] == "dirref":
@@ -235,11 +295,11 @@ class KvsStore:
                     raise ServiceError(errno.ELOOP)
                 target = entry["data"]["target"]
                 ns_name = entry["data"].get("namespace")
-                ref = rootref if ns_name is None else self.namespace(ns_name, userid, rolemask).rootref
+                top = root if ns_name is None else self.namespace(ns_name, userid, rolemask).root
                 if target == ".":
-                    entry = dirref(ref)
+                    entry = top
                 else:
-                    resolved = self._walk(ref, normalize_key(target), flags & ~(READLINK | TREEOBJ), depth + 1,
+                    resolved = self._walk(top, normalize_key(target), flags & ~(READLINK | TREEOBJ), depth + 1,
                                           userid, rolemask)
                     if resolved is None:
                         return None
@@ -250,14 +310,16 @@ class KvsStore:
     def _value(self, dirent: Treeobj, flags: int) -> Treeobj:
         """lookup.c LOOKUP_STATE_VALUE."""
         if flags & TREEOBJ:
-            return copy.deepcopy(dirent)
+            return self._sealed(dirent)
         kind = dirent["type"]
         if kind in ("dirref", "dir"):
             if flags & READLINK:
                 raise ServiceError(errno.EINVAL)
             if not flags & READDIR:
                 raise ServiceError(errno.EISDIR)
-            return self.load_dir(dirent["data"][0]) if kind == "dirref" else copy.deepcopy(dirent)
+            if kind == "dirref":
+                return self.load_dir(dirent["data"][0])
+            return {"ver": 1, "type": "dir", "data": {k: self._sealed(v) for k, v in dirent["data"].items()}}
         if kind in ("valref", "val"):
             if flags & READLINK:
                 raise ServiceError(errno.EINVAL)
@@ -273,29 +335,48 @@ class KvsStore:
     def commit(self, namespace: str, ops: List[Dict[str, Any]], flags: int) -> Tuple[str, int]:
         """kvstxn.c: apply ``ops`` (already unpacked and validated) atomically;
         returns the new (rootref, rootseq)."""
+        ref, seq = self._apply(namespace, ops, flags, seal=True)
+        assert ref is not None
+        return ref, seq
+
+    def apply(self, namespace: str, ops: List[Dict[str, Any]], flags: int = 0) -> int:
+        """As commit(), for writers that need no blobref (the job services):
+        the new root stays unhashed until someone asks.  Returns the rootseq."""
+        return self._apply(namespace, ops, flags, seal=False)[1]
+
+    def _apply(self, namespace: str, ops: List[Dict[str, Any]], flags: int, seal: bool) -> Tuple[Optional[str], int]:
         ns = self.namespaces.get(namespace)
         if ns is None:
             raise ServiceError(errno.ENOTSUP)
         if flags & SYNC and namespace != PRIMARY:
             raise ServiceError(errno.EINVAL)
-        root = self.load_dir(ns.rootref)
+        root = self._copy_dir(ns.root)
         keys: Set[str] = set()
         pending: List[bytes] = []  # blobs of appended data, stored on success only
+        # the directories this commit made, by id: its own to change (the others are shared)
+        fresh: Dict[int, Treeobj] = {id(root): root}
         for op in ops:
             key, opflags, dirent = op["key"], op["flags"], op["dirent"]
-            self._link(root, namespace, key, dirent, opflags, pending)
+            self._link(root, namespace, key, dirent, opflags, pending, fresh)
             keys.add(normalize_key(key))
         for data in pending:
             self.store(data)
-        self._unroll(root)
-        ns.rootref = self.store(encode_treeobj(root))
+        self._unroll(root, fresh)
+        ns.set_root(root)
         ns.seq += 1
+        ref, seq = ns.rootref if seal else None, ns.seq
         self.last_keys = keys
         self._notify(namespace, "commit")
-        return ns.rootref, ns.seq
+        return ref, seq
+
+    def _copy_dir(self, obj: Treeobj) -> Treeobj:
+        """A new dir object with ``obj``'s entries (a pending dir, or a dirref loaded)."""
+        if obj["type"] == "dirref":
+            return self.load_dir(obj["data"][0])
+        return {"ver": 1, "type": "dir", "data": dict(obj["data"])}
 
     def _link(self, root: Treeobj, namespace: str, key: str, dirent: Optional[Treeobj], flags: int,
-              pending: List[bytes]) -> None:
+              pending: List[bytes], fresh: Dict[int, Treeobj]) -> None:
         name = normalize_key(key)
         if name == ".":
             raise ServiceError(errno.EINVAL)
@@ -308,7 +389,7 @@ class KvsStore:
                     return  # unlinking something that is not there
                 sub = empty_dir()
             elif entry["type"] == "dir":
-                sub = entry
+                sub = entry if id(entry) in fresh else self._copy_dir(entry)
             elif entry["type"] == "dirref":
                 sub = self.load_dir(entry["data"][0])
             elif entry["type"] == "symlink":
@@ -316,10 +397,11 @@ class KvsStore:
                 if target_ns is not None and target_ns != namespace:
                     raise ServiceError(errno.EINVAL)  # can't cross into a new namespace
                 rest = ".".join(comps[i + 1 :])
-                self._link(root, namespace, f"{entry['data']['target']}.{rest}", dirent, flags, pending)
+                self._link(root, namespace, f"{entry['data']['target']}.{rest}", dirent, flags, pending, fresh)
                 return
             else:
                 raise ServiceError(errno.ENOTRECOVERABLE)
+            fresh[id(sub)] = sub
             directory["data"][comp] = sub
             directory = sub
         last = comps[-1]
@@ -329,7 +411,8 @@ class KvsStore:
         if not validate_treeobj(dirent):
             raise ServiceError(errno.EINVAL)
         if not flags & APPEND:
-            directory["data"][last] = copy.deepcopy(dirent)
+            directory["data"][last] = new_entry = copy.deepcopy(dirent)
+            _mark_fresh(new_entry, fresh)
             return
         # kvstxn_append
         if dirent["type"] != "val":
@@ -350,13 +433,14 @@ class KvsStore:
         else:
             raise ServiceError(errno.EISDIR)
 
-    def _unroll(self, directory: Treeobj) -> None:
-        """kvstxn_unroll: new directories become dirrefs, long values valrefs."""
+    def _unroll(self, directory: Treeobj, fresh: Dict[int, Treeobj]) -> None:
+        """kvstxn_unroll: long values in new directories become valrefs; the
+        new directories stay pending (dir objects) until seal() hashes them."""
         data = directory["data"]
-        for name, entry in list(data.items()):
+        for name, entry in data.items():
             if entry["type"] == "dir":
-                self._unroll(entry)
-                data[name] = dirref(self.store(encode_treeobj(entry)))
+                if id(entry) in fresh:
+                    self._unroll(entry, fresh)
             elif entry["type"] == "val" and len(entry["data"]) > BLOBREF_MAX_STRING_SIZE:
                 data[name] = {"ver": 1, "type": "valref", "data": [self.store(base64.b64decode(entry["data"]))]}
 
@@ -377,11 +461,11 @@ class KvsStore:
 
     # -- conveniences for the job services (owner's writes, no RPC) --------------------------
     def put(self, namespace: str, key: str, data: bytes, *, append: bool = False) -> None:
-        self.commit(namespace, [{"key": key, "flags": APPEND if append else 0, "dirent": val(data)}], 0)
+        self.apply(namespace, [{"key": key, "flags": APPEND if append else 0, "dirent": val(data)}])
 
     def put_many(self, namespace: str, items: Iterable[Tuple[str, Optional[bytes], int]]) -> None:
         ops = [{"key": k, "flags": f, "dirent": None if d is None else val(d)} for k, d, f in items]
-        self.commit(namespace, ops, 0)
+        self.apply(namespace, ops)
 
     def get(self, namespace: str, key: str) -> Optional[bytes]:
         """The value at ``key`` (appended pieces joined), or None."""

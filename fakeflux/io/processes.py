@@ -18,12 +18,15 @@ import selectors
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
 from typing import Any, Callable, Dict, List, Optional
 
 from fakeflux.broker.jobs.exec import ChannelCallback, ExitCallback, OutputCallback, TaskSpec
+from fakeflux.broker.jobs.filemap import FileEntry
+from fakeflux.io.filestage import write_entries
 
 # How often a task's exit is polled for where pidfds are not available.
 POLL_INTERVAL = 0.01
@@ -58,6 +61,7 @@ class LocalProcessHost:
         self.tasks: Dict[int, _Task] = {}  # by pid (= process group id)
         self.spawned = 0
         self.killed: List[int] = []  # groups shutdown() had to kill (for leak checks)
+        self.spare_dirs = SpareDirs()
 
     # -- starting -----------------------------------------------------------------------
     def spawn(self, spec: TaskSpec, on_output: OutputCallback, on_exit: ExitCallback,
@@ -297,13 +301,19 @@ class LocalProcessHost:
         return os.path.isdir(path) and os.access(path, os.X_OK)
 
     def make_dir(self, path: str) -> None:
+        if self.spare_dirs.reuse(path):
+            return
         try:
             os.mkdir(path, 0o700)
         except FileExistsError:
             pass
 
     def remove_tree(self, path: str) -> None:
-        shutil.rmtree(path, ignore_errors=True)
+        if not self.spare_dirs.keep(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def write_files(self, directory: str, entries: List[FileEntry]) -> None:
+        write_entries(directory, entries)
 
     # -- tearing down -----------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -331,10 +341,77 @@ class LocalProcessHost:
             self._close_stdin(task)
             self._close_channel(task)
         self.tasks.clear()
+        self.spare_dirs.clear()
 
     def live(self) -> List[int]:
         """Process groups of tasks not yet reaped."""
         return sorted(pid for pid, task in self.tasks.items() if task.status is None)
+
+
+class SpareDirs:
+    """Emptied FLUX_JOB_TMPDIRs kept (renamed aside, hidden, in the same
+    directory) to become the next job's, instead of ``rmdir`` then ``mkdir``.
+
+    Why: on ext4 mounted with ``discard`` (as on the development VM) freeing
+    a directory's block waits for the device, ~2.5 ms of wall time per job,
+    more than spawning the task; two renames cost ~80 µs.  What a job sees is
+    unchanged: its tmpdir exists, empty, mode 0700, with a fresh mtime, from
+    its start, and is gone (renamed away) before the job's shell exits.
+    Anything unusual (a file that will not go, a changed owner, a rename
+    that fails) falls back to really removing the directory."""
+
+    LIMIT = 16  # spares kept per parent directory
+
+    def __init__(self) -> None:
+        self.spares: Dict[str, List[str]] = {}  # parent directory -> spare paths
+        self.made = 0
+
+    def reuse(self, path: str) -> bool:
+        """Rename a spare to ``path``; False when there is none (or ``path``
+        exists: then mkdir decides, as without spares)."""
+        spares = self.spares.get(os.path.dirname(path))
+        if not spares or os.path.lexists(path):
+            return False
+        spare = spares.pop()
+        try:
+            os.rename(spare, path)
+            os.utime(path)
+        except OSError:
+            shutil.rmtree(spare, ignore_errors=True)
+            return False
+        return True
+
+    def keep(self, path: str) -> bool:
+        """Empty ``path`` and keep it as a spare; False when it must be removed."""
+        parent = os.path.dirname(path)
+        spares = self.spares.setdefault(parent, [])
+        if len(spares) >= self.LIMIT:
+            return False
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                return False
+            with os.scandir(path) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)
+                    else:
+                        os.unlink(entry.path)
+            if stat.S_IMODE(st.st_mode) != 0o700:
+                os.chmod(path, 0o700)
+            self.made += 1
+            spare = os.path.join(parent, f".jobtmp-spare-{os.getpid()}-{self.made}")
+            os.rename(path, spare)
+        except OSError:
+            return False
+        spares.append(spare)
+        return True
+
+    def clear(self) -> None:
+        for spares in self.spares.values():
+            for spare in spares:
+                shutil.rmtree(spare, ignore_errors=True)
+        self.spares.clear()
 
 
 def _exitcode(status: int) -> int:

@@ -583,3 +583,34 @@ def test_nul_in_a_jobspec_string_is_refused_at_submit(client: RawClient) -> None
     assert resp.errnum == errno.EINVAL
     assert error_text(resp) == ("jobspec: invalid JSON: \\u0000 is not allowed without JSON_ALLOW_NUL "
                                 "near '\"a\\u0000b\"'")
+
+
+def test_each_job_gets_an_empty_fresh_tmpdir(tmp_path: Any) -> None:
+    """FLUX_JOB_TMPDIR directories are recycled (renamed aside, emptied)
+    rather than removed and made again; no job may tell: each sees an empty
+    directory of mode 0700 made at its start, gone when its shell exits, and
+    nothing stays in a kept rundir once the instance stops."""
+    rundir, outside = tmp_path / "rundir", tmp_path / "outside"
+    rundir.mkdir()
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    fill = ("ls -A $FLUX_JOB_TMPDIR | wc -l; stat -c %a $FLUX_JOB_TMPDIR; "
+            "echo $(( $(date +%s) - $(stat -c %Y $FLUX_JOB_TMPDIR) )); "
+            "mkdir -p $FLUX_JOB_TMPDIR/d/e; touch $FLUX_JOB_TMPDIR/f $FLUX_JOB_TMPDIR/d/e/g; "
+            f"ln -s {outside} $FLUX_JOB_TMPDIR/l; chmod 755 $FLUX_JOB_TMPDIR")
+    with fakeflux.Instance(size=1, rundir=str(rundir)) as i:
+        c = RawClient(i.uri(0), timeout=30)
+        try:
+            for n in range(3):
+                if n == 1:
+                    time.sleep(1.1)  # so that a reused directory's old mtime would show
+                jobid, _ = run(c, jobspec(["sh", "-c", fill]))
+                out = guest(c, jobid, "output")
+                lines = "".join(e["context"].get("data", "") for e in out[1:]).split()
+                assert lines[:2] == ["0", "700"], lines
+                assert int(lines[2]) <= 1  # its mtime is its job's start
+                assert not os.path.exists(os.path.join(str(rundir), f"jobtmp-0-{f58(jobid)}"))
+        finally:
+            c.close()
+    assert (outside / "keep").read_text() == "x"  # a symlink in a tmpdir is removed, not followed
+    assert sorted(os.listdir(rundir)) == []

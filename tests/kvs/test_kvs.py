@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import errno
+import hashlib
 import json
+import os
 from typing import Any, Callable, Dict, List, Optional
 
 from fakeflux.wire import constants as C
@@ -214,3 +216,56 @@ def test_guest_cannot_read_primary(connect: Callable[..., RawClient]) -> None:
         if r.matchtag == 99:
             break
     assert r.errnum == errno.EPERM
+
+
+EMPTY_DIR_REF = "sha1-" + hashlib.sha1(b'{"data":{},"type":"dir","ver":1}').hexdigest()
+
+
+def _check_refs_name_content(c: RawClient, ref: str, seen: Dict[str, Any]) -> int:
+    """Walk the tree below ``ref`` through lookups by root (as a client
+    holding a blobref does): every dirref names the sha1 of its directory's
+    treeobj_encode (compact, sorted keys), as a real KVS stores it."""
+    if ref in seen:
+        return 0
+    listing = c.rpc_json("kvs.lookup", {"key": ".", "flags": READDIR, "rootdir": {"ver": 1, "type": "dirref",
+                                                                                  "data": [ref]}})["val"]
+    assert listing["type"] == "dir"
+    encoded = json.dumps(listing, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
+    assert ref == "sha1-" + hashlib.sha1(encoded).hexdigest()
+    seen[ref] = listing
+    count = 1
+    for entry in listing["data"].values():
+        assert entry["type"] in ("dirref", "val", "valref", "symlink")  # never a dir inside a stored dir
+        if entry["type"] == "dirref":
+            count += _check_refs_name_content(c, entry["data"][0], seen)
+    return count
+
+
+def test_blobrefs_of_job_writes_name_their_content(connect: Callable[..., RawClient]) -> None:
+    """The job services write the KVS without asking for blobrefs (they are
+    computed when first seen); whatever a client then sees must be what
+    hashing on every commit gives: refs naming their content, the same root
+    however it is asked for, and the same ref for the same content."""
+    from tests.jobs.test_jobs import WAITABLE, jobspec, submit
+
+    c = connect(0)
+    spec = jobspec(["true"], environment={"PATH": os.environ["PATH"]}, cwd=os.getcwd())
+    ids = [submit(c, spec, WAITABLE) for _ in range(3)]
+    for jobid in ids:
+        assert c.rpc_json("job-manager.wait", {"id": jobid})["success"] is True
+    root = c.rpc_json("kvs.getroot", {"namespace": "primary", "flags": 0})
+    plus = c.rpc_json("kvs.lookup-plus", {"key": "job", "namespace": "primary", "flags": TREEOBJ})
+    assert plus["rootref"] == root["rootref"] and plus["rootseq"] == root["rootseq"]
+    seen: Dict[str, Any] = {}
+    assert _check_refs_name_content(c, root["rootref"], seen) > 4 * len(ids)
+    assert plus["val"]["type"] == "dirref" and plus["val"]["data"][0] in seen
+    # the same content committed by a client into a new namespace: the same refs
+    job_tree = plus["val"]
+    c.rpc_json("kvs.namespace-create", {"namespace": "copy", "rootref": EMPTY_DIR_REF, "owner": -1,
+                                        "flags": 0})
+    out = commit(c, {"key": "job", "flags": 0, "dirent": job_tree}, ns="copy")
+    listing = c.rpc_json("kvs.lookup", {"key": ".", "flags": READDIR, "namespace": "copy"})["val"]
+    assert listing == {"ver": 1, "type": "dir", "data": {"job": job_tree}}
+    encoded = json.dumps(listing, separators=(",", ":"), sort_keys=True).encode()
+    assert out["rootref"] == "sha1-" + hashlib.sha1(encoded).hexdigest()
+

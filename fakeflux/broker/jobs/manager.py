@@ -154,7 +154,7 @@ class JobSystem:
             by_namespace.setdefault(namespace, []).append(op)
         for namespace, ops in by_namespace.items():
             if namespace in store.namespaces:
-                store.commit(namespace, ops, 0)
+                store.apply(namespace, ops)
 
     # -- clock and timers -------------------------------------------------------------------
     def now(self) -> float:
@@ -399,7 +399,7 @@ class JobSystem:
         if space is None:
             return
         self.flush_kvs()  # what the job wrote there goes with it
-        store.commit(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": K.dirref(space.rootref)}], 0)
+        store.apply(K.PRIMARY, [{"key": kvs_key(job.id, "guest"), "flags": 0, "dirent": K.dirref(space.rootref)}])
         store.namespace_remove(ns)
 
     def _clean(self, job: Job) -> None:

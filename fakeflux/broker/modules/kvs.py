@@ -9,7 +9,7 @@ current satisfies it).
 from __future__ import annotations
 
 import errno
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
@@ -97,7 +97,9 @@ class KvsModule(BrokerModule):
     def store(self) -> K.KvsStore:
         return self.broker.core.kvs
 
-    def _lookup_common(self, msg: Message) -> tuple[Optional[K.Treeobj], str, int]:
+    def _lookup_common(self, msg: Message) -> tuple[Optional[K.Treeobj], Callable[[], str], int]:
+        """The lookup's answer, the root it read (a function: a namespace's
+        root is hashed only if asked for) and that root's seq."""
         req = payload_json(msg.payload)
         key = str_field(req, "key")
         flags = int_field(req, "flags")
@@ -107,7 +109,7 @@ class KvsModule(BrokerModule):
         assert key is not None and flags is not None
         if ns is None and rootdir is None:
             raise ServiceError(errno.EPROTO)
-        rootref = None
+        rootref: Optional[str] = None
         if rootdir is not None:
             if not K.validate_treeobj(rootdir) or rootdir["type"] != "dirref":
                 raise ServiceError(errno.EINVAL)
@@ -117,9 +119,11 @@ class KvsModule(BrokerModule):
         else:
             assert ns is not None
             space = self.store.namespace(ns, msg.userid, msg.rolemask)
-            rootref, rootseq = space.rootref, space.seq
+            rootseq = space.seq
+            obj = self.store.lookup(key, flags, namespace=ns, userid=msg.userid, rolemask=msg.rolemask)
+            return obj, lambda: space.rootref, rootseq
         obj = self.store.lookup(key, flags, rootref=rootref, userid=msg.userid, rolemask=msg.rolemask)
-        return obj, rootref, rootseq
+        return obj, lambda: str(rootref), rootseq
 
     def lookup(self, msg: Message) -> None:
         obj, _, _ = self._lookup_common(msg)
@@ -131,9 +135,9 @@ class KvsModule(BrokerModule):
         """As lookup, with the root it read; a missing key is not an error."""
         obj, rootref, rootseq = self._lookup_common(msg)
         if obj is None:
-            self.respond_json(msg, {"errno": errno.ENOENT, "rootref": rootref, "rootseq": rootseq})
+            self.respond_json(msg, {"errno": errno.ENOENT, "rootref": rootref(), "rootseq": rootseq})
         else:
-            self.respond_json(msg, {"val": obj, "rootref": rootref, "rootseq": rootseq})
+            self.respond_json(msg, {"val": obj, "rootref": rootref(), "rootseq": rootseq})
 
     def commit(self, msg: Message) -> None:
         req = payload_json(msg.payload)
