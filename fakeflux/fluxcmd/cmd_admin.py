@@ -63,7 +63,7 @@ def _queues_stopped(h: Any, prog: str) -> tuple:
 
 
 def main_uptime(argv: List[str]) -> int:
-    prog = "flux-uptime"
+    prog = "flux"  # the builtin logs as flux (no log_init of its own, unlike overlay)
     parser = OptParser("flux uptime", "[OPTIONS]...", [], "Show how long this Flux instance has been running")
     parser.parse(argv[1:])
     h = open_handle(prog)

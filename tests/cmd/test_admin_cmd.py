@@ -14,6 +14,7 @@ import pytest
 
 import fakeflux
 
+from .fluxrun import flux
 from .listing import Case, check, check_all
 
 READ_CASES = [
@@ -395,3 +396,22 @@ def test_uptime_reports_drained_and_stopped() -> None:
     """uptime's extra words for drained nodes and a stopped/disabled queue, and back."""
     with fakeflux.Instance(size=4) as inst:
         check_all(inst.uri(0), UPTIME_SEQUENCE)
+
+
+NOT_FOUND = "Unable to connect to Flux: broker socket /run/flux/local was not found"
+NO_INSTANCE = [
+    (["jobs"], f"flux-jobs: ERROR: {NOT_FOUND}\n"),
+    (["resource", "list"], f"flux-resource: ERROR: {NOT_FOUND}\n"),
+    (["queue", "list"], f"flux-queue: ERROR: {NOT_FOUND}\n"),
+    (["pgrep", "x"], f"flux-pgrep: ERROR: {NOT_FOUND}\n"),
+    (["uptime"], "flux: flux_open: No such file or directory\n"),
+    (["overlay", "status"], "flux-overlay: flux_open: No such file or directory\n"),
+    (["module", "list"], "flux-module: flux_open: No such file or directory\n"),
+]
+
+
+@pytest.mark.parametrize("args,err", NO_INSTANCE, ids=lambda v: " ".join(v) if isinstance(v, list) else "")
+def test_without_an_instance(args: list, err: str) -> None:
+    """No FLUX_URI and no system instance: flux-core's message for each command, exit 1."""
+    proc = flux(None, *args)
+    assert (proc.stdout, proc.stderr, proc.returncode) == ("", err, 1)
