@@ -478,11 +478,22 @@ def cmd_info(p: OptParser, o: Parsed) -> int:
     jobid = jobwatch.parse_jobid(PROG, o.args[0])
     key = o.args[1]
     h = _handle()
-    flags = 0 if o.has("original") or key not in ("jobspec", "R") else 2  # FLUX_JOB_LOOKUP_CURRENT
+    original = o.has("original") and key == "jobspec"
+    if original:  # the jobspec as submitted: the payload of the signed J
+        key = "J"
+    # jobspec and R with their updates applied (FLUX_JOB_LOOKUP_CURRENT) unless --base
+    current = not original and not o.has("base") and key in ("jobspec", "R")
     try:
-        value = jobwatch.lookup(h, jobid, [key], flags)[key]
+        value = jobwatch.lookup(h, jobid, [key], 2 if current else 0)[key]
     except OSError as exc:
         die(PROG, error_text(exc))
+    if original:
+        from flux.job.kvslookup import unwrap_string  # type: ignore[import-not-found,unused-ignore]
+
+        try:
+            value = unwrap_string(value)
+        except (OSError, ValueError) as exc:
+            die(PROG, f"Failed to unwrap J to get jobspec: {exc.strerror if isinstance(exc, OSError) else exc}")
     print(value if isinstance(value, str) else json.dumps(value))
     return 0
 

@@ -42,6 +42,17 @@ def dumps(value: Any) -> str:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def dumps_spaced(value: Any) -> str:
+    """``json_dumps(value, 0)``: jansson's default separators (", " and ": "),
+    as flux-core writes R (rlist_encode) and job-info answers a current
+    jobspec or R."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_encode_str(k)}: {dumps_spaced(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(dumps_spaced(v) for v in value) + "]"
+    return dumps(value)
+
+
 def eventlog_entry(timestamp: float, name: str, context: Optional[Dict[str, Any]] = None) -> str:
     """eventlog_entry_encode: one RFC 18 line, newline included."""
     entry: Dict[str, Any] = {"timestamp": float(timestamp), "name": name}

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Protocol, Tuple
 
 if TYPE_CHECKING:
+    from fakeflux.broker.jobs.filemap import FileEntry
     from fakeflux.broker.jobs.model import Job
 
 
@@ -102,6 +103,10 @@ class ProcessHost(Protocol):
 
     def remove_tree(self, path: str) -> None:
         """Remove a directory and what is in it (gone already: nothing)."""
+
+    def write_files(self, directory: str, entries: List[FileEntry]) -> None:
+        """Write an RFC 37 archive's entries under ``directory`` (the shell's
+        files plugin); OSError at the first that cannot be written."""
 
     def shutdown(self) -> None:
         """Kill every process group still alive, reap it, close every pipe."""

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from fakeflux.broker.jobs import shell as S
 from fakeflux.broker.jobs.eventlog import eventlog_entry
 from fakeflux.broker.jobs.exec import ProcessHost, TaskSpec
+from fakeflux.broker.jobs.filemap import entries as filemap_entries
 from fakeflux.broker.jobs.local_run import (
     LocalRun,
     LocalTask,
@@ -122,6 +123,8 @@ class LocalExec:
             self._log(run, S.LOG_ERR, f"host {self.core.hostname}: Could not change dir to {run.cwd}: "
                                       f"No such file or directory. Going to /tmp instead", "shell.c", 1603)
             run.cwd = "/tmp"
+        if not self._write_files(run):
+            return
         ntasks = len(run.tasks)
         files = output_files(run, ntasks, self.ascii)
         append = isinstance(options.get("output"), dict) and options["output"].get("mode") == "append"
@@ -182,6 +185,31 @@ class LocalExec:
                                    f"{spec.argv[0]}: {reason}", START_FAILED)
                 return
         system.exec_event(job, "shell.start", {"taskmap": S.taskmap(task_counts(run))})
+
+    def _write_files(self, run: LocalRun) -> bool:
+        """The files plugin: each shell writes the jobspec's RFC 37 archive
+        (attributes.system.files, e.g. flux batch's ``script``) into its
+        FLUX_JOB_TMPDIR before tasks start; a bad archive fails shell.init."""
+        files = run.job.jobspec.get("attributes", {}).get("system", {}).get("files")
+        if files is None:
+            return True
+        found, problem = filemap_entries(files)
+        for tmpdir in run.tmpdirs:
+            try:
+                self.host.write_files(tmpdir, found)
+            except OSError as exc:
+                problem = problem or f"{exc.filename}: {exc.strerror}"
+        if problem is None:
+            return True
+        # the shell's log goes out behind an output header (recorded on flux-core)
+        header = eventlog_entry(self.system.now(), "header", S.output_header(len(run.tasks)))
+        self.system.kvs_write(guest_namespace(run.job.id), "output", header.encode())
+        run.output_ready = True
+        self._log(run, S.LOG_ERR, problem, "files.c", 58, "files")
+        self._log(run, S.LOG_ERR, "plugin 'files': shell.init failed", "plugstack.c", 168)
+        # the shell dies with a stale errno's text, as recorded on flux-core
+        self._die(run, 1, "shell_init: No such file or directory", ("shell.c", 2155))
+        return False
 
     # -- the shell's log (RFC 24 "log" entries; verbose ones with -o verbose) ----------------------
     def _log(self, run: LocalRun, level: int, message: str, file: str, line: int,

@@ -69,7 +69,11 @@ def plan(run: LocalRun) -> None:
     task0 = js["tasks"][0] if js.get("tasks") else {"count": {"per_slot": 1}}
     count = task0.get("count", {})
     slot_cores = job.request.slot_cores
-    if "per_slot" in count:
+    per_resource = _per_resource(job)
+    if per_resource is not None:  # rcalc_distribute_per_resource: N per node, or per core held
+        kind, n = per_resource
+        counts = [n if kind == "node" else n * len(c) for _, c, _ in job.alloc]
+    elif "per_slot" in count:
         counts = S.distribute_per_slot([max(len(c) // slot_cores, 1) for _, c, _ in job.alloc],
                                        int(count["per_slot"]))
     else:
@@ -80,6 +84,18 @@ def plan(run: LocalRun) -> None:
         for localid in range(n):
             run.tasks.append(LocalTask(rank, localid, node, job.alloc[node][0]))
             rank += 1
+
+
+def _per_resource(job: Job) -> Optional[Tuple[str, int]]:
+    """The shell option ``per-resource`` ({type: node|core, count: N}, as
+    ``flux batch``/``alloc`` ask one broker per node with it)."""
+    option = shell_options(job).get("per-resource")
+    if not isinstance(option, dict) or option.get("type") not in ("node", "core"):
+        return None
+    n = option.get("count", 1)
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+        return None
+    return str(option["type"]), n
 
 
 def task_counts(run: LocalRun) -> List[int]:

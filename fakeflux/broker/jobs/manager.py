@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
-from fakeflux.broker.jobs.eventlog import dumps, eventlog_entry
+from fakeflux.broker.jobs.eventlog import dumps, dumps_spaced, eventlog_entry
 from fakeflux.broker.jobs.exec import ExecBackend, ProcessHost
 from fakeflux.broker.jobs.exec_fakenode import FakeNodeExec
 from fakeflux.broker.jobs.exec_local import LocalExec
@@ -312,7 +312,7 @@ class JobSystem:
         expiration = now + job.duration if job.duration > 0 else 0.0
         job.expiration = expiration
         job.R = self.sched.R_of(alloc, now, expiration)
-        self.kvs_write(K.PRIMARY, kvs_key(job.id, "R"), dumps(job.R).encode())
+        self.kvs_write(K.PRIMARY, kvs_key(job.id, "R"), dumps_spaced(job.R).encode())  # as rlist_encode
         job.annotations = {"sched": {"resource_summary": self.sched.resource_summary(alloc)}}
         self.post(job, "alloc", {"annotations": job.annotations})
         self._state(job, RUN)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional
 from fakeflux.broker import jobs as J
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.eventlog import dumps_spaced
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
@@ -26,6 +27,7 @@ WAITCREATE = 1
 INITIAL_SENTINEL = 2
 LOOKUP_JSON_DECODE = 1
 LOOKUP_CURRENT = 2
+
 
 
 class EventlogWatch:
@@ -188,8 +190,10 @@ class JobInfoModule(BrokerModule):
             if not data:
                 raise ServiceError(errno.EPROTO, f"{key}: value is unexpectedly empty")
             text = data.decode("utf-8", "replace")
-            if flags & LOOKUP_JSON_DECODE and key in ("jobspec", "R"):
-                out[key] = json.loads(text)
+            if key in ("jobspec", "R") and flags & (LOOKUP_JSON_DECODE | LOOKUP_CURRENT):
+                value = json.loads(text)
+                # the current value is decoded and, unless asked for as JSON, encoded again
+                out[key] = value if flags & LOOKUP_JSON_DECODE else dumps_spaced(value)
             else:
                 out[key] = text
         self.respond_json(msg, out)
