@@ -535,7 +535,86 @@ DRAIN_SEQUENCE = [
         1,
     ),
     Case(
+        ["resource", "drain", "7"],
+        "",
+        "flux-resource: ERROR: [Errno 22] idset is out of range\n",
+        1,
+    ),
+    Case(
+        ["resource", "drain", "3", "again"],
+        "",
+        (
+            "flux-resource: ERROR: [Errno 17] rank 3 already drained\n"
+            "flux-resource: INFO: Use --force to overwrite existing drain reason\n"
+        ),
+        1,
+    ),
+    Case(
+        ["resource", "drain", "-f", "3", "forced"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "drain", "-u", "3", "update"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "drain", "-u", "1-2", "both"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "drain"],
+        (
+            "TIME         STATE    REASON                         NODELIST\n"
+            " <DATE>  draining busy one                       vm\n"
+            " <DATE>  draining both                           vm,vm\n"
+            " <DATE>  draining forced                         vm\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "drain", "-ff", "3", "newer"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "drain", "-o", "long"],
+        (
+            "TIME         STATE    RANKS    REASON                         NODELIST\n"
+            " <DATE>  draining 0        busy one                       vm\n"
+            " <DATE>  draining 1-2      both                           vm,vm\n"
+            " <DATE>  draining 3        newer                          vm\n"
+        ),
+        "",
+        0,
+    ),
+    Case(
         ["resource", "undrain", "3", "0"],
+        "",
+        "",
+        0,
+    ),
+    Case(
+        ["resource", "undrain", "3"],
+        "",
+        "flux-resource: ERROR: rank 3 not drained\n",
+        1,
+    ),
+    Case(
+        ["resource", "undrain", "9"],
+        "",
+        "flux-resource: ERROR: idset is out of range\n",
+        1,
+    ),
+    Case(
+        ["resource", "undrain", "1-2", "fixed"],
         "",
         "",
         0,
