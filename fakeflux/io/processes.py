@@ -27,8 +27,6 @@ from typing import Any, Callable, Dict, List, Optional
 from fakeflux.broker.jobs.exec import ChannelCallback, ExitCallback, OutputCallback, TaskSpec
 from fakeflux.broker.jobs.filemap import FileEntry
 from fakeflux.io.filestage import write_entries
-from fakeflux.broker.jobs.filemap import FileEntry
-from fakeflux.io.filestage import write_entries
 
 # How often a task's exit is polled for where pidfds are not available.
 POLL_INTERVAL = 0.01
@@ -313,9 +311,6 @@ class LocalProcessHost:
     def remove_tree(self, path: str) -> None:
         if not self.spare_dirs.keep(path):
             shutil.rmtree(path, ignore_errors=True)
-
-    def write_files(self, directory: str, entries: List[FileEntry]) -> None:
-        write_entries(directory, entries)
 
     def write_files(self, directory: str, entries: List[FileEntry]) -> None:
         write_entries(directory, entries)

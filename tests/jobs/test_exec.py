@@ -614,3 +614,38 @@ def test_each_job_gets_an_empty_fresh_tmpdir(tmp_path: Any) -> None:
             c.close()
     assert (outside / "keep").read_text() == "x"  # a symlink in a tmpdir is removed, not followed
     assert sorted(os.listdir(rundir)) == []
+
+
+@pytest.mark.parametrize("kind", ["not executable", "directory"])
+def test_unexecutable_program(client: RawClient, tmp_path: Any, kind: str) -> None:
+    """Recorded on real Flux: "start failed: PATH: Permission denied", exit 126."""
+    program = tmp_path / "prog"
+    if kind == "directory":
+        program.mkdir()
+    else:
+        program.write_text("echo hi\n")
+        program.chmod(0o644)
+    jobid, evs = run(client, jobspec([str(program)]))
+    note = f"task 0 (host {fakeflux_hostname(client)}): start failed: {program}: Permission denied"
+    assert evs[6]["context"] == {"type": "exec", "severity": 0, "note": note, "userid": UID}
+    assert evs[7]["context"] == {"status": 32256}  # 126 << 8
+    # found on PATH after a directory where it is missing: the same answer
+    jobid, evs = run(client, jobspec(["prog"], env={"PATH": f"/nonexistent:{tmp_path}"}))
+    assert evs[6]["context"]["note"].endswith("start failed: prog: Permission denied")
+
+
+def test_no_broker_descriptor_reaches_a_task(client: RawClient) -> None:
+    """A task holds its stdin, stdout, stderr and its PMI channel, nothing
+    else, even a descriptor the broker's process has open as inheritable
+    (on real Flux: 0, 1, 2 and PMI_FD)."""
+    stray = os.open("/dev/null", os.O_RDONLY)
+    high = os.dup2(stray, 60, inheritable=True)
+    try:
+        jobid, _ = run(client, jobspec(["sh", "-c", "ls /proc/$$/fd; echo PMI_FD=$PMI_FD"]))
+    finally:
+        os.close(high)
+        os.close(stray)
+    out = guest(client, jobid, "output")
+    lines = "".join(e["context"].get("data", "") for e in out[1:]).split()
+    pmi_fd = lines[-1].split("=")[1]
+    assert sorted(lines[:-1], key=int) == ["0", "1", "2", pmi_fd]
