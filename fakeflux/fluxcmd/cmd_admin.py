@@ -6,7 +6,7 @@ from __future__ import annotations
 import pwd
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from .common import die, die_err, error_text, open_handle
 from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed, SubcommandGroup
@@ -377,8 +377,8 @@ def _use_color(when: Optional[str], given: bool) -> bool:
     die("flux-overlay", f"Invalid argument for --color: '{when}'")
 
 
-def _highlight(h: Any, status: OverlayStatus, targets: List[str]) -> set:
-    from flux.hostlist import Hostlist
+def _highlight(h: Any, targets: List[str]) -> set:
+    """-H: ranks (an idset, or hosts looked up in the host map); all must be in the instance."""
     from flux.idset import IDset
 
     size = int(h.attr_get("size"))
@@ -387,11 +387,10 @@ def _highlight(h: Any, status: OverlayStatus, targets: List[str]) -> set:
         try:
             ranks |= set(IDset(target))
         except ValueError:
-            hosts = Hostlist(h.attr_get("hostlist"))
-            try:
-                ranks |= {i for i, host in enumerate(hosts) if host in set(Hostlist(target))}
-            except ValueError:
-                die("flux-overlay", f"Error decoding {target}: invalid hostlist")
+            found, error = hostmap_lookup(h, target)
+            if found is None:
+                die("flux-overlay", f"Error decoding {target}: {error}")
+            ranks |= set(IDset(found))
     bad = sorted(r for r in ranks if r >= size)
     if bad:
         allranks = str(IDset(f"0-{size - 1}"))
@@ -429,7 +428,7 @@ def main_overlay(argv: List[str]) -> int:
         if opts.get("wait") is not None and opts.get("wait") not in WAIT_STATES:
             die("flux-overlay", "invalid --wait state")
         walker = OverlayStatus(h, opts)
-        walker.highlight = _highlight(h, walker, opts.all("highlight"))
+        walker.highlight = _highlight(h, opts.all("highlight"))
         rank = parse_int("flux overlay status", "rank", opts.get("rank", "0") or "0")
         walker.healthwalk(rank, 0, NIL)
         return 0
@@ -461,8 +460,9 @@ def _strtoul(text: str) -> int:
     return int(digits) if digits else 0
 
 
-def _lookup(h: Any, target: str) -> int:
-    """flux_hostmap_lookup: ranks to hosts, or hosts to ranks."""
+def hostmap_lookup(h: Any, target: str) -> Tuple[Optional[str], str]:
+    """flux_hostmap_lookup: ranks to their hosts, or hosts to the first rank of each;
+    (result, "") or (None, error text)."""
     from flux.hostlist import Hostlist
     from flux.idset import IDset
 
@@ -475,21 +475,27 @@ def _lookup(h: Any, target: str) -> int:
         found = Hostlist()
         for rank in ranks:
             if rank >= len(hosts):
-                die("flux-overlay", f"rank {rank} is not in host map")
+                return None, f"rank {rank} is not in host map"
             found.append(hosts[rank])
-        print(found)
-        return 0
+        return str(found), ""
     try:
         wanted = Hostlist(target)
     except ValueError:
-        die("flux-overlay", "target must be a valid idset or hostlist")
+        return None, "target must be a valid idset or hostlist"
     result = IDset()
     for host in wanted:
         matches = [i for i, name in enumerate(hosts) if name == host]
         if not matches:
-            die("flux-overlay", f"host {host} not found in host map")
+            return None, f"host {host} not found in host map"
         result.set(matches[0])
-    print(result)
+    return str(result), ""
+
+
+def _lookup(h: Any, target: str) -> int:
+    found, error = hostmap_lookup(h, target)
+    if found is None:
+        die("flux-overlay", error)
+    print(found)
     return 0
 
 

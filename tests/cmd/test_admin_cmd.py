@@ -124,6 +124,36 @@ READ_CASES = [
         1,
     ),
     Case(
+        ["overlay", "lookup", "7"],
+        "",
+        "flux-overlay: rank 7 is not in host map\n",
+        1,
+    ),
+    Case(
+        ["overlay", "lookup", "bad["],
+        "",
+        "flux-overlay: target must be a valid idset or hostlist\n",
+        1,
+    ),
+    Case(
+        ["overlay", "status", "-H", "vm"],
+        ("<<0 vm>>: full\n├─ 1 vm: full\n├─ 2 vm: full\n└─ 3 vm: full\n"),
+        "",
+        0,
+    ),
+    Case(
+        ["overlay", "status", "-H", "bad["],
+        "",
+        "flux-overlay: Error decoding bad[: target must be a valid idset or hostlist\n",
+        1,
+    ),
+    Case(
+        ["overlay", "status", "-H", "nosuchhost"],
+        "",
+        "flux-overlay: Error decoding nosuchhost: host nosuchhost not found in host map\n",
+        1,
+    ),
+    Case(
         ["overlay", "status", "-w", "full"],
         ("0 vm: full\n├─ 1 vm: full\n├─ 2 vm: full\n└─ 3 vm: full\n"),
         "",
