@@ -82,7 +82,6 @@ class FluxJobsConfig(UtilConfig):
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-
     parser = argument_parser("flux-jobs")
     add = parser.add_argument
     add("-a", action=FilterTrueAction, help="List jobs in all states")
@@ -131,7 +130,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def jobs_from_stdin() -> Tuple[List[Any], bool]:
     """``--from-stdin``: job-list records, one JSON object a line (filters do not apply)."""
-
     jobs = []
     for lineno, line in enumerate(sys.stdin, start=1):
         try:
@@ -143,7 +141,6 @@ def jobs_from_stdin() -> Tuple[List[Any], bool]:
 
 
 def _since_timestamp(args: argparse.Namespace) -> float:
-
     try:
         since = flux.util.parse_datetime(args.since).timestamp()
     except ValueError:
@@ -156,7 +153,6 @@ def _since_timestamp(args: argparse.Namespace) -> float:
 
 def _include_constraint(text: str) -> Dict[str, List[str]]:
     """``-i``: an idset of ranks, else a hostlist."""
-
     try:
         return {"ranks": [IDset(text).encode()]}
     except ValueError:
@@ -169,7 +165,6 @@ def _include_constraint(text: str) -> Dict[str, List[str]]:
 
 def fetch_jobs(args: argparse.Namespace, fields: Sequence[str], handle: Any = None) -> Tuple[List[Any], bool]:
     """The jobs to show and whether ``--count`` cut the list short."""
-
     if handle is None:
         handle = flux.Flux()
     attrs = set(job_fields_to_attrs(fields))
@@ -245,7 +240,6 @@ def _is_user_instance(job: Any, args: argparse.Namespace) -> bool:
 
 
 def _jobs_of_instance(job: Any, args: argparse.Namespace, fields: Sequence[str]) -> Tuple[Any, List[Any], Any]:
-
     try:
         handle = flux.Flux(str(job.uri))
         jobs, _ = fetch_jobs(args, fields, handle=handle)
@@ -302,7 +296,6 @@ def print_jobs(jobs: List[Any], args: argparse.Namespace, formatter: Any, path: 
 
 
 def _print_stats(args: argparse.Namespace) -> None:
-
     try:
         stats = JobStats(flux.Flux(), queue=sorted(args.queue) or None).update_sync()
     except ValueError as exc:
@@ -317,7 +310,6 @@ def _print_stats(args: argparse.Namespace) -> None:
 
 
 def jobs_main(argv: Sequence[str]) -> None:
-
     args = parse_args(argv)
     if args.json and (args.stats or args.stats_only):
         LOGGER.error("--json incompatible with --stats or --stats-only")
