@@ -121,6 +121,23 @@ def validate_treeobj(obj: Any) -> bool:
     return False
 
 
+def copy_treeobj(obj: Treeobj) -> Treeobj:
+    """copy.deepcopy of a validated tree object, several times faster (one
+    is copied for every KVS write)."""
+    data = obj["data"]
+    if type(data) is str:
+        data_copy: Any = data
+    elif type(data) is list:
+        data_copy = list(data)
+    elif obj["type"] == "dir":
+        data_copy = {k: copy_treeobj(v) for k, v in data.items()}
+    else:
+        data_copy = copy.deepcopy(data)
+    out = dict(obj)
+    out["data"] = data_copy
+    return out
+
+
 def _mark_fresh(obj: Treeobj, fresh: Dict[int, Treeobj]) -> None:
     if obj["type"] == "dir":
         fresh[id(obj)] = obj
@@ -211,7 +228,7 @@ class KvsStore:
         """A copy of ``obj`` for a client: a pending dir becomes its dirref."""
         if obj["type"] == "dir":
             return dirref(self.seal(obj))
-        return copy.deepcopy(obj)
+        return copy_treeobj(obj)
 
     def valref_data(self, obj: Treeobj) -> bytes:
         out = []
@@ -329,7 +346,7 @@ class KvsStore:
         # symlink at the end of the path, READLINK asked
         if flags & READDIR:
             raise ServiceError(errno.ENOTDIR)
-        return copy.deepcopy(dirent)
+        return copy_treeobj(dirent)
 
     # -- commit ------------------------------------------------------------------------------
     def commit(self, namespace: str, ops: List[Dict[str, Any]], flags: int) -> Tuple[str, int]:
@@ -411,7 +428,7 @@ class KvsStore:
         if not validate_treeobj(dirent):
             raise ServiceError(errno.EINVAL)
         if not flags & APPEND:
-            directory["data"][last] = new_entry = copy.deepcopy(dirent)
+            directory["data"][last] = new_entry = copy_treeobj(dirent)
             _mark_fresh(new_entry, fresh)
             return
         # kvstxn_append

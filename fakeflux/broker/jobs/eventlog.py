@@ -23,6 +23,16 @@ _encode_str: Callable[[str], str] = (getattr(json.encoder, "c_encode_basestring"
 
 def dumps(value: Any) -> str:
     """Compact JSON, reals as jansson prints them, key order kept."""
+    # exact types first: an eventlog context is mostly str and int values,
+    # and this runs for every event of every job
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if kind is dict:
+        return "{" + ",".join([_encode_str(k) + ":" + (_encode_str(v) if type(v) is str else dumps(v))
+                               for k, v in value.items()]) + "}"
+    if kind is int:
+        return int.__repr__(value)
     if isinstance(value, str):
         return _encode_str(value)
     if value is True:
@@ -55,7 +65,8 @@ def dumps_spaced(value: Any) -> str:
 
 def eventlog_entry(timestamp: float, name: str, context: Optional[Dict[str, Any]] = None) -> str:
     """eventlog_entry_encode: one RFC 18 line, newline included."""
-    entry: Dict[str, Any] = {"timestamp": float(timestamp), "name": name}
-    if context is not None:
-        entry["context"] = context
-    return dumps(entry) + "\n"
+    # what dumps({"timestamp": ..., "name": ..., "context": ...}) gives, without the dict
+    head = '{"timestamp":' + jansson_real(float(timestamp)) + ',"name":' + _encode_str(name)
+    if context is None:
+        return head + "}\n"
+    return head + ',"context":' + dumps(context) + "}\n"
