@@ -3,12 +3,16 @@
 Pure Python.  Construction validates the document and raises ValueError or
 TypeError with flux-core's messages; the factories (``from_command`` and
 friends) build the minimal legal jobspec for a command.
+
+Validation is written as ordered rule tables run by ``_enforce``: each rule is
+a test, the exception class and the message flux-core gives when the test
+fails.  The first failing rule wins, so a rule may rely on the ones before it.
 """
 
 from __future__ import annotations
 
 import collections
-import collections.abc as abc
+import contextlib
 import datetime
 import errno
 import importlib
@@ -19,27 +23,43 @@ import os
 import pathlib
 import re
 import threading
-from types import SimpleNamespace
+import types
+from collections import abc
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..util import Fileref, del_treedict, parse_fsd, set_treedict
+from . import _utils
 from ._null import is_null
-from ._utils import (
-    URIArg,
-    decode_duration,
-    dependency_array_create,
-    get_filtered_environment,
-    get_filtered_rlimits,
-    jobspec_add_file,
-    mini_constraint_parser,
-    normalize_conf,
-    parse_jobspec_keyval,
-    parse_signal_option,
-)
 
 __all__ = ["Jobspec", "JobspecV1", "validate_jobspec"]
 
 _IDSET = re.compile(r"\[?\d+(-\d+)?(,\d+(-\d+)?)*\]?")
+
+# (test, exception class, message): the test is called only when every rule before it held
+_Rule = Tuple[Callable[[], object], type, str]
+
+
+def _enforce(*rules: _Rule) -> None:
+    for test, error, message in rules:
+        if not test():
+            raise error(message)
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, abc.Mapping)
+
+
+def _is_seq(value: Any) -> bool:
+    return isinstance(value, abc.Sequence)
+
+
+def _int_at_least(value: Any, low: int) -> bool:
+    return isinstance(value, int) and value >= low
+
+
+def _flux_module(name: str) -> Any:
+    """A module of the ``flux`` package, imported when validation first needs it."""
+    return importlib.import_module(name)
 
 
 def _convert_jobspec_arg_to_string(jobspec: Any) -> bytes:
@@ -47,250 +67,332 @@ def _convert_jobspec_arg_to_string(jobspec: Any) -> bytes:
 
     None raises OSError(EINVAL), anything else TypeError.
     """
-    if isinstance(jobspec, Jobspec):
-        return jobspec.dumps().encode("utf-8", errors="surrogateescape")
-    if isinstance(jobspec, str):
-        return jobspec.encode("utf-8", errors="surrogateescape")
     if is_null(jobspec):
         raise OSError(errno.EINVAL, "jobspec must not be None/NULL")
-    if not isinstance(jobspec, bytes):
-        raise TypeError("jobspec must be a Jobspec or string (either binary or unicode)")
-    return jobspec
+    text = jobspec.dumps() if isinstance(jobspec, Jobspec) else jobspec
+    if isinstance(text, str):
+        return text.encode("utf-8", errors="surrogateescape")
+    if isinstance(text, bytes):
+        return text
+    raise TypeError("jobspec must be a Jobspec or string (either binary or unicode)")
 
 
-def _validate_keys(
-    expected: Iterable[str], given: Iterable[str], keys_optional: bool = False, allow_additional: bool = False
+def _check_keys(
+    present: Iterable[str], *, required: Iterable[str] = (), permitted: Optional[Iterable[str]] = None
 ) -> None:
-    want, have = set(expected), set(given)
-    if not keys_optional:
-        for key in want - have:
-            raise ValueError(f"Missing key ({key})")
-    if not allow_additional:
-        for key in have - want:
-            raise ValueError(f"Extraneous key ({key})")
+    """ValueError naming a required key that is absent, else one outside ``permitted`` (None: any)."""
+    have = set(present)
+    missing = set(required) - have
+    if missing:
+        raise ValueError(f"Missing key ({next(iter(missing))})")
+    extra = have - set(permitted) if permitted is not None else set()
+    if extra:
+        raise ValueError(f"Extraneous key ({next(iter(extra))})")
 
 
-def _validate_dependency(dep: Mapping[str, Any]) -> None:
-    _validate_keys(["scheme", "value"], dep.keys(), allow_additional=True)
-    if not isinstance(dep["scheme"], str):
-        raise TypeError("dependency scheme must be a string")
-    if not isinstance(dep["value"], str):
-        raise TypeError("dependency value must be a string")
+def _check_dependencies(deps: Any) -> None:
+    _enforce((lambda: _is_seq(deps), TypeError, "attributes.system.dependencies must be a list"))
+    for dep in deps:
+        _check_dependency(dep)
+
+
+def _check_dependency(dep: Any) -> None:
+    _check_keys(dep.keys(), required=("scheme", "value"))
+    _enforce(
+        (lambda: isinstance(dep["scheme"], str), TypeError, "dependency scheme must be a string"),
+        (lambda: isinstance(dep["value"], str), TypeError, "dependency value must be a string"),
+    )
+
+
+# ---- RFC 31 constraints --------------------------------------------------------------------
+
+_PROPERTY_FORBIDDEN = "&'\"`|()"
+
+
+def _nested_constraints(args: Sequence[Any]) -> None:
+    for sub in args:
+        _validate_constraint(sub)
+
+
+def _property_names(args: Sequence[Any]) -> None:
+    for name in args:
+        if any(part in _PROPERTY_FORBIDDEN for part in name):
+            raise TypeError(f"invalid character in property '{name}'")
+
+
+def _rank_sets(args: Sequence[Any]) -> None:
+    idset = _flux_module("flux.idset")
+    for text in args:
+        idset.decode(text)
+
+
+def _host_sets(args: Sequence[Any]) -> None:
+    hostlist = _flux_module("flux.hostlist")
+    for text in args:
+        _validate_hosts(hostlist.decode(text))
+
+
+# operator -> check of its argument list
+_CONSTRAINT_OPERATORS: Dict[str, Callable[[Sequence[Any]], None]] = {
+    "and": _nested_constraints,
+    "or": _nested_constraints,
+    "not": _nested_constraints,
+    "properties": _property_names,
+    "ranks": _rank_sets,
+    "hostlist": _host_sets,
+}
 
 
 def _validate_constraint(constraints: Any) -> None:
     """RFC 31 constraints: operators and, or, not, properties, hostlist, ranks."""
-    if not isinstance(constraints, abc.Mapping):
-        raise TypeError("constraints must be a mapping")
+    _enforce((lambda: _is_map(constraints), TypeError, "constraints must be a mapping"))
     for operator, args in constraints.items():
-        if not isinstance(operator, str):
-            raise TypeError(f"constraint operation {operator} is not a string")
-        if not isinstance(args, abc.Sequence):
-            raise TypeError(f"argument to constraint {operator} must be a sequence")
-        if operator in ("and", "or", "not"):
-            for sub in args:
-                _validate_constraint(sub)
-        elif operator == "properties":
-            for name in args:
-                if any(ch in "&'\"`|()" for ch in name):
-                    raise TypeError(f"invalid character in property '{name}'")
-        elif operator == "ranks":
-            for ranks in args:
-                importlib.import_module("flux.idset").decode(ranks)
-        elif operator == "hostlist":
-            for hosts in args:
-                _validate_hosts(importlib.import_module("flux.hostlist").decode(hosts))
-        else:
-            raise TypeError(f"unknown constraint operator '{operator}'")
+        _check_constraint_term(operator, args)
 
 
-# One handle per thread, opened on first use, for what validation asks of
-# the enclosing instance (its hostlist), as flux-core keeps it.
+def _check_constraint_term(operator: Any, args: Any) -> None:
+    _enforce(
+        (lambda: isinstance(operator, str), TypeError, f"constraint operation {operator} is not a string"),
+        (lambda: _is_seq(args), TypeError, f"argument to constraint {operator} must be a sequence"),
+        (lambda: operator in _CONSTRAINT_OPERATORS, TypeError, f"unknown constraint operator '{operator}'"),
+    )
+    _CONSTRAINT_OPERATORS[operator](args)
+
+
+# Host constraints are checked against the enclosing instance's hostlist.  Per
+# thread, a handle is opened on first use (attribute ``flux``) and the hostlist
+# asked for once (attribute ``hostlist``; None when unknown: then not checked).
 _tls = threading.local()
 
 
-def _get_flux() -> Any:
-    if not hasattr(_tls, "flux"):
+def _thread_handle() -> Any:
+    if getattr(_tls, "flux", None) is None:
         from ..core.handle import Flux
 
         _tls.flux = Flux()
     return _tls.flux
 
 
+def _instance_hostlist() -> Any:
+    cache = vars(_tls)
+    if "hostlist" not in cache:
+        cache["hostlist"] = None
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            text = _thread_handle().attr_get("hostlist")
+            if text is not None:
+                cache["hostlist"] = _flux_module("flux.hostlist").decode(text)
+    return cache["hostlist"]
+
+
 def _validate_hosts(hosts: Any) -> None:
     """ValueError if ``hosts`` (a Hostlist) names hosts the enclosing instance does not have."""
-    if not hasattr(_tls, "hostlist"):
-        # unknown (no hostlist attribute, or not decodable): not checked
-        _tls.hostlist = None
-        try:
-            text = _get_flux().attr_get("hostlist")
-            if text is not None:
-                _tls.hostlist = importlib.import_module("flux.hostlist").decode(text)
-        except (FileNotFoundError, ValueError):
-            pass
-    if _tls.hostlist is not None:
-        try:
-            _tls.hostlist.index(hosts)
-        except FileNotFoundError as exc:
-            raise ValueError(f"host constraint contains invalid hosts: {exc}") from None
+    known = _instance_hostlist()
+    if known is None:
+        return
+    try:
+        known.index(hosts)
+    except FileNotFoundError as exc:
+        raise ValueError(f"host constraint contains invalid hosts: {exc}") from None
 
 
 def validate_jobspec(jobspec: Any, require_version: Optional[int] = None) -> Tuple[bool, Jobspec]:
     """Validate a jobspec (object or JSON) by constructing it: ``(True, jobspec)`` or an exception."""
-    obj = json.loads(_convert_jobspec_arg_to_string(jobspec))
-    _validate_keys(Jobspec.top_level_keys, obj.keys())
-    if require_version == 1 or obj.get("version", 0) == 1:
-        return True, JobspecV1(**obj)
-    return True, Jobspec(**obj)
+    doc = json.loads(_convert_jobspec_arg_to_string(jobspec))
+    _check_keys(doc.keys(), required=Jobspec.top_level_keys, permitted=Jobspec.top_level_keys)
+    kind = JobspecV1 if 1 in (require_version, doc.get("version", 0)) else Jobspec
+    return True, kind(**doc)
 
 
 def validate_counts(resources: Sequence[Mapping[str, Any]]) -> None:
-    """Every resource count (recursively) must be an int."""
-    for res in resources:
+    """Every resource count (recursively) must be an int; the first bad one, depth first, is named."""
+    pending = list(reversed(resources))
+    while pending:
+        res = pending.pop()
         count = res["count"]
         if not isinstance(count, int):
             raise ValueError(
                 f"resource count must be an integer for type '{res['type']}' (got '{type(count).__name__}')"
             )
-        validate_counts(res.get("with", []))
+        pending.extend(reversed(res.get("with", [])))
 
 
-def _attr_key_prepend(key: str) -> str:
+def _full_attribute_key(key: str) -> str:
     """``duration`` -> ``attributes.system.duration``; ``user.x`` -> ``attributes.user.x``."""
     if key.startswith("attributes."):
         return key
-    if not key.startswith(("user.", "system.")):
-        key = "system." + key
-    return "attributes." + key
+    head, dot, _rest = key.partition(".")
+    scoped = key if dot and head in ("user", "system") else f"system.{key}"
+    return f"attributes.{scoped}"
 
 
-def _complex_range(rng: Mapping[str, Any]) -> None:
-    if "min" not in rng:
-        raise ValueError("min must be in range")
-    _validate_keys(["min", "max", "operand", "operator"], rng.keys(), keys_optional=True)
-    for key in ("min", "max", "operand"):
-        if key in rng:
-            if not isinstance(rng[key], int):
-                raise TypeError(f"{key} must be an int")
-            if rng[key] < 1:
-                raise ValueError(f"{key} must be > 0")
-    if "max" in rng and rng["max"] < rng["min"]:
-        raise ValueError("max must be >= min")
-    if ("operand" in rng) != ("operator" in rng):
-        raise ValueError("operand and operator must both be in range if either is")
+# ---- resources -----------------------------------------------------------------------------
+
+_RANGE_KEYS = ("min", "max", "operand", "operator")
+
+
+def _positive_range_int(name: str, value: Any) -> None:
+    _enforce(
+        (lambda: isinstance(value, int), TypeError, f"{name} must be an int"),
+        (lambda: value >= 1, ValueError, f"{name} must be > 0"),
+    )
+
+
+def _check_range(rng: Mapping[str, Any]) -> None:
+    """An RFC 14 range count: ``{min, max?, operand?, operator?}``."""
+    _enforce((lambda: "min" in rng, ValueError, "min must be in range"))
+    _check_keys(rng.keys(), permitted=_RANGE_KEYS)
+    for key in [k for k in _RANGE_KEYS[:3] if k in rng]:
+        _positive_range_int(key, rng[key])
+    _enforce(
+        (lambda: "max" not in rng or not rng["max"] < rng["min"], ValueError, "max must be >= min"),
+        (
+            lambda: ("operand" in rng) is ("operator" in rng),
+            ValueError,
+            "operand and operator must both be in range if either is",
+        ),
+    )
     if "operator" in rng:
-        op = rng["operator"]
-        if not isinstance(op, str) or len(op) != 1:
-            raise TypeError("operator must be a single character str")
-        if op not in ("+", "*", "^"):
-            raise ValueError("operator must be one of ['+', '*', '^']")
-        if op in ("*", "^") and rng["operand"] < 2:
-            raise ValueError("operand must be > 1 for '*' or '^' operator")
-        if op == "^" and rng["min"] < 2:
-            raise ValueError("min must be > 1 for '^' operator")
+        _check_range_operator(rng["operator"], rng["operand"], rng["min"])
 
 
-def _count_string(count: str) -> None:
-    if _IDSET.fullmatch(count):
+def _check_range_operator(op: Any, operand: int, low: int) -> None:
+    _enforce(
+        (lambda: isinstance(op, str) and len(op) == 1, TypeError, "operator must be a single character str"),
+        (lambda: op in ("+", "*", "^"), ValueError, "operator must be one of ['+', '*', '^']"),
+        (lambda: op == "+" or operand > 1, ValueError, "operand must be > 1 for '*' or '^' operator"),
+        (lambda: op != "^" or low > 1, ValueError, "min must be > 1 for '^' operator"),
+    )
+
+
+def _check_count_string(text: str) -> None:
+    """A count string: an idset, or ``MIN+``/``MIN-MAX`` with ``:OPERAND[:OPERATOR]``."""
+    if _IDSET.fullmatch(text):
         return
-    parts = count.split(":")
-    if len(parts) > 3 or ("-" not in parts[0] and "+" not in parts[0]):
-        raise ValueError("count string must be a valid idset or range")
+    span, *extra = text.split(":")
+    _enforce(
+        (
+            lambda: len(extra) <= 2 and ("-" in span or "+" in span),
+            ValueError,
+            "count string must be a valid idset or range",
+        )
+    )
     rng: Dict[str, Any] = {}
-    if "-" in parts[0]:
-        low, _, high = parts[0].partition("-")
+    low, dash, high = span.partition("-")
+    if dash:
         rng["max"] = int(high)
-    else:
-        low = parts[0].rstrip("+")
-    rng["min"] = int(low)
-    if len(parts) > 1:
-        rng["operand"] = int(parts[1])
-        rng["operator"] = "+"
-    if len(parts) > 2:
-        rng["operator"] = parts[2]
-    _complex_range(rng)
+    rng["min"] = int(low if dash else span.rstrip("+"))
+    if extra:
+        rng["operand"] = int(extra[0])
+        rng["operator"] = extra[1] if len(extra) > 1 else "+"
+    _check_range(rng)
+
+
+def _check_int_count(kind: str, count: Any) -> None:
+    _enforce(
+        (lambda: isinstance(count, int), TypeError, "count must be an int or mapping"),
+        (
+            lambda: kind not in ("node", "slot", "core") or count >= 1,
+            ValueError,
+            "node, slot, or core count must be > 0",
+        ),
+        (lambda: count >= 0, ValueError, "count must be >= 0"),
+    )
 
 
 def _check_resource(res: Any) -> None:
-    if not isinstance(res, abc.Mapping):
-        raise TypeError("resource must be a mapping")
-    if "type" not in res:
-        raise ValueError("type is a required key for resources")
-    if not isinstance(res["type"], str):
-        raise TypeError("type must be a string")
-    if "count" not in res:
-        raise ValueError("count is a required key for resources")
+    _enforce(
+        (lambda: _is_map(res), TypeError, "resource must be a mapping"),
+        (lambda: "type" in res, ValueError, "type is a required key for resources"),
+        (lambda: isinstance(res["type"], str), TypeError, "type must be a string"),
+        (lambda: "count" in res, ValueError, "count is a required key for resources"),
+    )
     count = res["count"]
-    if isinstance(count, abc.Mapping):
-        _complex_range(count)
+    if _is_map(count):
+        _check_range(count)
     elif isinstance(count, str):
-        _count_string(count)
-    elif not isinstance(count, int):
-        raise TypeError("count must be an int or mapping")
+        _check_count_string(count)
     else:
-        if res["type"] in ("node", "slot", "core") and count < 1:
-            raise ValueError("node, slot, or core count must be > 0")
-        if count < 0:
-            raise ValueError("count must be >= 0")
-    for key in ("id", "unit", "label"):
-        if key in res and not isinstance(res[key], str):
-            raise TypeError(f"{key} must be a string")
-    if "exclusive" in res and res["exclusive"] not in (True, False):
-        raise TypeError("exclusive must be a boolean")
-    if res["type"] == "slot" and "label" not in res:
-        raise ValueError("slots must have labels")
+        _check_int_count(res["type"], count)
+    not_text = [field for field in ("id", "unit", "label") if field in res and not isinstance(res[field], str)]
+    if not_text:
+        raise TypeError(f"{not_text[0]} must be a string")
+    _enforce(
+        (lambda: res.get("exclusive", False) in (True, False), TypeError, "exclusive must be a boolean"),
+        (lambda: res["type"] != "slot" or "label" in res, ValueError, "slots must have labels"),
+    )
+
+
+# ---- tasks ---------------------------------------------------------------------------------
+
+
+def _is_string_list(value: Any) -> bool:
+    return not isinstance(value, str) and _is_seq(value) and all(isinstance(item, str) for item in value)
+
+
+def _check_task_count(count: Any) -> None:
+    _enforce(
+        (lambda: _is_map(count), TypeError, "count must be a mapping"),
+        (lambda: len(count) == 1, ValueError, "count must have exactly one key set"),
+        (
+            lambda: bool({"per_slot", "per_resource", "total"} & set(count.keys())),
+            ValueError,
+            "count per_slot, per_resource, or total must be set",
+        ),
+    )
+    (kind, value), *_ = count.items()
+    if kind != "per_resource":
+        _enforce(
+            (lambda: isinstance(value, int), TypeError, f"count {kind} must be an int"),
+            (lambda: value > 0, ValueError, f"count {kind} must be > 0"),
+        )
 
 
 def _check_task(task: Any) -> None:
-    if not isinstance(task, abc.Mapping):
-        raise TypeError("task must be a mapping")
-    _validate_keys(["command", "slot", "count"], task.keys(), allow_additional=True)
-    count = task["count"]
-    if not isinstance(count, abc.Mapping):
-        raise TypeError("count must be a mapping")
-    if len(count) != 1:
-        raise ValueError("count must have exactly one key set")
-    if count.keys().isdisjoint({"per_slot", "per_resource", "total"}):
-        raise ValueError("count per_slot, per_resource, or total must be set")
-    for key in ("total", "per_slot"):
-        if key in count:
-            if not isinstance(count[key], int):
-                raise TypeError(f"count {key} must be an int")
-            if count[key] <= 0:
-                raise ValueError(f"count {key} must be > 0")
-    if not isinstance(task["slot"], str):
-        raise TypeError("slot must be a string")
-    if "attributes" in task and not isinstance(task["attributes"], abc.Mapping):
-        raise TypeError("attributes must be a mapping")
+    _enforce((lambda: _is_map(task), TypeError, "task must be a mapping"))
+    _check_keys(task.keys(), required=("command", "slot", "count"))
+    _check_task_count(task["count"])
     command = task["command"]
-    if len(command) == 0:
-        raise TypeError("command array cannot have length of zero")
-    if isinstance(command, str) or not (isinstance(command, abc.Sequence) and all(isinstance(x, str) for x in command)):
-        raise TypeError("command must be a list of strings")
+    _enforce(
+        (lambda: isinstance(task["slot"], str), TypeError, "slot must be a string"),
+        (lambda: _is_map(task.get("attributes", {})), TypeError, "attributes must be a mapping"),
+        (lambda: len(command) > 0, TypeError, "command array cannot have length of zero"),
+        (lambda: _is_string_list(command), TypeError, "command must be a list of strings"),
+    )
 
 
-def _require(rules: Sequence[Tuple[Callable[[], bool], str]]) -> None:
-    """ValueError with the message of the first rule that does not hold (rules checked in order)."""
-    for holds, message in rules:
-        if not holds():
-            raise ValueError(message)
+# ---- attributes ----------------------------------------------------------------------------
+
+# attributes.system key -> check of its value, when present
+_SYSTEM_ATTRIBUTE_CHECKS: Dict[str, Callable[[Any], None]] = {
+    "dependencies": _check_dependencies,
+    "constraints": _validate_constraint,
+}
+
+
+def _check_attributes(attributes: Mapping[str, Any]) -> None:
+    _check_keys(attributes.keys(), permitted=("system", "user"))
+    system = attributes.get("system")
+    if system is None:
+        return
+    for key, check in _SYSTEM_ATTRIBUTE_CHECKS.items():
+        if key in system:
+            check(system[key])
+
+
+# ---- per_resource() ------------------------------------------------------------------------
 
 
 def _per_resource_option(kind: Any, count: Any) -> Optional[Dict[str, Any]]:
     """The ``per-resource`` shell option of ``per_resource()`` (both or neither of type and count)."""
     if kind is None and count is None:
         return None
-    if count is None:
-        raise ValueError("must specify a per_resource_count with per_resource_type")
-    if kind is None:
-        raise ValueError("must specify a per_resource_type with per_resource_count")
-    _require(
-        [
-            (lambda: isinstance(kind, str), "per_resource_type must be a string"),
-            (lambda: kind in ("node", "core"), f"Invalid per_resource_type='{kind}' specified"),
-            (lambda: isinstance(count, int), "per_resource_count must be an integer"),
-            (lambda: count >= 1, "per_resource_count must be >= 1"),
-        ]
+    _enforce(
+        (lambda: count is not None, ValueError, "must specify a per_resource_count with per_resource_type"),
+        (lambda: kind is not None, ValueError, "must specify a per_resource_type with per_resource_count"),
+        (lambda: isinstance(kind, str), ValueError, "per_resource_type must be a string"),
+        (lambda: kind in ("node", "core"), ValueError, f"Invalid per_resource_type='{kind}' specified"),
+        (lambda: isinstance(count, int), ValueError, "per_resource_count must be an integer"),
+        (lambda: count >= 1, ValueError, "per_resource_count must be >= 1"),
     )
     return {"type": kind, "count": count}
 
@@ -298,18 +400,61 @@ def _per_resource_option(kind: Any, count: Any) -> Optional[Dict[str, Any]]:
 def _per_resource_layout(ncores: Optional[int], nnodes: Optional[int], exclusive: bool) -> Tuple[int, int]:
     """(slots, cores per slot) of ``per_resource()``: with nodes, slots per node; else slots in total."""
     if nnodes and ncores:
-        if ncores < nnodes:
-            raise ValueError("number of cores cannot be less than nnodes")
-        if ncores % nnodes:
-            raise ValueError("number of cores must be evenly divisible by node count")
+        _enforce(
+            (lambda: ncores >= nnodes, ValueError, "number of cores cannot be less than nnodes"),
+            (lambda: ncores % nnodes == 0, ValueError, "number of cores must be evenly divisible by node count"),
+        )
         return 1, ncores // nnodes
     if ncores:
         return ncores, 1
-    if not nnodes:
-        raise ValueError("must specify node or core count with per_resource")
-    if not exclusive:
-        raise ValueError("Specifying nnodes also requires ncores or exclusive")
+    _enforce(
+        (lambda: bool(nnodes), ValueError, "must specify node or core count with per_resource"),
+        (lambda: exclusive, ValueError, "Specifying nnodes also requires ncores or exclusive"),
+    )
     return 1, 1
+
+
+# ---- the jobspec object --------------------------------------------------------------------
+
+
+def _document_field(name: str) -> Any:
+    """A read-only property: one top-level field of the document (None when absent)."""
+    return property(lambda self: self.jobspec.get(name), doc=f"The jobspec's {name}.")
+
+
+def _io_property(section: str, stream: str) -> Any:
+    """A property for a standard stream: the file it is routed to (None: not routed to a file)."""
+
+    def read(self: Jobspec) -> Any:
+        try:
+            return self.getattr(f"shell.options.{section}.{stream}.path")
+        except KeyError:
+            return None
+
+    def write(self: Jobspec, path: Any) -> None:
+        self._route_io(section, stream, path)
+
+    return property(read, write, doc=f"The file {stream} is routed to.")
+
+
+def _seconds(duration: Any) -> float:
+    """A duration (seconds, FSD string or timedelta) in seconds."""
+    if isinstance(duration, str):
+        return parse_fsd(duration)
+    if isinstance(duration, datetime.timedelta):
+        return duration.total_seconds()
+    if isinstance(duration, (float, int)):
+        return float(duration)
+    raise TypeError("duration must be an int, float, string, or timedelta")
+
+
+# shell options unbuffered output sets, with their values
+_UNBUFFERED_OPTIONS: Tuple[Tuple[str, Any], ...] = (
+    ("output.stdout.buffer.type", "none"),
+    ("output.stderr.buffer.type", "none"),
+    ("output.batch-timeout", 0.05),
+    ("input.batch-timeout", 0.0),
+)
 
 
 class Jobspec:
@@ -318,36 +463,19 @@ class Jobspec:
     top_level_keys = {"resources", "tasks", "version", "attributes"}
 
     def __init__(self, resources: Any, tasks: Any, attributes: Any, version: Any) -> None:
-        if not isinstance(resources, abc.Sequence):
-            raise TypeError("resources must be a sequence")
-        if not isinstance(tasks, abc.Sequence):
-            raise TypeError("tasks must be a sequence")
-        if not isinstance(attributes, abc.Mapping):
-            raise TypeError("attributes must be a mapping")
-        if not isinstance(version, int):
-            raise TypeError("version must be an integer")
-        if version < 1:
-            raise ValueError("version must be >= 1")
-        self.jobspec: Dict[str, Any] = {
-            "resources": resources,
-            "tasks": tasks,
-            "attributes": attributes,
-            "version": version,
-        }
+        _enforce(
+            (lambda: _is_seq(resources), TypeError, "resources must be a sequence"),
+            (lambda: _is_seq(tasks), TypeError, "tasks must be a sequence"),
+            (lambda: _is_map(attributes), TypeError, "attributes must be a mapping"),
+            (lambda: isinstance(version, int), TypeError, "version must be an integer"),
+            (lambda: version >= 1, ValueError, "version must be >= 1"),
+        )
+        self.jobspec: Dict[str, Any] = dict(resources=resources, tasks=tasks, attributes=attributes, version=version)
         for res in self:
             _check_resource(res)
         for task in tasks:
             _check_task(task)
-        _validate_keys(["system", "user"], attributes.keys(), keys_optional=True)
-        system = attributes.get("system")
-        if system is not None:
-            if "dependencies" in system:
-                if not isinstance(system["dependencies"], abc.Sequence):
-                    raise TypeError("attributes.system.dependencies must be a list")
-                for dep in system["dependencies"]:
-                    _validate_dependency(dep)
-            if "constraints" in system:
-                _validate_constraint(system["constraints"])
+        _check_attributes(attributes)
 
     # -- other constructors ---------------------------------------------------------------
     @classmethod
@@ -355,223 +483,162 @@ class Jobspec:
         """A jobspec from YAML text or a file-like object."""
         import yaml
 
-        obj = yaml.safe_load(yaml_stream)
-        _validate_keys(cls.top_level_keys, obj.keys())
-        return cls(**obj)
+        doc = yaml.safe_load(yaml_stream)
+        _check_keys(doc.keys(), required=cls.top_level_keys, permitted=cls.top_level_keys)
+        return cls(**doc)
 
     @classmethod
     def from_yaml_file(cls, filename: Union[str, os.PathLike[str]]) -> Any:
-        with open(filename, "rb") as infile:
-            return cls.from_yaml_stream(infile)
+        with open(filename, "rb") as stream:
+            return cls.from_yaml_stream(stream)
 
     @staticmethod
     def _create_resource(
         res_type: str, count: int, with_child: Optional[List[Dict[str, Any]]] = None, exclusive: bool = False
     ) -> Dict[str, Any]:
-        if with_child is not None and not isinstance(with_child, abc.Sequence):
-            raise TypeError("child resource must None or a sequence")
-        if with_child is not None and isinstance(with_child, str):
-            raise TypeError("child resource must not be a string")
-        if not count > 0:
-            raise ValueError("resource count must be > 0")
+        _enforce(
+            (lambda: with_child is None or _is_seq(with_child), TypeError, "child resource must None or a sequence"),
+            (lambda: not isinstance(with_child, str), TypeError, "child resource must not be a string"),
+            (lambda: count > 0, ValueError, "resource count must be > 0"),
+        )
         res: Dict[str, Any] = {"type": res_type, "count": count}
-        if exclusive:
-            res["exclusive"] = True
-        if with_child:
-            res["with"] = with_child
+        res.update({"exclusive": True} if exclusive else {})
+        res.update({"with": with_child} if with_child else {})
         return res
 
     @classmethod
     def _create_slot(cls, label: str, count: int, with_child: List[Dict[str, Any]]) -> Dict[str, Any]:
-        slot = cls._create_resource("slot", count, with_child)
-        slot["label"] = label
-        return slot
+        return {**cls._create_resource("slot", count, with_child), "label": label}
 
     # -- attribute access ------------------------------------------------------------------
-    def _system(self, key: str) -> Any:
-        try:
-            return self.jobspec["attributes"]["system"][key]
-        except KeyError:
-            return None
-
     def getattr(self, key: str) -> Any:
         """An attribute by dotted key (``system.`` assumed); KeyError if missing."""
         value: Any = self.jobspec
-        for part in _attr_key_prepend(key).split("."):
+        for part in _full_attribute_key(key).split("."):
             value = value.get(part)
             if value is None:
                 raise KeyError
         return value
 
+    def _system_value(self, key: str) -> Any:
+        try:
+            return self.getattr(f"system.{key}")
+        except KeyError:
+            return None
+
     def setattr(self, key: str, val: Any) -> None:
         """Set an attribute by dotted key (``system.`` assumed, levels created)."""
-        key = _attr_key_prepend(key)
+        path = _full_attribute_key(key)
         try:
-            set_treedict(self.jobspec, key, val)
+            set_treedict(self.jobspec, path, val)
         except TypeError as exc:
-            raise TypeError(f"failed to set {key} to {val}: {exc}") from None
+            raise TypeError(f"failed to set {path} to {val}: {exc}") from None
 
     def setattr_shell_option(self, key: str, val: Any) -> None:
-        self.setattr("system.shell.options." + key, val)
+        self.setattr(f"system.shell.options.{key}", val)
 
     @property
     def duration(self) -> Any:
         """Time limit in seconds (0: unlimited); set from seconds, an FSD string or a timedelta."""
-        return self._system("duration")
+        return self._system_value("duration")
 
     @duration.setter
     def duration(self, duration: Any) -> None:
-        if isinstance(duration, str):
-            seconds = parse_fsd(duration)
-        elif isinstance(duration, datetime.timedelta):
-            seconds = duration.total_seconds()
-        elif isinstance(duration, (float, int)):
-            seconds = float(duration)
-        else:
-            raise TypeError("duration must be an int, float, string, or timedelta")
-        if seconds < 0:
-            raise ValueError("duration must not be negative")
-        if math.isnan(seconds) or math.isinf(seconds):
-            raise ValueError("duration must be a normal, finite value")
+        seconds = _seconds(duration)
+        _enforce(
+            (lambda: not seconds < 0, ValueError, "duration must not be negative"),
+            (lambda: math.isfinite(seconds), ValueError, "duration must be a normal, finite value"),
+        )
         self.setattr("system.duration", seconds)
 
     @property
     def queue(self) -> Any:
-        return self._system("queue")
+        return self._system_value("queue")
 
     @queue.setter
     def queue(self, queue: Any) -> None:
-        if not isinstance(queue, str):
-            raise TypeError("queue must be a string")
-        self.setattr("system.queue", queue)
+        _enforce((lambda: isinstance(queue, str), TypeError, "queue must be a string"))
+        self.setattr("queue", queue)
 
     @property
     def cwd(self) -> Any:
-        return self._system("cwd")
+        return self._system_value("cwd")
 
     @cwd.setter
     def cwd(self, cwd: Any) -> None:
-        if isinstance(cwd, os.PathLike):
-            cwd = os.fspath(cwd)
-        if not isinstance(cwd, str):
-            raise ValueError("cwd must be a string")
-        self.setattr("system.cwd", cwd)
+        path = os.fspath(cwd) if isinstance(cwd, os.PathLike) else cwd
+        _enforce((lambda: isinstance(path, str), ValueError, "cwd must be a string"))
+        self.setattr("cwd", path)
 
     @property
     def environment(self) -> Any:
-        return self._system("environment")
+        return self._system_value("environment")
 
     @environment.setter
     def environment(self, environ: Any) -> None:
         """The whole environment (stored without a copy)."""
-        if not isinstance(environ, abc.Mapping):
-            raise ValueError("environment must be a mapping")
-        self.setattr("system.environment", environ)
+        _enforce((lambda: _is_map(environ), ValueError, "environment must be a mapping"))
+        self.setattr("environment", environ)
 
-    def _get_io_path(self, iotype: str, stream: str) -> Any:
-        try:
-            return self.jobspec["attributes"]["system"]["shell"]["options"][iotype][stream]["path"]
-        except KeyError:
-            return None
-
-    def _set_io_path(self, iotype: str, stream: str, path: Any) -> None:
+    def _route_io(self, section: str, stream: str, path: Any) -> None:
+        """Send a standard stream to (or read it from) a file."""
         if isinstance(path, os.PathLike):
             path = os.fspath(path)
         if not isinstance(path, str):
             raise TypeError(f"The path must be a string or pathlib object, got {type(path).__name__}")
-        self.setattr_shell_option(f"{iotype}.{stream}.type", "file")
-        self.setattr_shell_option(f"{iotype}.{stream}.path", path)
+        for leaf, value in (("type", "file"), ("path", path)):
+            self.setattr_shell_option(f"{section}.{stream}.{leaf}", value)
 
-    @property
-    def input(self) -> Any:
-        return self._get_io_path("input", "stdin")
-
-    @input.setter
-    def input(self, path: Any) -> None:
-        self._set_io_path("input", "stdin", path)
-
-    @property
-    def output(self) -> Any:
-        return self._get_io_path("output", "stdout")
-
-    @output.setter
-    def output(self, path: Any) -> None:
-        self._set_io_path("output", "stdout", path)
-
-    @property
-    def error(self) -> Any:
-        return self._get_io_path("output", "stderr")
-
-    @error.setter
-    def error(self, path: Any) -> None:
-        self._set_io_path("output", "stderr", path)
-
+    input = _io_property("input", "stdin")
+    output = _io_property("output", "stdout")
+    error = _io_property("output", "stderr")
     stdin = input
     stdout = output
     stderr = error
 
     @property
     def unbuffered(self) -> bool:
+        """True when both output streams are unbuffered."""
         try:
-            return bool(
-                self.getattr("shell.options.output.stdout.buffer.type") == "none"
-                and self.getattr("shell.options.output.stderr.buffer.type") == "none"
-            )
+            return all(self.getattr(f"shell.options.{opt}") == value for opt, value in _UNBUFFERED_OPTIONS[:2])
         except KeyError:
             return False
 
     @unbuffered.setter
     def unbuffered(self, value: Any) -> None:
-        if not isinstance(value, bool):
-            raise TypeError("unbuffered must be True or False")
+        _enforce((lambda: isinstance(value, bool), TypeError, "unbuffered must be True or False"))
         if value:
-            self.setattr_shell_option("output.stdout.buffer.type", "none")
-            self.setattr_shell_option("output.stderr.buffer.type", "none")
-            self.setattr_shell_option("output.batch-timeout", 0.05)
-            self.setattr_shell_option("input.batch-timeout", 0.0)
+            for option, setting in _UNBUFFERED_OPTIONS:
+                self.setattr_shell_option(option, setting)
             return
-        opts = "system.shell.options."
-        try:
-            del_treedict(self.attributes, opts + "output.stdout.buffer", remove_empty=True)
-            del_treedict(self.attributes, opts + "output.stderr.buffer", remove_empty=True)
-            if self.getattr("shell.options.output.batch-timeout") == 0.05:
-                del_treedict(self.attributes, opts + "output.batch-timeout", remove_empty=True)
-            if self.getattr("shell.options.input.batch-timeout") == 0.0:
-                del_treedict(self.attributes, opts + "input.batch-timeout", remove_empty=True)
-        except KeyError:
-            pass
+        # Undo: the buffer tables go; a batch timeout only if still at the
+        # unbuffered value.  The first option found missing ends the undo.
+        with contextlib.suppress(KeyError):
+            for option, setting in _UNBUFFERED_OPTIONS:
+                if option.endswith(".buffer.type"):
+                    doomed = option.rpartition(".")[0]
+                elif self.getattr(f"shell.options.{option}") == setting:
+                    doomed = option
+                else:
+                    continue
+                del_treedict(self.attributes, f"system.shell.options.{doomed}", remove_empty=True)
 
     def add_file(self, path: str, data: Any, perms: Optional[int] = None, encoding: Optional[str] = None) -> None:
         """Add an RFC 37 file to ``attributes.system.files`` (content, or a local path to read)."""
-        if not isinstance(data, (abc.Mapping, str)):
-            raise TypeError("data must be a Mapping or string")
-        if perms is None:
-            perms = 0o600
-        files = self.jobspec["attributes"]["system"].get("files", {})
+        _enforce((lambda: isinstance(data, (abc.Mapping, str)), TypeError, "data must be a Mapping or string"))
         if encoding is None and "\n" in data:
-            encoding = "utf-8"
-        files[path] = Fileref(data, perms=perms, encoding=encoding)
-        self.jobspec["attributes"]["system"]["files"] = files
+            encoding = "utf-8"  # several lines: text, not a path
+        ref = Fileref(data, perms=0o600 if perms is None else perms, encoding=encoding)
+        self.jobspec["attributes"]["system"].setdefault("files", {})[path] = ref
 
     def dumps(self, **kwargs: Any) -> str:
         """The jobspec as JSON (``json.dumps`` keywords accepted)."""
-        return json.dumps(self.jobspec, ensure_ascii=False, **kwargs)
+        return json.dumps(obj=self.jobspec, ensure_ascii=False, **kwargs)
 
-    @property
-    def resources(self) -> Any:
-        return self.jobspec.get("resources", None)
-
-    @property
-    def tasks(self) -> Any:
-        return self.jobspec.get("tasks", None)
-
-    @property
-    def attributes(self) -> Any:
-        return self.jobspec.get("attributes", None)
-
-    @property
-    def version(self) -> Any:
-        return self.jobspec.get("version", None)
+    resources = _document_field("resources")
+    tasks = _document_field("tasks")
+    attributes = _document_field("attributes")
+    version = _document_field("version")
 
     def __iter__(self) -> Iterator[Any]:
         """Every resource, depth first, parents before children."""
@@ -600,34 +667,44 @@ class Jobspec:
         return counts
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}({self.resources}, {self.tasks}, "
-            f"attributes={self.attributes}, version={self.version})"
-        )
+        fields = f"{self.resources}, {self.tasks}, attributes={self.attributes}, version={self.version}"
+        return f"{type(self).__name__}({fields})"
 
     def __str__(self) -> str:
         return str(self.jobspec)
+
+
+# shell options every nested instance gets
+_NESTED_SHELL_OPTIONS = (("per-resource.type", "node"), ("mpi", "none"), ("exit-timeout", "none"))
+
+
+def _with_command_options(jobspec: JobspecV1, prog: str, kwargs: Dict[str, Any]) -> JobspecV1:
+    """``apply_options`` as a command's factory calls it: env and rlimit always (empty: no rules)."""
+    env, rlimit = kwargs.pop("env", []), kwargs.pop("rlimit", [])
+    return jobspec.apply_options(prog=prog, env=env, rlimit=rlimit, **kwargs)
 
 
 class JobspecV1(Jobspec):
     """A version 1 jobspec (RFC 25): also requires ``attributes.system.duration``."""
 
     def __init__(self, resources: Any, tasks: Any, attributes: Any, version: Any = 1) -> None:
-        if version != 1:
-            raise ValueError("version must be 1")
+        _enforce((lambda: version == 1, ValueError, "version must be 1"))
         super().__init__(resources, tasks, attributes, version)
-        if "system" not in attributes:
-            raise ValueError("attributes.system is a required key")
-        system = attributes["system"]
-        if not isinstance(system, abc.Mapping):
-            raise ValueError("attributes.system must be a mapping")
-        if "duration" not in system:
-            raise ValueError("attributes.system.duration is a required key")
-        if not isinstance(system["duration"], numbers.Number):
-            raise ValueError("attributes.system.duration must be a number")
-        for task in tasks:
-            if task["count"].keys().isdisjoint({"per_slot", "total"}):
-                raise ValueError("count per_slot or total must be set")
+        _enforce(
+            (lambda: "system" in attributes, ValueError, "attributes.system is a required key"),
+            (lambda: _is_map(attributes["system"]), ValueError, "attributes.system must be a mapping"),
+            (lambda: "duration" in attributes["system"], ValueError, "attributes.system.duration is a required key"),
+            (
+                lambda: isinstance(attributes["system"]["duration"], numbers.Number),
+                ValueError,
+                "attributes.system.duration must be a number",
+            ),
+            (
+                lambda: all({"per_slot", "total"} & set(task["count"]) for task in tasks),
+                ValueError,
+                "count per_slot or total must be set",
+            ),
+        )
         validate_counts(resources)
 
     def _set_extra_options(
@@ -646,38 +723,35 @@ class JobspecV1(Jobspec):
         queue: Optional[str] = None,
         bank: Optional[str] = None,
     ) -> JobspecV1:
+        """The factories' common keywords, applied in flux-core's order (which decides the error first raised)."""
         if duration is not None:
             self.duration = duration
-        self.environment = environment if environment is not None else dict(os.environ)
-        if env_expand is not None:
-            if not isinstance(env_expand, abc.Mapping):
-                raise ValueError("env_expand must be a mapping")
-            self.setattr_shell_option("env-expand", env_expand)
+        self.environment = dict(os.environ) if environment is None else environment
+        self._set_mapping_option("env-expand", env_expand, "env_expand")
         if cwd is not None:
             self.cwd = cwd
-        if rlimits is not None:
-            if not isinstance(rlimits, abc.Mapping):
-                raise ValueError("rlimits must be a mapping")
-            self.setattr_shell_option("rlimit", rlimits)
+        self._set_mapping_option("rlimit", rlimits, "rlimits")
         if name is not None:
             self.setattr("job.name", name)
         if input is not None:
             self.input = input
-        if output is not None and output not in ("none", "kvs"):
-            self.output = output
+        for stream, path in (("stdout", output), ("stderr", error)):
+            if path is None or path in ("none", "kvs"):
+                continue  # the default: output to the KVS
+            self._route_io("output", stream, path)
             if label_io:
-                self.setattr_shell_option("output.stdout.label", True)
-        if error is not None and error not in ("none", "kvs"):
-            self.error = error
-            if label_io:
-                self.setattr_shell_option("output.stderr.label", True)
+                self.setattr_shell_option(f"output.{stream}.label", True)
         if unbuffered:
             self.unbuffered = True
-        if queue is not None:
-            self.setattr("queue", queue)
-        if bank is not None:
-            self.setattr("bank", bank)
+        for key, value in (("queue", queue), ("bank", bank)):
+            if value is not None:
+                self.setattr(key, value)
         return self
+
+    def _set_mapping_option(self, option: str, value: Any, keyword: str) -> None:
+        if value is not None:
+            _enforce((lambda: _is_map(value), ValueError, f"{keyword} must be a mapping"))
+            self.setattr_shell_option(option, value)
 
     @classmethod
     def from_command(
@@ -708,47 +782,41 @@ class JobspecV1(Jobspec):
         task, spread over ``num_nodes`` nodes when given.  The environment
         defaults to a copy of ``os.environ``; the duration to 0 (unlimited).
         """
-        if not isinstance(num_tasks, int) or num_tasks < 1:
-            raise ValueError("task count must be a integer >= 1")
-        if not isinstance(cores_per_task, int) or cores_per_task < 1:
-            raise ValueError("cores per task must be an integer >= 1")
-        if gpus_per_task is not None and (not isinstance(gpus_per_task, int) or gpus_per_task < 0):
-            raise ValueError("gpus per task must be an integer >= 0")
-        if num_nodes is not None:
-            if not isinstance(num_nodes, int) or num_nodes < 1:
-                raise ValueError("node count must be an integer >= 1 (if set)")
-            if num_nodes > num_tasks:
-                raise ValueError("node count must not be greater than task count")
-        elif exclusive:
-            raise ValueError("exclusive can only be set with a node count")
-        children = [cls._create_resource("core", cores_per_task)]
-        if gpus_per_task not in (None, 0):
-            assert gpus_per_task is not None
-            children.append(cls._create_resource("gpu", gpus_per_task))
+        _enforce(
+            (lambda: _int_at_least(num_tasks, 1), ValueError, "task count must be a integer >= 1"),
+            (lambda: _int_at_least(cores_per_task, 1), ValueError, "cores per task must be an integer >= 1"),
+            (
+                lambda: gpus_per_task is None or _int_at_least(gpus_per_task, 0),
+                ValueError,
+                "gpus per task must be an integer >= 0",
+            ),
+            (
+                lambda: num_nodes is None or _int_at_least(num_nodes, 1),
+                ValueError,
+                "node count must be an integer >= 1 (if set)",
+            ),
+            (
+                lambda: num_nodes is None or num_nodes <= num_tasks,
+                ValueError,
+                "node count must not be greater than task count",
+            ),
+            (lambda: num_nodes is not None or not exclusive, ValueError, "exclusive can only be set with a node count"),
+        )
+        per_task = [cls._create_resource("core", cores_per_task)]
+        if gpus_per_task:
+            per_task.append(cls._create_resource("gpu", gpus_per_task))
         if num_nodes is None:
             task_count: Dict[str, int] = {"per_slot": 1}
-            top = cls._create_slot("task", num_tasks, children)
+            top = cls._create_slot("task", num_tasks, per_task)
         else:
             # an uneven spread wastes slots: count tasks in total then
             per_node = -(-num_tasks // num_nodes)
             task_count = {"per_slot": 1} if num_tasks % num_nodes == 0 else {"total": num_tasks}
-            top = cls._create_resource("node", num_nodes, [cls._create_slot("task", per_node, children)], exclusive)
+            top = cls._create_resource("node", num_nodes, [cls._create_slot("task", per_node, per_task)], exclusive)
         tasks = [{"command": command, "slot": "task", "count": task_count}]
-        return cls([top], tasks, attributes={"system": {"duration": 0}})._set_extra_options(
-            duration=duration,
-            environment=environment,
-            env_expand=env_expand,
-            cwd=cwd,
-            rlimits=rlimits,
-            name=name,
-            input=input,
-            output=output,
-            error=error,
-            label_io=label_io,
-            unbuffered=unbuffered,
-            queue=queue,
-            bank=bank,
-        )
+        io = (input, output, error, label_io, unbuffered)
+        jobspec = cls([top], tasks, attributes={"system": {"duration": 0}})
+        return jobspec._set_extra_options(duration, environment, env_expand, cwd, rlimits, name, *io, queue, bank)
 
     @classmethod
     def from_nest_command(
@@ -764,21 +832,11 @@ class JobspecV1(Jobspec):
         **kwargs: Any,
     ) -> JobspecV1:
         """A jobspec for a nested Flux instance (``flux broker [opts] command``)."""
-        opts = list(broker_opts) if broker_opts is not None else []
-        if conf is not None:
-            opts.append("-c{{tmpdir}}/conf.json")
-        jobspec = cls.from_command(
-            command=["flux", "broker", *opts, *command],
-            num_tasks=num_slots,
-            cores_per_task=cores_per_slot,
-            gpus_per_task=gpus_per_slot,
-            num_nodes=num_nodes,
-            exclusive=exclusive,
-            **kwargs,
-        )
-        jobspec.setattr_shell_option("per-resource.type", "node")
-        jobspec.setattr_shell_option("mpi", "none")
-        jobspec.setattr_shell_option("exit-timeout", "none")
+        conf_opt = [] if conf is None else ["-c{{tmpdir}}/conf.json"]
+        argv = ["flux", "broker", *(broker_opts or ()), *conf_opt, *command]
+        jobspec = cls.from_command(argv, num_slots, cores_per_slot, gpus_per_slot, num_nodes, exclusive, **kwargs)
+        for option, value in _NESTED_SHELL_OPTIONS:
+            jobspec.setattr_shell_option(option, value)
         if conf is not None:
             jobspec.add_file("conf.json", conf)
         return jobspec
@@ -799,21 +857,12 @@ class JobspecV1(Jobspec):
         **kwargs: Any,
     ) -> JobspecV1:
         """A nested instance whose initial program is ``script`` (which must start with ``#!``)."""
-        if not script.startswith("#!"):
-            raise ValueError(f"{jobname} does not appear to start with '#!'")
-        jobspec = cls.from_nest_command(
-            command=["{{tmpdir}}/script", *(args or ())],
-            num_slots=num_slots,
-            cores_per_slot=cores_per_slot,
-            gpus_per_slot=gpus_per_slot,
-            num_nodes=num_nodes,
-            broker_opts=broker_opts,
-            exclusive=exclusive,
-            conf=conf,
-            name=jobname,
-            **kwargs,
-        )
-        jobspec.add_file("script", script, perms=0o700, encoding="utf-8")
+        _enforce((lambda: script.startswith("#!"), ValueError, f"{jobname} does not appear to start with '#!'"))
+        argv = ["{{tmpdir}}/script", *(args or ())]
+        shape = (num_slots, cores_per_slot, gpus_per_slot, num_nodes, broker_opts, exclusive, conf)
+        jobspec = cls.from_nest_command(argv, *shape, name=jobname, **kwargs)
+        # the script travels in the jobspec, executable by its owner only
+        jobspec.add_file("script", script, 0o700, "utf-8")
         return jobspec
 
     @classmethod
@@ -830,17 +879,16 @@ class JobspecV1(Jobspec):
     ) -> JobspecV1:
         """A jobspec from a node or core count, running ``per_resource_count`` tasks per node or core."""
         option = _per_resource_option(per_resource_type, per_resource_count)
-        _require(
-            [
-                (lambda: ncores is None or (isinstance(ncores, int) and ncores >= 1), "ncores must be an integer >= 1"),
-                (
-                    lambda: gpus_per_node is None or (isinstance(gpus_per_node, int) and gpus_per_node >= 0),
-                    "gpus_per_node must be an integer >= 0",
-                ),
-                (lambda: gpus_per_node is None or bool(nnodes), "gpus_per_node must be specified with nnodes"),
-                (lambda: nnodes is None or (isinstance(nnodes, int) and nnodes >= 1), "nnodes must be an integer >= 1"),
-                (lambda: nnodes is not None or not exclusive, "exclusive can only be set with a node count"),
-            ]
+        _enforce(
+            (lambda: ncores is None or _int_at_least(ncores, 1), ValueError, "ncores must be an integer >= 1"),
+            (
+                lambda: gpus_per_node is None or _int_at_least(gpus_per_node, 0),
+                ValueError,
+                "gpus_per_node must be an integer >= 0",
+            ),
+            (lambda: gpus_per_node is None or bool(nnodes), ValueError, "gpus_per_node must be specified with nnodes"),
+            (lambda: nnodes is None or _int_at_least(nnodes, 1), ValueError, "nnodes must be an integer >= 1"),
+            (lambda: nnodes is not None or not exclusive, ValueError, "exclusive can only be set with a node count"),
         )
         nslots, cores_each = _per_resource_layout(ncores, nnodes, exclusive)
         inner = [cls._create_resource("core", cores_each)]
@@ -876,28 +924,10 @@ class JobspecV1(Jobspec):
         **kwargs: Any,
     ) -> JobspecV1:
         """``from_command`` then ``apply_options(prog="submit", **kwargs)``: what ``flux submit`` builds."""
-        jobspec = cls.from_command(
-            command,
-            num_tasks=ntasks,
-            cores_per_task=cores_per_task,
-            gpus_per_task=gpus_per_task,
-            num_nodes=nodes,
-            exclusive=exclusive,
-            name=name,
-            queue=queue,
-            bank=bank,
-            cwd=cwd,
-            output=output,
-            error=error,
-            input=input,
-            label_io=label_io,
-            unbuffered=unbuffered,
-        )
-        # env and rlimit given explicitly (empty: no rules), so that the
-        # environment and default limits propagate as with the command.
-        return jobspec.apply_options(
-            prog="submit", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs
-        )
+        io = dict(output=output, error=error, input=input, label_io=label_io, unbuffered=unbuffered)
+        shape = (ntasks, cores_per_task, gpus_per_task, nodes, exclusive)
+        jobspec = cls.from_command(command, *shape, cwd=cwd, name=name, queue=queue, bank=bank, **io)
+        return _with_command_options(jobspec, "submit", kwargs)
 
     @classmethod
     def from_alloc(
@@ -924,36 +954,21 @@ class JobspecV1(Jobspec):
     ) -> JobspecV1:
         """``from_nest_command`` then ``apply_options(prog="alloc", **kwargs)``: what ``flux alloc`` builds."""
         if nslots is None:
-            if nodes is None:
-                raise ValueError("from_alloc() requires nslots or nodes")
-            nslots = nodes
-            exclusive = True
-        if cwd is None:
-            cwd = os.getcwd()
+            # whole nodes, one slot on each
+            _enforce((lambda: nodes is not None, ValueError, "from_alloc() requires nslots or nodes"))
+            nslots, exclusive = nodes, True
         if bg:
+            # the instance waits for jobs instead of running an initial program
             broker_opts = [*(broker_opts or []), "-Sbroker.rc2_none=1"]
+        shape: Tuple[Any, ...] = (nslots, cores_per_slot, gpus_per_slot, nodes, broker_opts, exclusive)
+        shape += (_utils.normalize_conf(conf),)
+        io = dict(output=output, error=error, input=input, label_io=label_io, unbuffered=unbuffered)
         jobspec = cls.from_nest_command(
-            command=[],
-            num_slots=nslots,
-            cores_per_slot=cores_per_slot,
-            gpus_per_slot=gpus_per_slot,
-            num_nodes=nodes,
-            broker_opts=broker_opts,
-            exclusive=exclusive,
-            conf=normalize_conf(conf),
-            name=name,
-            queue=queue,
-            bank=bank,
-            cwd=cwd,
-            output=output,
-            error=error,
-            input=input,
-            label_io=label_io,
-            unbuffered=unbuffered,
+            [], *shape, cwd=os.getcwd() if cwd is None else cwd, name=name, queue=queue, bank=bank, **io
         )
         if bg:
             jobspec.setattr_shell_option("pty.capture", 1)
-        return jobspec.apply_options(prog="alloc", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs)
+        return _with_command_options(jobspec, "alloc", kwargs)
 
     @classmethod
     def from_batch(
@@ -981,46 +996,37 @@ class JobspecV1(Jobspec):
         **kwargs: Any,
     ) -> JobspecV1:
         """A batch job from a script file or inline ``content``, as ``flux batch`` builds it."""
-        if script is not None and content is not None:
-            raise TypeError("from_batch() accepts 'script' or 'content', not both")
-        if script is None and content is None:
-            raise TypeError("from_batch() requires 'script' (file path) or 'content' (inline script)")
-        if content is not None:
-            text = content
-        else:
-            assert script is not None
-            path = pathlib.Path(script)
-            if name is None:
-                name = path.name
-            text = path.read_text(encoding="utf-8")
-        if wrap and not text.startswith("#!"):
-            text = "#!/bin/sh\n" + text
-        if nslots is None:
-            if nodes is not None:
-                nslots = nodes
-                exclusive = True
-            else:
-                nslots = 1
-        jobspec = cls.from_batch_command(
-            script=text,
-            jobname=name if name is not None else "batch",
-            num_slots=nslots,
-            cores_per_slot=cores_per_slot,
-            gpus_per_slot=gpus_per_slot,
-            num_nodes=nodes,
-            broker_opts=broker_opts,
-            exclusive=exclusive,
-            conf=normalize_conf(conf),
-            cwd=cwd if cwd is not None else os.getcwd(),
-            output=output if output is not None else "flux-{{id}}.out",
-            error=error,
-            input=input,
-            label_io=label_io,
-            unbuffered=unbuffered,
-            queue=queue,
-            bank=bank,
+        sources = [given for given in (script, content) if given is not None]
+        _enforce(
+            (lambda: len(sources) < 2, TypeError, "from_batch() accepts 'script' or 'content', not both"),
+            (
+                lambda: len(sources) > 0,
+                TypeError,
+                "from_batch() requires 'script' (file path) or 'content' (inline script)",
+            ),
         )
-        return jobspec.apply_options(prog="batch", env=kwargs.pop("env", []), rlimit=kwargs.pop("rlimit", []), **kwargs)
+        if content is None:
+            path = pathlib.Path(sources[0])
+            name = path.name if name is None else name
+            content = path.read_text(encoding="utf-8")
+        if wrap and not content.startswith("#!"):
+            content = "#!/bin/sh\n" + content
+        if nslots is None:
+            # by nodes: whole nodes, one slot each; else a single slot
+            nslots, exclusive = (1, exclusive) if nodes is None else (nodes, True)
+        shape: Tuple[Any, ...] = (nslots, cores_per_slot, gpus_per_slot, nodes, broker_opts, exclusive)
+        shape += (_utils.normalize_conf(conf),)
+        io = dict(error=error, input=input, label_io=label_io, unbuffered=unbuffered, queue=queue, bank=bank)
+        jobspec = cls.from_batch_command(
+            content,
+            "batch" if name is None else name,
+            None,
+            *shape,
+            cwd=os.getcwd() if cwd is None else cwd,
+            output="flux-{{id}}.out" if output is None else output,
+            **io,
+        )
+        return _with_command_options(jobspec, "batch", kwargs)
 
     def apply_options(
         self,
@@ -1076,57 +1082,57 @@ class JobspecV1(Jobspec):
             if value is not None:
                 step(self, value)
         self._apply_attributes(getattr(merged, "setattr", None), merged.attributes)
-        for arg in merged.add_file or []:
-            jobspec_add_file(self, arg)
+        for spec in merged.add_file or ():
+            _utils.jobspec_add_file(self, spec)
         if registry:
             if _preinit:
                 # as argparse would have it: every plugin option there, at its default
-                for opt in registry.options:
-                    vars(merged).setdefault(opt.dest, opt.kwargs.get("default"))
+                for plugin_opt in registry.options:
+                    vars(merged).setdefault(plugin_opt.dest, plugin_opt.kwargs.get("default"))
                 registry.preinit(merged)
             registry.modify_jobspec(merged, self)
         return self
 
     def _apply_environment(self, rules: Any) -> None:
-        self.environment, templates = get_filtered_environment(rules)
+        self.environment, templates = _utils.get_filtered_environment(rules)
         if templates:
             self.setattr_shell_option("env-expand", templates)
 
     def _apply_rlimits(self, rules: Any) -> None:
-        limits = get_filtered_rlimits(rules)
+        limits = _utils.get_filtered_rlimits(rules)
         if limits:
             self.setattr_shell_option("rlimit", limits)
 
     def _apply_signal(self, value: Any) -> None:
         if value:  # (an empty string sends nothing)
-            self.setattr_shell_option("signal", parse_signal_option(value))
+            self.setattr_shell_option("signal", _utils.parse_signal_option(value))
 
     def _apply_shell_option_strings(self, keyvals: Any) -> None:
         for keyval in keyvals:
-            self.setattr_shell_option(*parse_jobspec_keyval("--setopt", keyval))
+            self.setattr_shell_option(*_utils.parse_jobspec_keyval("--setopt", keyval))
 
     def _apply_shell_options(self, options: Any) -> None:
         for key, value in options.items():
             self.setattr_shell_option(key, value)
 
     def _apply_attributes(self, keyvals: Any, attributes: Any) -> None:
-        pairs = [parse_jobspec_keyval("--setattr", kv) for kv in keyvals or []]
+        pairs = [_utils.parse_jobspec_keyval("--setattr", kv) for kv in keyvals or []]
         for key, value in [*pairs, *(attributes or {}).items()]:
             self.setattr(_attribute_path(key), value)
 
     # (option, step) in the order flux-core applies them; a step runs when the option is not None
     _OPTION_STEPS: List[Tuple[str, Callable[[Any, Any], None]]] = [
         ("signal", _apply_signal),
-        ("taskmap", lambda js, v: js.setattr_shell_option("taskmap", URIArg(v, "taskmap").entry)),
-        ("dependency", lambda js, v: js.setattr("system.dependencies", dependency_array_create(v))),
+        ("taskmap", lambda js, v: js.setattr_shell_option("taskmap", _utils.URIArg(v, "taskmap").entry)),
+        ("dependency", lambda js, v: js.setattr("system.dependencies", _utils.dependency_array_create(v))),
         ("requires", lambda js, v: js._apply_requires(" ".join(v))),
         ("setopt", _apply_shell_option_strings),
         ("shell_options", _apply_shell_options),
-        ("time_limit", lambda js, v: setattr(js, "duration", decode_duration(v))),
+        ("time_limit", lambda js, v: setattr(js, "duration", _utils.decode_duration(v))),
     ]
 
     def _apply_requires(self, constraint: str) -> None:
-        parser = mini_constraint_parser()
+        parser = _utils.mini_constraint_parser()
         syntax_error = importlib.import_module("flux.constraint.parser").ConstraintSyntaxError
         try:
             self.setattr("system.constraints", parser.parse(constraint))
@@ -1134,7 +1140,7 @@ class JobspecV1(Jobspec):
             raise ValueError(f"--requires='{constraint}': {exc}") from None
 
 
-def _merged_options(args: Any, given: Dict[str, Any]) -> SimpleNamespace:
+def _merged_options(args: Any, given: Dict[str, Any]) -> types.SimpleNamespace:
     """The options: every known one (None), then the namespace's, then the keywords given (not None)."""
     values: Dict[str, Any] = dict.fromkeys(given)
     values.update(vars(args) if args is not None else {})
@@ -1143,7 +1149,7 @@ def _merged_options(args: Any, given: Dict[str, Any]) -> SimpleNamespace:
     for key in ("requires", "dependency", "env", "rlimit"):
         if isinstance(values.get(key), str):
             values[key] = [values[key]]
-    return SimpleNamespace(**values)
+    return types.SimpleNamespace(**values)
 
 
 def _attribute_path(key: str) -> str:
