@@ -39,6 +39,11 @@ def id_encode(jobid: Union[int, str], encoding: str = "f58") -> str:
         raise _c_error(err) from None
 
 
+def _encoded(encoding: str) -> Any:
+    """A read-only property of JobID: the id in one encoding."""
+    return property(lambda self: id_encode(self, encoding), doc=f"This id in the {encoding} encoding.")
+
+
 class JobID(int):
     """A job id: ``int`` subclass built from an int or any FLUID string.
 
@@ -50,54 +55,26 @@ class JobID(int):
     orig_str: str
 
     def __new__(cls, value: Any) -> JobID:
-        if isinstance(value, JobID):
-            return cls(value.orig_str)
-        if isinstance(value, int):
-            jobid = value
-        else:
-            try:
-                jobid = id_parse(value)
-            except OSError:
-                raise ValueError(f"{value} is not a valid Flux jobid") from None
-        self = super().__new__(cls, jobid)
-        self.orig_str = str(value)
-        return self
+        # a JobID is rebuilt from the text it was made from, so ``orig`` carries over
+        source = value.orig_str if isinstance(value, JobID) else value
+        number = source if isinstance(source, int) else _parse_for_jobid(source)
+        instance = super().__new__(cls, number)
+        instance.orig_str = str(source)
+        return instance
 
     def encode(self, encoding: str = "dec") -> str:
         """This id in another encoding (see :func:`id_encode`)."""
-        return id_encode(self, encoding)
+        return id_encode(int(self), encoding)
 
-    @property
-    def dec(self) -> str:
-        return self.encode()
-
-    @property
-    def f58(self) -> str:
-        return self.encode("f58")
-
-    @property
-    def f58plain(self) -> str:
-        return self.encode("f58plain")
-
-    @property
-    def hex(self) -> str:  # flux-core's name shadows int.hex
-        return self.encode("hex")
-
-    @property
-    def dothex(self) -> str:
-        return self.encode("dothex")
-
-    @property
-    def words(self) -> str:
-        return self.encode("words")
-
-    @property
-    def emoji(self) -> str:
-        return self.encode("emoji")
-
-    @property
-    def kvs(self) -> str:
-        return self.encode("kvs")
+    # one property per encoding; ``hex`` shadows int.hex, as in flux-core
+    dec = _encoded("dec")
+    f58 = _encoded("f58")
+    f58plain = _encoded("f58plain")
+    hex = _encoded("hex")
+    dothex = _encoded("dothex")
+    words = _encoded("words")
+    emoji = _encoded("emoji")
+    kvs = _encoded("kvs")
 
     @property
     def orig(self) -> str:
@@ -105,7 +82,16 @@ class JobID(int):
         return self.orig_str
 
     def __str__(self) -> str:
-        return self.encode("f58")
+        return id_encode(int(self), "f58")
 
     def __repr__(self) -> str:
-        return f"JobID({self.dec})"
+        decimal = id_encode(int(self), "dec")
+        return f"JobID({decimal})"
+
+
+def _parse_for_jobid(text: Any) -> int:
+    """``id_parse`` with the ValueError JobID raises for anything not a job id."""
+    try:
+        return id_parse(text)
+    except OSError:
+        raise ValueError(f"{text} is not a valid Flux jobid") from None
