@@ -3,7 +3,6 @@ builtin/python.c, flux-uri.py, builtin/version.c)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Dict, List
@@ -83,55 +82,31 @@ def main_version(argv: List[str]) -> int:
     return 0
 
 
-URI_EPILOG = """Supported resolver schemes:
-  jobid\t\tGet URI for a given Flux JOBID
-  pid\t\tGet FLUX_URI for a given local PID
-"""
-
-
 def main_uri(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog="flux-uri",
+    """flux-core's flux-uri.py: TARGET resolved by flux.uri.FluxURIResolver (its
+    plugins list in the epilog), printed as is, ``--remote`` or ``--local``."""
+    from flux.uri import FluxURIResolver  # type: ignore[import-not-found,unused-ignore]
+    from flux.util import help_formatter  # type: ignore[import-not-found,unused-ignore]
+
+    from .pytool import argument_parser
+
+    resolver = FluxURIResolver()
+    plugins = "\n".join(f"  {name}\t\t{what}" for name, what in resolver.plugins().items())
+    parser = argument_parser(
+        "flux-uri",
         description="Resolve TARGET to a Flux URI",
-        epilog=URI_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Supported resolver schemes:\n" + plugins,
+        formatter_class=help_formatter(raw_description=True),
     )
     parser.add_argument("--remote", action="store_true", help="convert a local URI to remote")
-    parser.add_argument("--local", action="store_true", help="convert a remote URI to local")
+    parser.add_argument("--local", action="store_true", help="convert a remote URI to local",
+                        default=os.environ.get("FLUX_URI_RESOLVE_LOCAL"))
     parser.add_argument("--wait", action="store_true", help="wait for a URI to become available, if supported")
     parser.add_argument("uri", metavar="TARGET", help="A Flux jobid or URI in scheme:argument form (e.g. jobid:f1234)")
-    return python_main("flux-uri", lambda: _uri(parser.parse_args(argv[1:])))
 
+    def body() -> None:
+        args = parser.parse_args(argv[1:])
+        uri = resolver.resolve(args.uri + "?wait" if args.wait else args.uri)
+        print(uri.remote if args.remote else uri.local if args.local else uri)
 
-def _uri(args: argparse.Namespace) -> int:
-    if args.remote and args.local:
-        raise ValueError("Only one of --local or --remote may be specified")
-    target: str = args.uri
-    scheme, colon, rest = target.partition(":")
-    if colon and scheme in ("local", "ssh"):
-        uri = target
-    elif colon and scheme == "pid":
-        uri = _uri_of_pid(rest)
-    elif colon and scheme == "jobid" or not colon:
-        raise ValueError(f"{target}: fakeflux jobs do not run Flux instances, so they have no URI")
-    else:
-        raise ValueError(f"No plugin for URI scheme {scheme}")
-    if args.remote and uri.startswith("local://"):
-        import socket
-
-        uri = f"ssh://{socket.gethostname()}{uri[len('local://') :]}"
-    elif args.local and uri.startswith("ssh://"):
-        uri = "local://" + "/" + uri[len("ssh://") :].split("/", 1)[1]
-    print(uri)
-    return 0
-
-
-def _uri_of_pid(pid: str) -> str:
-    try:
-        with open(f"/proc/{int(pid)}/environ", "rb") as f:
-            for item in f.read().split(b"\0"):
-                if item.startswith(b"FLUX_URI="):
-                    return item[len(b"FLUX_URI=") :].decode()
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"PID {pid} not found") from exc
-    raise ValueError(f"PID {pid} not found")
+    return python_main("flux-uri", body)

@@ -693,7 +693,63 @@ PATH = Option(
     'Specify alternate eventlog name or path suffix (e.g. "exec", "output", or "guest.exec.eventlog")',
 )
 
+def _memo_value(text: str) -> Any:
+    """A memo value as memo.c reads it: JSON (any type, as jansson decodes
+    it) when it parses, else the text as a string."""
+    def refuse(name: str) -> Any:
+        raise ValueError(name)
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except ValueError:
+        return text
+
+
+def _memo_set(memo: Dict[str, Any], key: str, value: Any) -> bool:
+    """jpath_set: a dotted key makes (or enters) nested objects; an empty
+    component is refused."""
+    parts = key.split(".")
+    if any(not part for part in parts):
+        return False
+    node = memo
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[parts[-1]] = value
+    return True
+
+
+def cmd_memo(p: OptParser, o: Parsed) -> int:
+    if len(o.args) < 2:
+        p.print_usage()
+        return 1
+    h = _handle()
+    jobid = jobwatch.parse_jobid(PROG, o.args[0])
+    memo: Dict[str, Any] = {}
+    for item in o.args[1:]:
+        key, eq, text = item.partition("=")
+        if not eq:
+            die(PROG, f"memo: no value for key={item}")
+        if text == "-":
+            text = sys.stdin.buffer.read().decode("utf-8", "surrogateescape")
+        if not _memo_set(memo, key, _memo_value(text)):
+            die(PROG, f"failed to set {key}={text} in memo object\n: Invalid argument")
+    try:
+        h.rpc("job-manager.memo", {"id": jobid, "volatile": o.has("volatile"), "memo": memo}).get()
+    except OSError as exc:
+        die(PROG, f"memo: {error_text(exc)}")
+    return 0
+
+
 SUBS: Dict[str, Sub] = {
+    "memo": (
+        "[--volatile] id key=value [key=value, ...]",
+        "Post an RFC 21 memo to a job",
+        [Option("volatile", "", usage="Memo will not appear in eventlog (will be lost on restart)")],
+        cmd_memo,
+    ),
     "urgency": (
         "[OPTIONS] id urgency",
         "Set job urgency (0-31, HOLD, EXPEDITE, DEFAULT)",

@@ -183,6 +183,26 @@ def _broker_log(severity: int, message: str) -> None:
         sys.stderr.flush()
 
 
+def _post_uri_memo(lineage: Dict[str, str], hostname: str, local_uri: str) -> None:
+    """What a broker run as a job tells its enclosing instance once up (the
+    broker's bootstrap.c): a ``uri`` memo on its job, ssh://HOST/PATH of its
+    local URI, which ``flux uri JOBID`` and ``flux alloc --bg`` wait for."""
+    import flux  # type: ignore[import-not-found,unused-ignore]
+    from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+    if not hostname:
+        import socket
+
+        hostname = socket.gethostname()
+    uri = f"ssh://{hostname}{local_uri[len('local://'):]}"
+    try:
+        parent = flux.Flux(lineage["parent-uri"])
+        jobid = int(JobID(lineage["jobid"]))
+        parent.rpc("job-manager.memo", {"id": jobid, "memo": {"uri": uri}}).get()
+    except OSError as exc:
+        _broker_log(3, f"job-manager.memo uri: {exc.strerror or exc}")
+
+
 def _run(
     size: int,
     attrs: Dict[str, str],
@@ -208,6 +228,8 @@ def _run(
         die(PROG, str(exc))
     for name, value in (lineage or {}).items():
         instance.setattr(name, value)  # read-only attributes: set as a job's broker sets them
+    if lineage:
+        _post_uri_memo(lineage, instance.getattr("hostname") or "", instance.uri(0))
     shell = os.environ.get("SHELL") or "/bin/bash"
     # the log leaves out "$SHELL -c", as runat.c does
     shown = " ".join(argv[2:] if argv[:2] == [shell, "-c"] and len(argv) > 2 else argv)
@@ -311,10 +333,11 @@ def _lineage() -> Dict[str, str]:
     from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
 
     decimal = str(int(JobID(jobid)))
+    # jobid and jobid-path as the job shell gave FLUX_JOB_ID (F58), the namespace in decimal
     return {
         "parent-uri": uri,
-        "jobid": decimal,
+        "jobid": jobid,
         "instance-level": str(level + 1),
-        "jobid-path": f"{path}/{decimal}" if path and path != "/" else f"/{decimal}",
+        "jobid-path": f"{path}/{jobid}" if path and path != "/" else f"/{jobid}",
         "parent-kvs-namespace": f"job-{decimal}",
     }

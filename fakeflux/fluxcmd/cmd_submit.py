@@ -378,6 +378,53 @@ def _init_slots(args: argparse.Namespace) -> None:
             pass
 
 
+def _alloc_background(h: Any, jobid: Any, verbose: int) -> None:
+    """flux alloc --bg as flux-core's: follow the job's eventlog until the new
+    instance posts its ``uri`` memo, then wait for that instance to reach RUN
+    (state-machine.wait); with -v, timed progress lines on stderr."""
+    import time
+
+    import flux  # type: ignore[import-not-found,unused-ignore]
+    from flux.job import JobID, event_watch  # type: ignore[import-not-found,unused-ignore]
+    from flux.uri import JobURI  # type: ignore[import-not-found,unused-ignore]
+
+    jobid = JobID(jobid)
+
+    def log(ts: float, msg: str) -> None:
+        print(f"{jobid}: {ts:6.3f}s: {msg}", file=sys.stderr, flush=True)
+
+    if verbose:
+        log(0.0, "waiting for resources")
+    t0 = 0.0
+    try:
+        for event in event_watch(h, jobid):
+            t0 = t0 or event.timestamp
+            if verbose and event.name == "alloc":
+                log(event.timestamp - t0, "resources allocated")
+            if event.name == "memo" and "uri" in event.context:
+                if verbose:
+                    log(event.timestamp - t0, "waiting for instance")
+                try:
+                    child = flux.Flux(str(JobURI(event.context["uri"])))
+                except OSError as exc:
+                    raise OSError(f"Unable to connect to {jobid}: {exc}") from None
+                try:
+                    child.rpc("state-machine.wait").get()
+                except OSError:
+                    raise OSError(f"{jobid}: instance startup failed") from None
+                if verbose:
+                    log(time.time() - t0, "ready")
+                return
+    except KeyboardInterrupt:
+        print(f"\r{jobid}: Interrupt: canceling job", file=sys.stderr)
+        flux.job.cancel(h, jobid)
+        sys.exit(1)
+    # the eventlog ended first: show what the job said, as flux-core does
+    sys.stdout.flush()
+    os.system(f"flux job attach {jobid} >&2")
+    raise OSError(f"{jobid}: unexpectedly exited")
+
+
 def main_alloc(argv: List[str]) -> int:
     logger = logging.getLogger("flux-alloc")
 
@@ -434,6 +481,7 @@ def main_alloc(argv: List[str]) -> int:
         h = None if args.dry_run else _handle()
         jobid = _submit(h, jobspec, args).get_id()
         if args.bg:
+            _alloc_background(h, jobid, args.verbose)
             print(jobid)
             sys.exit(0)
         if args.verbose > 0:

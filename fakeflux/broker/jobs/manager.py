@@ -413,11 +413,13 @@ class JobSystem:
 
     # -- events ---------------------------------------------------------------------------------------
     def post(self, job: Job, name: str, context: Optional[Dict[str, Any]] = None,
-             timestamp: Optional[float] = None) -> None:
+             timestamp: Optional[float] = None, commit: bool = True) -> None:
+        """Append an event; ``commit=False`` (EVENT_NO_COMMIT): to the journal only."""
         ts = self.now() if timestamp is None else timestamp
         line = eventlog_entry(ts, name, context)
-        job.eventlog.append(line)
-        self.kvs_write(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
+        if commit:
+            job.eventlog.append(line)
+            self.kvs_write(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
         entry: Dict[str, Any] = {"timestamp": ts, "name": name}
         if context is not None:
             entry["context"] = context
@@ -449,6 +451,17 @@ class JobSystem:
                 module.wait_respond(msg, job)
             else:
                 self.zombies[job.id] = job
+
+    def memo(self, job: Job, memo: Dict[str, Any], volatile: bool) -> None:
+        """RFC 21 ``memo``: merged into the job's ``user`` annotations (null
+        deletes a key, emptied objects go), as job-manager's annotate.c."""
+        annotations = dict(job.annotations or {})
+        user = annotations.get("user")
+        annotations["user"] = merged = dict(user) if isinstance(user, dict) else {}
+        _merge_annotations(merged, memo)
+        _drop_nulls(annotations)
+        job.annotations = annotations or None
+        self.post(job, "memo", memo, commit=not volatile)
 
     # -- exceptions, kill, urgency ---------------------------------------------------------------------
     def raise_exception(self, job: Job, kind: str, severity: int, note: Optional[str], *,
@@ -504,3 +517,28 @@ class JobSystem:
         if job is None:
             raise ServiceError(errno.ENOENT)
         return job
+
+
+def _merge_annotations(into: Dict[str, Any], update: Dict[str, Any]) -> None:
+    """jpath's update_object_recursive: objects merged key by key, any other value replaces."""
+    for key, value in update.items():
+        if isinstance(value, dict):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
+            else:
+                into[key] = dict(into[key])
+            _merge_annotations(into[key], value)
+        else:
+            into[key] = value
+
+
+def _drop_nulls(obj: Dict[str, Any]) -> None:
+    """jpath_clear_null: null values and objects left empty are removed."""
+    for key in list(obj):
+        value = obj[key]
+        if isinstance(value, dict):
+            _drop_nulls(value)
+            if not value:
+                del obj[key]
+        elif value is None:
+            del obj[key]

@@ -1,5 +1,5 @@
 """``job-manager`` (flux-core ``modules/job-manager``), rank 0: ``wait``,
-``raise``, ``kill``, ``urgency``, ``events-journal`` (+ ``-cancel``),
+``raise``, ``memo``, ``kill``, ``urgency``, ``events-journal`` (+ ``-cancel``),
 ``getattr``, ``stats-get``, ``queue-status``, ``drain``/``undrain``."""
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class JobManagerModule(BrokerModule):
     methods = {
         "wait": ("wait", C.ROLE_USER),
         "raise": ("raise_", C.ROLE_USER),
+        "memo": ("memo", C.ROLE_USER),
         "kill": ("kill", C.ROLE_USER),
         "urgency": ("urgency", C.ROLE_USER),
         "events-journal": ("journal", 0),  # owner only, as flux-core registers it (rolemask 0)
@@ -160,6 +161,23 @@ class JobManagerModule(BrokerModule):
         if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
             raise ServiceError(errno.EPERM, "guests can only raise exceptions on their own jobs")
         self.jobs.raise_exception(job, kind, severity, note, userid=msg.userid)
+        self.respond(msg)
+
+    def memo(self, msg: Message) -> None:
+        """RFC 21 memo (annotate.c): the nested instance's broker posts its
+        ``uri`` this way; ``volatile`` keeps it out of the KVS eventlog."""
+        req = payload_json(msg.payload)
+        jobid = _int(req, "id")
+        volatile = req.get("volatile", False)
+        if not isinstance(volatile, bool) or "memo" not in req:
+            raise ProtocolError("bad memo request")
+        job = self._lookup(jobid, "unknown job id", "job is inactive", errno.ENOENT)
+        if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
+            raise ServiceError(errno.EPERM, "guests can only add a memo to their own jobs")
+        memo = req["memo"]
+        if not isinstance(memo, dict):  # annotations_update refuses it before anything is posted
+            raise ServiceError(errno.EINVAL)
+        self.jobs.memo(job, memo, volatile)
         self.respond(msg)
 
     def kill(self, msg: Message) -> None:
