@@ -9,44 +9,41 @@ import argparse
 import itertools
 import os
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-# options a template may vary, and how the verbose line spells them
-MUTABLE_ARGS = {
+# The options a template may vary (argparse dests), in the order the verbose
+# line lists them.  Most are spelled ``--dest-with-dashes=``; the exceptions:
+_VARYING_DESTS = """
+    queue bank ntasks nodes cores_per_task gpus_per_task cores tasks_per_node tasks_per_core
+    gpus_per_node time_limit env env_file env_remove urgency setopt setattr job_name input
+    output error cc bcc log log_stderr dependency taskmap requires wait cwd flags begin_time signal
+""".split()
+_SPELLED_OTHERWISE = {
     "queue": "-q",
     "bank": "-B",
     "ntasks": "-n",
     "nodes": "-N",
     "cores_per_task": "-c",
     "gpus_per_task": "-g",
-    "cores": "--cores=",
-    "tasks_per_node": "--tasks-per-node=",
-    "tasks_per_core": "--tasks-per-core=",
-    "gpus_per_node": "--gpus-per-node=",
     "time_limit": "-t",
-    "env": "--env=",
-    "env_file": "--env-file=",
-    "env_remove": "--env-remove=",
-    "urgency": "--urgency=",
     "setopt": "-o ",
-    "setattr": "--setattr=",
-    "job_name": "--job-name=",
-    "input": "--input=",
-    "output": "--output=",
-    "error": "--error=",
-    "cc": "--cc=",
-    "bcc": "--bcc=",
-    "log": "--log=",
-    "log_stderr": "--log-stderr=",
-    "dependency": "--dependency=",
-    "taskmap": "--taskmap=",
-    "requires": "--requires=",
     "wait": "--wait-event=",
-    "cwd": "--cwd=",
-    "flags": "--flags=",
-    "begin_time": "--begin-time=",
-    "signal": "--signal=",
 }
+# dest -> how the verbose line spells the option (before its value)
+MUTABLE_ARGS: Dict[str, str] = {
+    dest: _SPELLED_OTHERWISE.get(dest, "--{}=".format(dest.replace("_", "-"))) for dest in _VARYING_DESTS
+}
+
+# what an input's path-like methods (``{0.%}`` and friends) give
+_PATH_METHODS: Dict[str, Callable[[str], str]] = {
+    "%": lambda path: os.path.splitext(path)[0],
+    "/": os.path.basename,
+    "//": os.path.dirname,
+    "/%": lambda path: os.path.basename(os.path.splitext(path)[0]),
+}
+
+# a user method may give a list: its items become separate command words
+_LIST_JOIN = "::list::"
 
 
 class Input:
@@ -57,6 +54,10 @@ class Input:
         self.string = text
         self.methods = methods
 
+    def _shows(self, dest: str) -> bool:
+        """Whether the verbose line names the option: changed by a template, and set."""
+        return dest in self.modified and bool(vars(self).get(dest))
+
     def __str__(self) -> str:
         return self.string
 
@@ -64,26 +65,27 @@ class Input:
         return format(self.string, spec)
 
     def __getattr__(self, attr: str) -> Any:
-        if attr == "%":
-            return os.path.splitext(self.string)[0]
-        if attr == "/":
-            return os.path.basename(self.string)
-        if attr == "//":
-            return os.path.dirname(self.string)
-        if attr == "/%":
-            return os.path.basename(os.path.splitext(self.string)[0])
-        if attr in self.methods:
-            result = eval(self.methods[attr], {}, {"x": self.string})  # noqa: S307 - the user's --define code
-            return "::list::".join(result) if isinstance(result, list) else result
-        raise ValueError(f"Unknown input string method '.{attr}'")
+        path_method = _PATH_METHODS.get(attr)
+        if path_method is not None:
+            return path_method(self.string)
+        if attr not in self.methods:
+            raise ValueError(f"Unknown input string method '.{attr}'")
+        value = eval(self.methods[attr], {}, {"x": self.string})  # noqa: S307 - the user's --define code
+        return _LIST_JOIN.join(value) if isinstance(value, list) else value
 
 
-def _keep_mustache(text: str) -> str:
-    return text.replace("{{", "=stache=").replace("}}", "=/stache=")
+# Double braces are mustache templates for the job shell, not ours: they are
+# swapped for markers while formatting and put back after.
+_SHIELDS = (("{{", "=stache="), ("}}", "=/stache="))
 
 
-def _restore_mustache(text: str) -> str:
-    return text.replace("=stache=", "{{").replace("=/stache=", "}}")
+def _render(template: str, values: Sequence[Input], fields: Dict[str, Any]) -> str:
+    for braces, marker in _SHIELDS:
+        template = template.replace(braces, marker)
+    text = template.format(*values, **fields)
+    for braces, marker in _SHIELDS:
+        text = text.replace(marker, braces)
+    return text
 
 
 def _fail(message: str) -> None:
@@ -93,6 +95,15 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _fill(value: Any, render: Callable[[str], str]) -> Any:
+    """An option value with its templates rendered: a string, or a list's strings; None if not templatable."""
+    if isinstance(value, str):
+        return render(value)
+    if isinstance(value, list):
+        return [render(item) if isinstance(item, str) else item for item in value]
+    return None
+
+
 class Xcmd:
     """One job of the bulk: the command and varying options formatted with its inputs;
     other attributes fall back to the command line's."""
@@ -100,107 +111,116 @@ class Xcmd:
     def __init__(self, args: argparse.Namespace, inputs: Sequence[str], **kwargs: Any) -> None:
         self._orig = args
         self.modified: Dict[str, bool] = {}
-        values = [Input(x, args.methods) for x in inputs]
-        self.command: List[str] = []
-        for arg in args.command:
+        values = [Input(text, args.methods) for text in inputs]
+
+        def render(template: str) -> str:
+            return _render(template, values, kwargs)
+
+        self.command = self._render_command(args.command, render)
+        for dest, spelling in MUTABLE_ARGS.items():
+            self._vary(dest, spelling, getattr(args, dest, None), render)
+
+    @staticmethod
+    def _render_command(words: Sequence[str], render: Callable[[str], str]) -> List[str]:
+        command: List[str] = []
+        for word in words:
             try:
-                result = _keep_mustache(arg).format(*values, **kwargs).split("::list::")
-            except (IndexError, KeyError):
-                _fail(f"Invalid replacement string in command: '{arg}'")
-            self.command.extend(_restore_mustache(x) for x in result)
-        for attr, opt in MUTABLE_ARGS.items():
-            val = getattr(args, attr, None)
-            if val is None:
-                continue
-            try:
-                if isinstance(val, str):
-                    new: Any = _keep_mustache(val).format(*values, **kwargs)
-                elif isinstance(val, list):
-                    new = [_keep_mustache(x).format(*values, **kwargs) if isinstance(x, str) else x for x in val]
-                else:
-                    continue
-            except IndexError:
-                _fail(f"Invalid replacement index in {opt}{val}'")
-            except KeyError as exc:
-                _fail(f"Replacement key {exc} not found in '{opt}{val}'")
-            new = (
-                _restore_mustache(new)
-                if isinstance(new, str)
-                else [_restore_mustache(x) if isinstance(x, str) else x for x in new]
-            )
-            setattr(self, attr, new)
-            if val != new or attr == "cc":
-                self.modified[attr] = True
+                command += render(word).split(_LIST_JOIN)
+            except (KeyError, IndexError):
+                _fail(f"Invalid replacement string in command: '{word}'")
+        return command
+
+    def _vary(self, dest: str, spelling: str, value: Any, render: Callable[[str], str]) -> None:
+        """This job's value of one varying option (kept in this object's own attributes)."""
+        if value is None:
+            return
+        try:
+            filled = _fill(value, render)
+        except KeyError as exc:
+            _fail(f"Replacement key {exc} not found in '{spelling}{value}'")
+        except IndexError:
+            _fail(f"Invalid replacement index in {spelling}{value}'")
+        if filled is None:
+            return
+        setattr(self, dest, filled)
+        # cc always counts as changed: each copy's number is substituted into it
+        if dest == "cc" or filled != value:
+            self.modified[dest] = True
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self._orig, attr)
 
     def namespace(self) -> argparse.Namespace:
         """The job's own options, as a namespace the jobspec builder reads."""
-        ns = argparse.Namespace(**vars(self._orig))
-        for attr in MUTABLE_ARGS:
-            if attr in self.__dict__:
-                setattr(ns, attr, self.__dict__[attr])
-        ns.command = list(self.command)
-        return ns
+        own = vars(self)
+        merged = {**vars(self._orig), **{dest: own[dest] for dest in MUTABLE_ARGS if dest in own}}
+        merged["command"] = list(self.command)
+        return argparse.Namespace(**merged)
+
+    def _shows(self, dest: str) -> bool:
+        """Whether the verbose line names the option: changed by a template, and set."""
+        return dest in self.modified and bool(vars(self).get(dest))
 
     def __str__(self) -> str:
-        parts = [
-            f"{opt}{self.__dict__[attr]}"
-            for attr, opt in MUTABLE_ARGS.items()
-            if attr in self.modified and self.__dict__.get(attr)
-        ]
-        return " ".join(parts + self.command)
+        own = vars(self)
+        shown = [f"{spelling}{own[dest]}" for dest, spelling in MUTABLE_ARGS.items() if self._shows(dest)]
+        return " ".join([*shown, *self.command])
 
 
 def _input_file(stream: Any, sep: Optional[str]) -> List[str]:
-    return [x for x in stream.read().split(sep) if x]
+    """The non-empty items of a stream split on ``sep`` (None: whitespace)."""
+    return list(filter(None, stream.read().split(sep)))
 
 
-def _split_before(items: Sequence[str], pred: Any) -> List[List[str]]:
-    groups: List[List[str]] = [[]]
-    for item in items:
-        if pred(item):
-            groups.append([])
-        groups[-1].append(item)
-    return groups
+def _read_list_file(words: List[str], sep: Optional[str]) -> List[str]:
+    """The inputs of ``:::: FILE`` (``-``: stdin)."""
+    if len(words) > 1:
+        raise ValueError("Multiple args not allowed after ::::")
+    source = words[0]
+    if source == "-":
+        return _input_file(sys.stdin, sep)
+    with open(source) as stream:
+        return _input_file(stream, sep)
 
 
 def split_inputs(command: Sequence[str], sep: Optional[str], delim: str = ":::") -> Tuple[List[str], list, list]:
-    """The command before the first delimiter, the input lists, the linked (``:::+``) lists."""
-    links = []
-    head, *lists = _split_before(command, lambda x: x.startswith(delim))
-    for i, lst in enumerate(lists):
-        first = lst.pop(0)
-        if first == delim:
-            continue
-        if first == delim + ":":
-            if len(lst) > 1:
-                raise ValueError("Multiple args not allowed after ::::")
-            if lst[0] == "-":
-                lists[i] = _input_file(sys.stdin, sep)
-            else:
-                with open(lst[0]) as filep:
-                    lists[i] = _input_file(filep, sep)
-        if first in (delim + "+", delim + ":+"):
-            links.append({"index": i, "list": list(lst)})
-            lst.clear()
-    return head, [lst for lst in lists if lst], links
+    """The command before the first delimiter, the input lists, the linked (``:::+``) lists.
+
+    A linked list's ``index`` counts every group after the command, empty ones included.
+    """
+    head: List[str] = []
+    groups: List[Tuple[str, List[str]]] = []
+    for word in command:
+        if word.startswith(delim):
+            groups.append((word, []))  # a new group, named by its delimiter
+        else:
+            (groups[-1][1] if groups else head).append(word)
+    lists: List[List[str]] = []
+    links: List[Dict[str, Any]] = []
+    for index, (marker, words) in enumerate(groups):
+        if marker == delim + ":":
+            words = _read_list_file(words, sep)
+        elif marker in (delim + "+", delim + ":+"):
+            links.append({"index": index, "list": words})
+            words = []
+        lists.append(words)
+    return head, [words for words in lists if words], links
+
+
+def _separator(text: str) -> Optional[str]:
+    """``--sep`` with backslash escapes decoded; "none" means any whitespace (None)."""
+    decoded = text.encode("utf-8").decode("unicode_escape")
+    return None if decoded.lower() == "none" else decoded
 
 
 def create_commands(args: argparse.Namespace) -> List[Xcmd]:
-    sep: Optional[str] = bytes(args.sep, "utf-8").decode("unicode_escape")
-    if sep is not None and sep.lower() == "none":
-        sep = None
+    """One Xcmd per combination of the inputs (linked lists cycled in at their place)."""
+    sep = _separator(args.sep)
     args.methods = {name: compile(code, name, "eval") for name, code in dict(args.methods).items()}
     args.command, lists, links = split_inputs(args.command, sep)
-    if not args.command:
-        args.command = ["{}"]
-    if not lists:
-        lists = [_input_file(sys.stdin, sep)]
-    inputs = [list(x) for x in itertools.product(*lists)]
+    args.command = args.command or ["{}"]
+    rows = [list(combo) for combo in itertools.product(*(lists or [_input_file(sys.stdin, sep)]))]
     for link in links:
-        cycle = itertools.cycle(link["list"])
-        for lst in inputs:
-            lst.insert(link["index"], next(cycle))
-    return [Xcmd(args, inp, seq=i, seq1=i + 1, cc="{cc}") for i, inp in enumerate(inputs)]
+        for row, value in zip(rows, itertools.cycle(link["list"])):
+            row.insert(link["index"], value)
+    return [Xcmd(args, row, seq=seq, seq1=seq + 1, cc="{cc}") for seq, row in enumerate(rows)]
