@@ -89,7 +89,8 @@ class JobEventWatchFuture(WatchImplementation):
 
     def get_event(self, autoreset: bool = True) -> Optional[EventLogEvent]:
         """The next event, or None once the eventlog has ended (main eventlog: after ``clean``)."""
-        return self.get(autoreset=autoreset)
+        entry: Optional[EventLogEvent] = self.get(autoreset)
+        return entry
 
 
 def event_watch_async(flux_handle: Any, jobid: Any, eventlog: str = "eventlog") -> JobEventWatchFuture:
@@ -98,26 +99,31 @@ def event_watch_async(flux_handle: Any, jobid: Any, eventlog: str = "eventlog") 
 
 
 def event_watch(flux_handle: Any, jobid: Any, eventlog: str = "eventlog") -> Iterator[EventLogEvent]:
-    """Yield each event of a job eventlog as it happens, until the log ends."""
-    watcher = event_watch_async(flux_handle, jobid, eventlog)
-    event = watcher.get_event()
-    while event is not None:
-        yield event
-        event = watcher.get_event()
+    """Yield each event of a job eventlog as it happens, until the log ends.
+
+    The watch starts when iteration does (this is a generator).
+    """
+    future = event_watch_async(flux_handle, jobid, eventlog)
+    yield from iter(future.get_event, None)
 
 
 class JobException(Exception):
     """An ``exception`` event of a job: ``type``, ``note``, ``severity``, ``timestamp``."""
 
     def __init__(self, event: EventLogEvent) -> None:
-        self.timestamp = event.timestamp
-        self.type = event.context["type"]
-        self.note = event.context["note"]
-        self.severity = event.context["severity"]
-        super().__init__()
+        details = event.context
+        self.timestamp: float = event.timestamp
+        self.type, self.note, self.severity = (details[key] for key in ("type", "note", "severity"))
+        Exception.__init__(self)
 
     def __str__(self) -> str:
-        return f"job.exception: type={self.type}: {self.note}"
+        kind, note = self.type, self.note
+        return f"job.exception: type={kind}: {note}"
+
+
+def _is_fatal_exception(entry: EventLogEvent) -> bool:
+    """An exception event of severity 0, the one that ends the job."""
+    return entry.name == "exception" and entry.context["severity"] == 0
 
 
 def event_wait(
@@ -128,9 +134,9 @@ def event_wait(
     raiseJobException: bool = True,  # noqa: N803
 ) -> EventLogEvent:
     """Wait for the event ``name``; JobException on a fatal exception first, OSError(ENODATA) if it never comes."""
-    for event in event_watch(flux_handle, jobid, eventlog):
-        if event.name == name:
-            return event
-        if raiseJobException and event.name == "exception" and event.context["severity"] == 0:
-            raise JobException(event)
+    for entry in event_watch(flux_handle, jobid, eventlog):
+        if entry.name == name:
+            return entry
+        if raiseJobException and _is_fatal_exception(entry):
+            raise JobException(entry)
     raise OSError(errno.ENODATA, f"eventlog ended before event='{name}'")
