@@ -10,211 +10,257 @@ a bad expression 2.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import re
 import sys
-from itertools import islice
-from typing import Any, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import flux  # type: ignore[import-not-found]
 import flux.job  # type: ignore[import-not-found]
-from flux.job import JobID, JobInfoFormat, JobList
-from flux.util import FilterActionSetUpdate, UtilConfig  # type: ignore[import-not-found]
+import flux.util  # type: ignore[import-not-found]
 
 from .pytool import argument_parser, run
 
-_ROW = "{id.f58:>12} ?:{queue:<8.8} +:{username:<8} {name:<10.10+} "
-BUILTIN_FORMATS = {
-    "default": {"description": "Default flux-pgrep format string", "format": "{id.f58}"},
-    "full": {
-        "description": "full flux-pgrep format string",
-        "format": _ROW + "{status_abbrev:>2.2} {ntasks:>6} {nnodes:>6h} {contextual_time!F:>8h} {contextual_info}",
-    },
-    "long": {
-        "description": "Extended flux-pgrep format string",
-        "format": _ROW + "{status:>9.9} {ntasks:>6} {nnodes:>6h} {t_submit!d:%b%d %R::>12} "
-        "{t_remaining!F:>12h} {contextual_time!F:>8h} {contextual_info}",
-    },
-    "deps": {
-        "description": "Show job urgency, priority, and dependencies",
-        "format": "{id.f58:>12} ?:{queue:<8.8} {name:<10.10+} {urgency:<3} {priority:<12} {state:<8.8} {dependencies}",
-    },
+# Every named format, as (description, columns); the columns are joined by one space.
+_HEAD = ["{id.f58:>12}", "?:{queue:<8.8}", "+:{username:<8}", "{name:<10.10+}"]
+_NAMED: Dict[str, Tuple[str, List[str]]] = {
+    "default": ("Default flux-pgrep format string", ["{id.f58}"]),
+    "full": (
+        "full flux-pgrep format string",
+        _HEAD + ["{status_abbrev:>2.2}", "{ntasks:>6}", "{nnodes:>6h}", "{contextual_time!F:>8h}", "{contextual_info}"],
+    ),
+    "long": (
+        "Extended flux-pgrep format string",
+        _HEAD
+        + ["{status:>9.9}", "{ntasks:>6}", "{nnodes:>6h}", "{t_submit!d:%b%d %R::>12}"]
+        + ["{t_remaining!F:>12h}", "{contextual_time!F:>8h}", "{contextual_info}"],
+    ),
+    "deps": (
+        "Show job urgency, priority, and dependencies",
+        ["{id.f58:>12}", "?:{queue:<8.8}", "{name:<10.10+}", "{urgency:<3}", "{priority:<12}"]
+        + ["{state:<8.8}", "{dependencies}"],
+    ),
 }
+_BUILTIN = {name: {"description": text, "format": " ".join(cols)} for name, (text, cols) in _NAMED.items()}
+_BARE_IDS = _BUILTIN["default"]["format"]
 
 
-class FluxPgrepConfig(UtilConfig):
-    """flux-pgrep's formats; user formats come from flux-jobs' config files, as in flux-core."""
+class _PgrepFormats(flux.util.UtilConfig):
+    """Named formats of flux-pgrep.  User additions are read from flux-jobs' config files
+    (flux-core shares that file between the two tools)."""
 
-    builtin_formats = BUILTIN_FORMATS
+    builtin_formats = _BUILTIN
 
     def __init__(self) -> None:
-        super().__init__(name="flux-jobs", toolname="flux-pgrep", initial_dict={"formats": dict(BUILTIN_FORMATS)})
+        super().__init__(name="flux-jobs", toolname="flux-pgrep", initial_dict={"formats": dict(_BUILTIN)})
 
     def validate(self, path: str, conf: Any) -> None:
-        for key, value in conf.items():
+        # keys are checked in file order, so the first bad one is the one reported
+        for key in conf:
             if key != "formats":
                 raise ValueError(f"{path}: invalid key {key}")
-            self.validate_formats(path, value)
+            self.validate_formats(path, conf[key])
 
 
-class JobMatcher:
-    """The EXPRESSION arguments: at most one name pattern, and an id range ``X..Y``."""
+def _as_id_range(expr: str) -> Optional[List[Any]]:
+    """The job ids of ``A..B`` (no colon), or None when ``expr`` is not such a range."""
+    if ":" in expr or ".." not in expr:
+        return None
+    try:
+        return [flux.job.JobID(part) for part in expr.split("..")]
+    except ValueError:
+        return None  # not ids after all: the caller treats it as a name pattern
 
-    def __init__(self, expressions: Sequence[str]) -> None:
-        self.regex: Optional[re.Pattern] = None
-        self.jobids: List[Any] = []
-        for arg in expressions:
-            if ":" not in arg and ".." in arg:
-                try:
-                    self.jobids = [JobID(x) for x in arg.split("..")]
-                    continue
-                except ValueError:
-                    pass  # not ids: take it as a pattern
-            if self.regex:
-                raise ValueError("Only one pattern can be provided")
-            self.regex = re.compile(arg[5:] if arg.startswith("name:") else arg)
 
-    def match(self, job: Any) -> bool:
-        if self.regex and not self.regex.search(job.name):
+def _selector(expressions: Sequence[str]) -> Callable[[Any], bool]:
+    """A predicate for the EXPRESSION arguments: one name pattern at most, plus an id range
+    (a later range replaces an earlier one).  Raises on a bad or second pattern."""
+    pattern: Optional[re.Pattern] = None
+    bounds: List[Any] = []
+    for expr in expressions:
+        ids = _as_id_range(expr)
+        if ids is not None:
+            bounds = ids
+            continue
+        if pattern is not None:
+            raise ValueError("Only one pattern can be provided")
+        pattern = re.compile(expr.removeprefix("name:"))
+
+    def selected(job: Any) -> bool:
+        if pattern is not None and pattern.search(job.name) is None:
             return False
-        if self.jobids and not self.jobids[0] <= job.id <= self.jobids[1]:
-            return False
-        return True
+        return not bounds or bounds[0] <= job.id <= bounds[1]
+
+    return selected
 
 
-def parse_args(prog: str, argv: Sequence[str]) -> argparse.Namespace:
-    pgrep = prog == "flux-pgrep"
-    parser = argument_parser(prog)
-    parser.add_argument("-a", action="store_true", help="Target jobs in all states" if pgrep else argparse.SUPPRESS)
-    parser.add_argument("-A", action="store_true", help="Target all users")
-    parser.add_argument(
-        "-u",
-        "--user",
-        type=str,
-        metavar="[USERNAME|UID]",
-        default=str(os.getuid()),
-        help='Limit output to specific username or userid (Specify "all" for all users)',
-    )
-    parser.add_argument(
-        "-f",
-        "--filter",
-        action=FilterActionSetUpdate,
-        metavar="STATE|RESULT",
-        default=set(),
-        help="List jobs with specific job state or result",
-    )
-    # sic: flux-core passes the action class as the type, so any -q value is refused
-    parser.add_argument(
-        "-q",
-        "--queue",
-        type=FilterActionSetUpdate,
-        metavar="QUEUE,...",
-        help="Limit output to specific queue or queues",
-    )
-    parser.add_argument(
-        "-c", "--count", type=int, metavar="N", default=99999, help="Limit output to the first N matches"
-    )
-    parser.add_argument(
-        "--max-entries",
-        type=int,
-        metavar="N",
-        default=1000,
-        help="Limit number of searched jobs to N entries (default: 1000)",
-    )
-    if pgrep:
-        parser.add_argument("-n", "--no-header", action="store_true", help="Suppress printing of header line")
-        parser.add_argument(
-            "-o",
-            "--format",
-            type=str,
-            default="default",
-            metavar="FORMAT",
-            help="Specify output format using Python's string format syntax "
+# Options in --help order: (which tools have it, flags, add_argument keywords).
+_EITHER, _PGREP_ONLY, _PKILL_ONLY = ("flux-pgrep", "flux-pkill"), ("flux-pgrep",), ("flux-pkill",)
+_OPTIONS: List[Tuple[Tuple[str, ...], Tuple[str, ...], Dict[str, Any]]] = [
+    (_PGREP_ONLY, ("-a",), {"action": "store_true", "help": "Target jobs in all states"}),
+    (_PKILL_ONLY, ("-a",), {"action": "store_true", "help": argparse.SUPPRESS}),
+    (_EITHER, ("-A",), {"action": "store_true", "help": "Target all users"}),
+    (
+        _EITHER,
+        ("-u", "--user"),
+        {
+            "type": str,
+            "metavar": "[USERNAME|UID]",
+            "default": str(os.getuid()),
+            "help": 'Limit output to specific username or userid (Specify "all" for all users)',
+        },
+    ),
+    (
+        _EITHER,
+        ("-f", "--filter"),
+        {
+            "action": flux.util.FilterActionSetUpdate,
+            "metavar": "STATE|RESULT",
+            "default": set(),
+            "help": "List jobs with specific job state or result",
+        },
+    ),
+    # sic: flux-core gives the action class as the type, so every -q value is refused
+    (
+        _EITHER,
+        ("-q", "--queue"),
+        {
+            "type": flux.util.FilterActionSetUpdate,
+            "metavar": "QUEUE,...",
+            "help": "Limit output to specific queue or queues",
+        },
+    ),
+    (
+        _EITHER,
+        ("-c", "--count"),
+        {"type": int, "metavar": "N", "default": 99999, "help": "Limit output to the first N matches"},
+    ),
+    (
+        _EITHER,
+        ("--max-entries",),
+        {
+            "type": int,
+            "metavar": "N",
+            "default": 1000,
+            "help": "Limit number of searched jobs to N entries (default: 1000)",
+        },
+    ),
+    (_PGREP_ONLY, ("-n", "--no-header"), {"action": "store_true", "help": "Suppress printing of header line"}),
+    (
+        _PGREP_ONLY,
+        ("-o", "--format"),
+        {
+            "type": str,
+            "default": "default",
+            "metavar": "FORMAT",
+            "help": "Specify output format using Python's string format syntax "
             " or a defined format by name (use 'help' to get a list of names)",
-        )
-    else:
-        parser.add_argument("--wait", action="store_true", help="Wait for jobs to finish after cancel")
-    parser.add_argument("expression", metavar="EXPRESSION", type=str, nargs="+", help="job name pattern or id range")
+        },
+    ),
+    (_PKILL_ONLY, ("--wait",), {"action": "store_true", "help": "Wait for jobs to finish after cancel"}),
+    (
+        _EITHER,
+        ("expression",),
+        {"metavar": "EXPRESSION", "type": str, "nargs": "+", "help": "job name pattern or id range"},
+    ),
+]
+
+
+def _command_line(prog: str, argv: Sequence[str]) -> argparse.Namespace:
+    parser = argument_parser(prog)
+    for tools, flags, keywords in _OPTIONS:
+        if prog in tools:
+            parser.add_argument(*flags, **keywords)
     return parser.parse_args(list(argv))
 
 
-def fetch_jobs(args: argparse.Namespace, handle: Any) -> List[Any]:
-    if args.A:
-        args.user = "all"
+def _candidates(handle: Any, args: argparse.Namespace) -> List[Any]:
+    """The jobs the options allow (before EXPRESSION is applied); job-list's errors go to stderr."""
+    states = set(args.filter)
     if args.a:
-        args.filter.update(["pending", "running", "inactive"])
-    if not args.filter:
-        args.filter = {"pending", "running"}
-    lister = JobList(
-        handle, filters=sorted(args.filter), user=args.user, max_entries=args.max_entries, queue=args.queue
+        states |= {"pending", "running", "inactive"}
+    lister = flux.job.JobList(
+        handle,
+        filters=sorted(states or {"pending", "running"}),
+        user="all" if args.A else args.user,
+        max_entries=args.max_entries,
+        queue=args.queue,
     )
-    jobs = lister.jobs()
-    for err in lister.errors:
-        print(err, file=sys.stderr)
-    return list(jobs)
+    found = list(lister.jobs())
+    sys.stderr.writelines(f"{err}\n" for err in lister.errors)
+    return found
 
 
-def pkill(handle: Any, args: argparse.Namespace, jobs: List[Any], logger: logging.Logger) -> None:
-    """Cancel every job (all requests at once), then say how many were canceled."""
-    done = {"ok": 0, "code": 0}
+class _Canceller:
+    """Sends every cancel request at once and tallies the answers as they arrive."""
 
-    def cancelled(future: Any, job: Any) -> None:
+    def __init__(self, handle: Any, logger: logging.Logger, wait: bool) -> None:
+        self.handle, self.logger, self.wait = handle, logger, wait
+        self.canceled = 0
+        self.failed = False
+
+    def _answered(self, future: Any, job: Any) -> None:
         try:
             future.get()
         except OSError as exc:
-            done["code"] = 1
-            logger.error(f"{job.id}: cancel: {exc}")
+            self.failed = True
+            self.logger.error(f"{job.id}: cancel: {exc}")
             return
-        done["ok"] += 1
-        if args.wait:
-            flux.job.result_async(handle, job.id).then(lambda f, _job: f.get_dict(), job)
+        self.canceled += 1
+        if self.wait:
+            # keeps the reactor running until the job's result is in
+            flux.job.result_async(self.handle, job.id).then(lambda fut, _job: fut.get_dict(), job)
 
-    for job in jobs:
-        flux.job.cancel_async(handle, job.id).then(cancelled, job)
-    handle.reactor_run()
-    count = done["ok"]
-    logger.info("Canceled %d job%s", count, "" if count == 1 else "s")
-    sys.exit(done["code"])
+    def cancel_all(self, jobs: List[Any]) -> int:
+        for job in jobs:
+            flux.job.cancel_async(self.handle, job.id).then(self._answered, job)
+        self.handle.reactor_run()
+        plural = "" if self.canceled == 1 else "s"
+        self.logger.info("Canceled %d job%s", self.canceled, plural)
+        return 1 if self.failed else 0
 
 
-def pgrep_main(prog: str, argv: Sequence[str], logger: logging.Logger) -> None:
-    args = parse_args(prog, argv)
-    formatter = None
-    if prog == "flux-pgrep":
-        # the format is checked before any job is fetched ("help" exits here)
-        fmt = FluxPgrepConfig().load().get_format_string(args.format)
-        try:
-            formatter = JobInfoFormat(fmt)
-        except ValueError as exc:
-            raise ValueError(f"Error in user format: {exc}") from None
+def _row_format(name_or_format: str) -> Any:
+    formats = _PgrepFormats().load()
+    try:
+        return flux.job.JobInfoFormat(formats.get_format_string(name_or_format))
+    except ValueError as exc:
+        raise ValueError(f"Error in user format: {exc}") from None
+
+
+def _pgrep_or_pkill(prog: str, argv: Sequence[str], logger: logging.Logger) -> None:
+    args = _command_line(prog, argv)
+    listing = prog == "flux-pgrep"
+    # a bad format (or "help") is dealt with before any job is fetched
+    layout = _row_format(args.format) if listing else None
     handle = flux.Flux()
     try:
-        matcher = JobMatcher(args.expression)
+        wanted = _selector(args.expression)
     except (ValueError, SyntaxError, TypeError, re.error) as exc:
         logger.error(f"expression error: {exc}")
         sys.exit(2)
-    jobs = list(islice(filter(matcher.match, fetch_jobs(args, handle)), args.count))
-    if not jobs:
+    # islice refuses a negative --count with a ValueError, as in flux-core
+    matches = list(itertools.islice(filter(wanted, _candidates(handle, args)), args.count))
+    if not matches:
         sys.exit(1)
-    if formatter is None:
-        pkill(handle, args, jobs, logger)
-        return
-    rows = JobInfoFormat(formatter.filter(jobs, no_header=args.no_header))
-    # bare ids need no header, unless FLUX_PGREP_FORMAT_DEFAULT chose another format
-    if args.format == "default" and BUILTIN_FORMATS["default"]["format"] == rows.get_format(orig=True):
-        args.no_header = True
-    rows.print_items(jobs, no_header=args.no_header)
+    if layout is None:
+        sys.exit(_Canceller(handle, logger, args.wait).cancel_all(matches))
+    table = flux.job.JobInfoFormat(layout.filter(matches, no_header=args.no_header))
+    # Bare ids come without a header line; FLUX_PGREP_FORMAT_DEFAULT may name another format.
+    bare = args.format == "default" and table.get_format(orig=True) == _BARE_IDS
+    table.print_items(matches, no_header=args.no_header or bare)
 
 
-def _main(prog: str, argv: List[str]) -> int:
+def _entry(prog: str, argv: List[str]) -> int:
     logger = logging.getLogger(prog)
-    run(logger, lambda: pgrep_main(prog, argv[1:], logger))
+    run(logger, lambda: _pgrep_or_pkill(prog, argv[1:], logger))
 
 
 def main_pgrep(argv: List[str]) -> int:
-    return _main("flux-pgrep", argv)
+    return _entry("flux-pgrep", argv)
 
 
 def main_pkill(argv: List[str]) -> int:
-    return _main("flux-pkill", argv)
+    return _entry("flux-pkill", argv)

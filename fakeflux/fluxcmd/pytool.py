@@ -9,30 +9,29 @@ import sys
 from typing import Any, Callable, NoReturn
 
 
-class FluxArgumentParser(argparse.ArgumentParser):
-    """flux-core's FluxArgumentParser: no abbreviated long options, Flux's help layout
-    (subcommand parsers are of this class too, so they get the same)."""
+class _CommandParser(argparse.ArgumentParser):
+    """The parser flux-core's Python commands use: long options must be spelled out in full
+    and help is laid out Flux's way.  argparse builds subcommand parsers from the parent's
+    class, so subcommands inherit both settings without further work."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from flux.util import help_formatter  # type: ignore[import-not-found]
+        import flux.util as futil  # type: ignore[import-not-found]
 
-        kwargs.setdefault("formatter_class", help_formatter())
-        kwargs.setdefault("allow_abbrev", False)
-        super().__init__(*args, **kwargs)
+        settings = {"formatter_class": futil.help_formatter(), "allow_abbrev": False}
+        super().__init__(*args, **{**settings, **kwargs})
 
 
 def argument_parser(prog: str, **kwargs: Any) -> argparse.ArgumentParser:
-    return FluxArgumentParser(prog=prog, **kwargs)
+    return _CommandParser(prog=prog, **kwargs)
 
 
 def run(logger: logging.Logger, body: Callable[[], Any]) -> NoReturn:
-    """Run ``body`` as flux.util.CLIMain does: ``prog: LEVEL: text`` log lines on stderr,
+    """Run ``body`` under flux.util.CLIMain: ``prog: LEVEL: text`` log lines on stderr,
     an exception is one ERROR line and exit status 1; always ends with SystemExit."""
-    from flux.util import CLIMain
+    import flux.util as futil
 
     # The commands print UTF-8 (emoji, the ƒ of job ids) whatever the locale says.
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:
-        reconfigure(encoding="utf-8")
-    CLIMain(logger)(body)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(encoding="utf-8")
+    futil.CLIMain(logger)(body)
     raise SystemExit(0)  # CLIMain always exits; this keeps the type checker informed
