@@ -9,13 +9,27 @@ import logging
 import os
 import pwd
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from .pytool import argument_parser, run
 from .submit_options import hide_aliases
 
 LOGGER = logging.getLogger("flux-cancel")
 STATES = {"depend": 2, "priority": 4, "sched": 8, "run": 16, "pending": 14, "running": 48, "active": 62}
+_ANY_USER = 0xFFFFFFFF  # FLUX_USERID_UNKNOWN: every user's jobs
+
+# (flags, argparse keywords) of each option, in --help order
+_OPTIONS: List[Tuple[Tuple[str, ...], Dict[str, Any]]] = [
+    (("--all",), {"action": "store_true", "help": "Target all jobs"}),
+    (("-n", "--dry-run", "--dry"), {"action": "store_true", "help": "Do not cancel any jobs"}),
+    (("-q", "--quiet"), {"action": "store_true", "help": "Suppress output when no jobs match"}),
+    (
+        ("-u", "--user"),
+        {"type": str, "metavar": "USER", "help": "Set target user or 'all' (instance owner only)"},
+    ),
+    (("-S", "--states", "--state"), {"action": "append", "help": "List of job states to target (default=active)"}),
+    (("-m", "--message"), {"type": str, "metavar": "NOTE", "help": "Set optional cancel exception note"}),
+]
 
 
 def parse_args(argv: List[str]) -> argparse.Namespace:
@@ -26,98 +40,108 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
         usage="flux cancel [OPTIONS] [JOBID...]",
         description="\n    Cancel pending or running jobs with an optional exception note.\n    ",
     )
-    parser.add_argument("--all", action="store_true", help="Target all jobs")
-    parser.add_argument("-n", "--dry-run", "--dry", action="store_true", help="Do not cancel any jobs")
-    parser.add_argument("-q", "--quiet", action="store_true", help="Suppress output when no jobs match")
-    parser.add_argument("-u", "--user", type=str, metavar="USER", help="Set target user or 'all' (instance owner only)")
-    parser.add_argument(
-        "-S", "--states", "--state", action="append", help="List of job states to target (default=active)"
-    )
-    parser.add_argument("-m", "--message", type=str, metavar="NOTE", help="Set optional cancel exception note")
+    for flags, settings in _OPTIONS:
+        parser.add_argument(*flags, **settings)
     parser.add_argument("jobids", metavar="JOBID...", type=JobID, nargs="*", help="jobids to cancel")
     hide_aliases(parser)
     return parser.parse_args(argv)
 
 
 def _log(msg: str) -> None:
-    print(f"flux-cancel: {msg}", file=sys.stderr)
+    sys.stderr.write("flux-cancel: " + msg + "\n")
 
 
-def _plural(count: int) -> str:
-    return "s"[: count ^ 1]
+def _jobs(count: int) -> str:
+    """``1 job``, ``2 jobs``."""
+    return f"{count} job" + ("" if count == 1 else "s")
+
+
+def _errors(count: int) -> str:
+    return f"{count} error" + ("" if count == 1 else "s")
 
 
 def cancel(args: argparse.Namespace) -> None:
+    """Cancel the jobs named; exit 1 if any could not be."""
     import flux  # type: ignore[import-not-found,unused-ignore]
     from flux.job import cancel_async  # type: ignore[import-not-found,unused-ignore]
 
     if not args.jobids:
         raise ValueError("No target jobs were provided")
     if args.dry_run:
-        count = len(args.jobids)
-        _log(f"Would cancel {count} job{_plural(count)}")
+        _log("Would cancel " + _jobs(len(args.jobids)))
         sys.exit(0)
-    h = flux.Flux()
-    futures = {jobid: cancel_async(h, jobid, args.message) for jobid in args.jobids}
-    errors = 0
-    for jobid, future in futures.items():
+    handle = flux.Flux()
+    # every request goes out before the first answer is read
+    requests = {jobid: cancel_async(handle, jobid, args.message) for jobid in args.jobids}
+    failures = 0
+    for jobid in requests:
         try:
-            future.get()
+            requests[jobid].get()
         except OSError as exc:
-            errors += 1
-            LOGGER.error(f"{jobid}: {exc.strerror}")
-    if errors:
+            LOGGER.error("%s: %s", jobid, exc.strerror)
+            failures += 1
+    if failures:
         sys.exit(1)
 
 
+def _target_userid(user: Any) -> int:
+    """--user: yours when not given, every user's for "all", else a user name or a uid."""
+    if user is None:
+        return os.getuid()
+    if user == "all":
+        return _ANY_USER
+    try:
+        return pwd.getpwnam(user).pw_uid
+    except KeyError:
+        pass  # not a name: maybe a number
+    try:
+        return int(user)
+    except ValueError:
+        raise ValueError(f"Invalid user {user} specified") from None
+
+
+def _target_states(states: Any) -> int:
+    """--states (repeatable, comma separated, any case) as a state mask; active jobs when not given."""
+    if not states:
+        return STATES["active"]  # pending | running
+    mask = 0
+    for word in ",".join(states).split(","):
+        bit = STATES.get(word.lower())
+        if bit is None:
+            raise ValueError(f"Invalid state {word} specified")
+        mask |= bit
+    return mask
+
+
 def cancelall(args: argparse.Namespace) -> None:
+    """Cancel every job matching --user and --states (``job-manager.raiseall``)."""
     import flux  # type: ignore[import-not-found,unused-ignore]
 
-    if args.user is None:
-        userid = os.getuid()
-    elif args.user == "all":
-        userid = 0xFFFFFFFF
-    else:
-        try:
-            userid = pwd.getpwnam(args.user).pw_uid
-        except KeyError:
-            try:
-                userid = int(args.user)
-            except ValueError:
-                raise ValueError(f"Invalid user {args.user} specified") from None
-    statemask = 0
-    for state in ",".join(args.states or []).split(",") if args.states else []:
-        try:
-            statemask |= STATES[state.lower()]
-        except KeyError:
-            raise ValueError(f"Invalid state {state} specified") from None
-    if not args.states:
-        statemask = STATES["pending"] | STATES["running"]
-    payload: Dict[str, Any] = {
-        "dry_run": args.dry_run,
-        "userid": userid,
-        "states": statemask,
-        "severity": 0,
-        "type": "cancel",
-    }
+    request: Dict[str, Any] = dict(
+        dry_run=args.dry_run,
+        userid=_target_userid(args.user),
+        states=_target_states(args.states),
+        severity=0,
+        type="cancel",
+    )
     if args.message is not None:
-        payload["note"] = args.message
-    h = flux.Flux()
+        request.update(note=args.message)
+    handle = flux.Flux()
     try:
-        resp = h.rpc("job-manager.raiseall", payload).get()
-        count, errors = resp["count"], resp["errors"]
+        answer = handle.rpc("job-manager.raiseall", request).get()
     except OSError as exc:
         if exc.errno != errno.ENOSYS:
             raise
-        count, errors = _raise_each(h, payload)
-    if count > 0:
-        msg = f"{count} job{_plural(count)}"
-        if args.dry_run:
-            _log(f"Would cancel {msg}")
-        else:
-            _log(f"Canceled {msg} ({errors} error{_plural(errors)})")
-    elif not args.quiet:
-        _log("Matched 0 jobs")
+        count, errors = _raise_each(handle, request)
+    else:
+        count, errors = answer["count"], answer["errors"]
+    if count == 0:
+        if not args.quiet:
+            _log("Matched 0 jobs")
+    elif args.dry_run:
+        _log("Would cancel " + _jobs(count))
+    else:
+        _log(f"Canceled {_jobs(count)} ({_errors(errors)})")
 
 
 def _raise_each(h: Any, payload: Dict[str, Any]) -> tuple:
@@ -140,14 +164,11 @@ def _raise_each(h: Any, payload: Dict[str, Any]) -> tuple:
 def main(argv: List[str]) -> int:
     def body() -> None:
         args = parse_args(argv[1:])
-        if args.user or args.states:
-            args.all = True
-        if args.jobids and args.all:
+        # --user and --states imply --all, which excludes naming jobs
+        args.all = bool(args.all or args.user or args.states)
+        if args.all and args.jobids:
             LOGGER.error("Do not specify a list of jobids with --all,--user,--states options")
             sys.exit(1)
-        if args.all:
-            cancelall(args)
-        else:
-            cancel(args)
+        (cancelall if args.all else cancel)(args)
 
     run(LOGGER, body)
