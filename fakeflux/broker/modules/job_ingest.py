@@ -10,9 +10,12 @@ import errno
 import json
 import os
 import re
+from typing import Any
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.constraint_check import check_constraint
+from fakeflux.broker.jobs.resources import hostlist_decode
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
@@ -88,6 +91,7 @@ class JobIngestModule(BrokerModule):
         if not flags & J.FLAG_NOVALIDATE:
             try:
                 J.validate_jobspec(jobspec)
+                self._check_constraint(jobspec)
             except (ValueError, TypeError) as exc:
                 # the validator's rejection comes back as EPERM (checked on real v0.88)
                 raise ServiceError(errno.EPERM, str(exc)) from None
@@ -99,6 +103,13 @@ class JobIngestModule(BrokerModule):
         queues.submit_check(jobspec)  # job-manager's, once ingest has passed the job on
         job = self.broker.core.jobs.submit(msg.userid, msg.rolemask, jobspec, urgency, flags, signed)
         self.respond_json(msg, {"id": job.id})
+
+    def _check_constraint(self, jobspec: Any) -> None:
+        """The validator's constraint check, hosts against the instance's hostlist."""
+        system = jobspec.get("attributes", {}).get("system", {})
+        if isinstance(system, dict) and "constraints" in system:
+            hosts = hostlist_decode(self.broker.attrs.value("hostlist") or "")
+            check_constraint(system["constraints"], hosts)
 
     def getinfo(self, msg: Message) -> None:
         jobs = self.broker.core.jobs
