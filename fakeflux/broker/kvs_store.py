@@ -281,10 +281,13 @@ class KvsStore:
             assert namespace is not None
             root = self.namespace(namespace, userid, rolemask).root
         path = normalize_key(key)
-        if path == ".":
-            dirent: Optional[Treeobj] = root
-        else:
-            dirent = self._walk(root, path, flags, 0, userid, rolemask)
+        if path == ".":  # lookup.c's special case: READLINK plays no part
+            if flags & TREEOBJ:
+                return self._sealed(root)
+            if not flags & READDIR:
+                raise ServiceError(errno.EISDIR)
+            return self._listing(root)
+        dirent = self._walk(root, path, flags, 0, userid, rolemask)
         if dirent is None:
             return None
         return self._value(dirent, flags)
@@ -324,6 +327,12 @@ class KvsStore:
             current = entry
         return current
 
+    def _listing(self, dirent: Treeobj) -> Treeobj:
+        """READDIR's answer for a dirref or a pending dir (its subdirectories as dirrefs)."""
+        if dirent["type"] == "dirref":
+            return self.load_dir(dirent["data"][0])
+        return {"ver": 1, "type": "dir", "data": {k: self._sealed(v) for k, v in dirent["data"].items()}}
+
     def _value(self, dirent: Treeobj, flags: int) -> Treeobj:
         """lookup.c LOOKUP_STATE_VALUE."""
         if flags & TREEOBJ:
@@ -334,9 +343,7 @@ class KvsStore:
                 raise ServiceError(errno.EINVAL)
             if not flags & READDIR:
                 raise ServiceError(errno.EISDIR)
-            if kind == "dirref":
-                return self.load_dir(dirent["data"][0])
-            return {"ver": 1, "type": "dir", "data": {k: self._sealed(v) for k, v in dirent["data"].items()}}
+            return self._listing(dirent)
         if kind in ("valref", "val"):
             if flags & READLINK:
                 raise ServiceError(errno.EINVAL)

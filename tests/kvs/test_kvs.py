@@ -269,3 +269,14 @@ def test_blobrefs_of_job_writes_name_their_content(connect: Callable[..., RawCli
     encoded = json.dumps(listing, separators=(",", ":"), sort_keys=True).encode()
     assert out["rootref"] == "sha1-" + hashlib.sha1(encoded).hexdigest()
 
+
+
+def test_root_lookup_ignores_readlink(connect: Callable[..., RawClient]) -> None:
+    """lookup.c's special case for ".": TREEOBJ gives the root's dirref,
+    else READDIR is needed (EISDIR), READLINK plays no part."""
+    c = connect(0)
+    commit(c, put("a.b", 1))
+    assert lookup(c, ".", READLINK).errnum == errno.EISDIR
+    assert body(lookup(c, ".", READLINK | READDIR))["val"]["type"] == "dir"
+    root = c.rpc_json("kvs.getroot", {"namespace": "primary", "flags": 0})["rootref"]
+    assert body(lookup(c, ".", READLINK | TREEOBJ))["val"] == {"ver": 1, "type": "dirref", "data": [root]}
