@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -14,7 +15,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from flux import constants as C  # type: ignore[import-not-found,unused-ignore]
 
 from . import kvs_ops as kvs
-from .common import die, die_err, open_handle, strerror
+from .common import die, die_err, error_text, open_handle, strerror
 from .eventlog_fmt import EventlogFormatter
 from .jsonfmt import dumps
 from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed
@@ -474,8 +475,53 @@ def cmd_getroot(p: OptParser, o: Parsed) -> int:
 
 
 def cmd_namespace(p: OptParser, o: Parsed) -> int:
-    if o.args[:1] != ["list"]:
-        die(PROG, "namespace: fakeflux's flux kvs supports only `namespace list`")
+    return _run_sub("flux-kvs namespace", NAMESPACE_SUBS, o.args, None)
+
+
+FLUX_USERID_UNKNOWN = 0xFFFFFFFF  # the KVS makes the instance owner the namespace's owner
+
+
+def cmd_namespace_create(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    owner = FLUX_USERID_UNKNOWN
+    text = o.get("owner")
+    if text is not None:
+        if not text.isdigit():  # strtoul with nothing left over
+            die(PROG, "--owner requires an unsigned integer argument")
+        owner = int(text) & 0xFFFFFFFF
+    h = open_handle(PROG)
+    rootref = o.get("rootref")
+    if rootref is None:  # flux_kvs_namespace_create: the empty directory's blobref
+        from flux.kvs import _empty_dir_blobref  # type: ignore[import-not-found,unused-ignore]
+
+        try:
+            rootref = _empty_dir_blobref(h.attr_get("content.hash"))
+        except OSError as exc:
+            die_err(PROG, "flux_attr_get", exc)
+    for name in o.args:
+        try:
+            h.rpc("kvs.namespace-create", {"namespace": name, "rootref": rootref, "owner": owner, "flags": 0}).get()
+        except OSError as exc:
+            die(PROG, f"{name}: {error_text(exc)}")
+    return 0
+
+
+def cmd_namespace_remove(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    h = open_handle(PROG)
+    for name in o.args:
+        try:
+            h.rpc("kvs.namespace-remove", {"namespace": name}).get()
+        except OSError as exc:
+            die_err(PROG, name, exc)
+    return 0
+
+
+def cmd_namespace_list(p: OptParser, o: Parsed) -> int:
     h = open_handle(PROG)
     try:
         resp = h.rpc("kvs.namespace-list").get()
@@ -484,6 +530,37 @@ def cmd_namespace(p: OptParser, o: Parsed) -> int:
     print("NAMESPACE                                 OWNER      FLAGS")
     for item in resp["namespaces"]:
         print(f"{item['namespace']:<36} {item['owner']:>10} 0x{item['flags']:08X}")
+    return 0
+
+
+NAMESPACE_SUBS: Dict[str, Sub] = {
+    "create": (
+        "[-o owner] [-r rootref] name [name...]",
+        "Create a KVS namespace",
+        [
+            Option("owner", "o", REQUIRED_ARG, usage="Specify alternate namespace owner via userid"),
+            Option("rootref", "r", REQUIRED_ARG, usage="Initialize namespace with specific root reference"),
+        ],
+        cmd_namespace_create,
+    ),
+    "remove": ("name [name...]", "Remove a KVS namespace", [], cmd_namespace_remove),
+    "list": ("", "List namespaces on local rank", [], cmd_namespace_list),
+}
+
+
+def cmd_wait(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    if len(o.args) != 1:
+        die(PROG, "wait: specify a version")
+    digits = re.match(r"\s*\+?(\d*)", o.args[0])  # strtoul, junk ignored
+    version = int(digits.group(1) or 0) if digits else 0
+    h = open_handle(PROG)
+    try:
+        h.rpc("kvs.wait-version", {"rootseq": version, "namespace": kvs.namespace(o.get("namespace"))}).get()
+    except OSError as exc:
+        die_err(PROG, "flux_kvs_wait_version", exc)
     return 0
 
 
@@ -739,6 +816,7 @@ SUBS: Dict[str, Sub] = {
     "copy": ("[-S src-ns] [-D dst-ns] source destination", "Copy source key to destination key", COPY_OPTS, cmd_copy),
     "move": ("[-S src-ns] [-D dst-ns] source destination", "Move source key to destination key", COPY_OPTS, cmd_move),
     "version": ("[-N ns]", "Display current KVS version", [NS], cmd_version),
+    "wait": ("[-N ns] version", "Block until the KVS reaches version", [NS], cmd_wait),
     "getroot": (
         "[-N ns] [-s|-o|-b]",
         "Get KVS root treeobj",
@@ -787,11 +865,13 @@ def _run_sub(fullname: str, subs: Dict[str, Sub], args: List[str], top_usage: Op
             sys.stderr.write(top_usage)
             return 1
         lines = [
-            f"{'Usage' if i == 0 else 'or':>5}: {fullname} {name} {usage or '[OPTIONS]'}"
+            f"{'Usage' if i == 0 else 'or':>5}: {fullname} {name} {'[OPTIONS]' if usage is None else usage}"
             for i, (name, (usage, _doc, _opts, _fn)) in enumerate(subs.items())
         ]
         message = "missing subcommand" if not args else f"Unknown subcommand: {args[0]}"
         sys.stderr.write(f"{fullname}: {message}\n" + "\n".join(lines) + "\n")
+        group_doc = SUBS[fullname.rsplit(" ", 1)[-1]][1]  # the group's own line, as optparse prints it
+        sys.stderr.write(f"{group_doc}\n")
         sys.stderr.write(OptParser(fullname).usage_text().split("\n", 1)[1])
         return 1
     usage, doc, options, fn = subs[args[0]]
