@@ -693,6 +693,99 @@ PATH = Option(
     'Specify alternate eventlog name or path suffix (e.g. "exec", "output", or "guest.exec.eventlog")',
 )
 
+USERID_UNKNOWN = 0xFFFFFFFF
+STATE_BITS = {"NEW": 1, "DEPEND": 2, "PRIORITY": 4, "SCHED": 8, "RUN": 16, "CLEANUP": 32, "INACTIVE": 64,
+              "PENDING": 14, "RUNNING": 48, "ACTIVE": 62}
+
+
+def _target_user(o: Parsed) -> int:
+    """parse_arg_userid: 'all', a user name, or a uid (default: the caller)."""
+    text = o.get("user")
+    if text is None:
+        return os.getuid()
+    if text == "all":
+        return USERID_UNKNOWN
+    import pwd
+
+    try:
+        return pwd.getpwnam(text).pw_uid
+    except KeyError:
+        pass
+    if not text[:1].isdigit() or not text.isdigit() or int(text) > 0xFFFFFFFF:
+        die(PROG, f"unknown user {text}")
+    return int(text)
+
+
+def _target_states(o: Parsed) -> int:
+    """parse_arg_states: state names (any case, comma separated) or pending/running/active."""
+    mask = 0
+    for value in o.all("states"):
+        for name in value.split(","):
+            if name.upper() not in STATE_BITS:
+                die(PROG, f"error parsing --states: {name} is unknown")
+            mask |= STATE_BITS[name.upper()]
+    if mask == 0:
+        die(PROG, "no states specified")
+    return mask
+
+
+def _report_all(count: int, dry_run: bool, done: str) -> None:
+    if count > 0 and dry_run:
+        sys.stderr.write(f"{PROG}: Command matched {count} jobs (-f to confirm)\n")
+    elif count > 0:
+        sys.stderr.write(f"{PROG}: {done}\n")
+    else:
+        sys.stderr.write(f"{PROG}: Command matched 0 jobs\n")
+
+
+def cmd_raiseall(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    severity = parse_int("flux-job raiseall", "severity", o.get("severity", "7") or "7")
+    kind, rest = o.args[0], o.args[1:]
+    note = " ".join(rest) if rest else None
+    states = 62  # FLUX_JOB_STATE_ACTIVE
+    if o.has("states"):
+        states = _target_states(o)
+        if states & 64:
+            die(PROG, "Exceptions cannot be raised on inactive jobs")
+    userid = _target_user(o)
+    dry_run = not o.has("force")
+    h = _handle()
+    req: Dict[str, Any] = {"dry_run": dry_run, "userid": userid, "states": states, "severity": severity,
+                           "type": kind}
+    if note is not None:
+        req["note"] = note
+    try:
+        resp = h.rpc("job-manager.raiseall", req).get()
+    except OSError as exc:
+        die(PROG, f"raiseall: {error_text(exc)}")
+    count, errors = resp["count"], resp["errors"]
+    _report_all(count, dry_run, f"Raised exception on {count} jobs ({errors} errors)")
+    return 0
+
+
+def cmd_killall(p: OptParser, o: Parsed) -> int:
+    if o.args:
+        p.print_usage()
+        return 1
+    name = o.get("signal", "SIGTERM") or "SIGTERM"
+    signum = _signal_number(name)
+    if signum is None:
+        die(PROG, f"killall: Invalid signal {name}")
+    userid = _target_user(o)
+    h = _handle()
+    dry_run = not o.has("force")
+    try:
+        resp = h.rpc("job-manager.killall", {"dry_run": dry_run, "userid": userid, "signum": signum}).get()
+    except OSError as exc:
+        die(PROG, f"killall: {error_text(exc)}")
+    count, errors = resp["count"], resp["errors"]
+    _report_all(count, dry_run, f"{signal.strsignal(signum)} {count} jobs ({errors} errors)")
+    return 0
+
+
 def _memo_value(text: str) -> Any:
     """A memo value as memo.c reads it: JSON (any type, as jansson decodes
     it) when it parses, else the text as a string."""
@@ -765,6 +858,27 @@ SUBS: Dict[str, Sub] = {
             Option("message", "m", REQUIRED_ARG, "NOTE", "Set exception note"),
         ],
         cmd_raise,
+    ),
+    "raiseall": (
+        "OPTIONS type [message ...]",
+        "Raise an exception on multiple jobs.",
+        [
+            Option("severity", "s", REQUIRED_ARG, "N", "Set exception severity [0-7] (0 is fatal, default=7)"),
+            Option("user", "u", REQUIRED_ARG, "USER", "Set target user or 'all' (instance owner only)"),
+            Option("states", "S", REQUIRED_ARG, "STATES", "Set target job states (default=ACTIVE)"),
+            Option("force", "f", usage="Confirm the command"),
+        ],
+        cmd_raiseall,
+    ),
+    "killall": (
+        "[OPTIONS]",
+        "Send signal to multiple running jobs",
+        [
+            Option("signal", "s", REQUIRED_ARG, "SIG", "Send signal SIG (default SIGTERM)"),
+            Option("user", "u", REQUIRED_ARG, "USER", "Set target user or 'all' (instance owner only)"),
+            Option("force", "f", usage="Confirm the command"),
+        ],
+        cmd_killall,
     ),
     "kill": (
         "[OPTIONS] ids...",

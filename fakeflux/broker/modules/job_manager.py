@@ -1,5 +1,5 @@
 """``job-manager`` (flux-core ``modules/job-manager``), rank 0: ``wait``,
-``raise``, ``memo``, ``kill``, ``urgency``, ``events-journal`` (+ ``-cancel``),
+``raise``, ``raiseall``, ``memo``, ``kill``, ``killall``, ``urgency``, ``events-journal`` (+ ``-cancel``),
 ``getattr``, ``stats-get``, ``queue-status``, ``drain``/``undrain``."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
 
 NSIG = 65
+USERID_UNKNOWN = 0xFFFFFFFF  # "all users" in raiseall/killall (owner only)
 
 
 def _int(req: Dict[str, Any], key: str) -> int:
@@ -58,6 +59,8 @@ class JobManagerModule(BrokerModule):
         "wait": ("wait", C.ROLE_USER),
         "raise": ("raise_", C.ROLE_USER),
         "memo": ("memo", C.ROLE_USER),
+        "raiseall": ("raiseall", C.ROLE_USER),
+        "killall": ("killall", C.ROLE_USER),
         "kill": ("kill", C.ROLE_USER),
         "urgency": ("urgency", C.ROLE_USER),
         "events-journal": ("journal", 0),  # owner only, as flux-core registers it (rolemask 0)
@@ -162,6 +165,50 @@ class JobManagerModule(BrokerModule):
             raise ServiceError(errno.EPERM, "guests can only raise exceptions on their own jobs")
         self.jobs.raise_exception(job, kind, severity, note, userid=msg.userid)
         self.respond(msg)
+
+    def _all_targets(self, msg: Message, userid: int, states: int, guest_error: str) -> List[J.Job]:
+        """Active jobs of ``userid`` (any user: FLUX_USERID_UNKNOWN, the owner only) in ``states``."""
+        if not msg.rolemask & C.ROLE_OWNER and msg.userid != userid:
+            raise ServiceError(errno.EPERM, guest_error)
+        return [job for job in self.jobs.jobs.values()
+                if job.state != J.INACTIVE and job.state & states
+                and (userid == USERID_UNKNOWN or job.userid == userid)]
+
+    def raiseall(self, msg: Message) -> None:
+        """raise.c's raiseall: matching jobs counted, an exception raised on each unless dry_run."""
+        req = payload_json(msg.payload)
+        dry_run, kind, note = req.get("dry_run"), req.get("type"), req.get("note")
+        userid, states, severity = _int(req, "userid"), _int(req, "states"), _int(req, "severity")
+        if not isinstance(dry_run, bool) or not isinstance(kind, str) or not isinstance(note, (str, type(None))):
+            raise ProtocolError("bad raiseall request")
+        targets = self._all_targets(msg, userid & 0xFFFFFFFF, states,
+                                    "guests can only raise exceptions on their own jobs")
+        if not 0 <= severity <= 7:
+            raise ServiceError(errno.EPROTO, "invalid exception severity")
+        if not kind or any(c.isspace() or c == "=" for c in kind):
+            raise ServiceError(errno.EPROTO, "invalid exception type")
+        if not dry_run:
+            for job in targets:
+                self.jobs.raise_exception(job, kind, severity, note, userid=msg.userid)
+        self.respond_json(msg, {"count": len(targets), "errors": 0})
+
+    def killall(self, msg: Message) -> None:
+        """kill.c's killall: running jobs counted, each signalled unless dry_run."""
+        req = payload_json(msg.payload)
+        dry_run = req.get("dry_run")
+        try:
+            userid, signum = _int(req, "userid"), _int(req, "signum")
+            if not isinstance(dry_run, bool):
+                raise ProtocolError("dry_run")
+        except ProtocolError:
+            raise ServiceError(errno.EPROTO, "error decoding request") from None
+        targets = self._all_targets(msg, userid & 0xFFFFFFFF, J.RUN | J.CLEANUP, "guests can only kill their own jobs")
+        if not 0 < signum < NSIG:
+            raise ServiceError(errno.EINVAL, "Invalid signal number")
+        if not dry_run:
+            for job in targets:
+                self.jobs.kill(job, signum)
+        self.respond_json(msg, {"count": len(targets), "errors": 0})
 
     def memo(self, msg: Message) -> None:
         """RFC 21 memo (annotate.c): the nested instance's broker posts its
