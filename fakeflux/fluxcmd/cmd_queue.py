@@ -9,310 +9,282 @@ from __future__ import annotations
 
 import argparse
 import errno
+import functools
 import logging
 import sys
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from types import SimpleNamespace
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import flux  # type: ignore[import-not-found]
-from flux.queue import QueueList  # type: ignore[import-not-found]
-from flux.util import (  # type: ignore[import-not-found]
-    AltField,
-    FilterActionSetUpdate,
-    OutputFormat,
-    UtilConfig,
-    parse_fsd,
-)
+import flux.queue  # type: ignore[import-not-found]
+import flux.util as futil  # type: ignore[import-not-found]
 
 from .pytool import argument_parser, run
 
 LOGGER = logging.getLogger("flux-queue")
 
-_STATE_COLUMNS = (
-    "?:{queuem:<8.8} ?:{parent:<8.8} {color_enabled}{enabled:>2}{color_off} {color_started}{started:>2}{color_off} "
-)
-BUILTIN_FORMATS: Dict[str, Dict[str, str]] = {
-    "default": {
-        "description": "Default flux-queue list format string",
-        "format": _STATE_COLUMNS + "{defaults.timelimit!F:>8} {limits.timelimit!F:>8} "
-        "{limits.range.effective.nnodes:>10} {limits.range.effective.ncores:>10} {limits.range.effective.ngpus:>10}",
-    },
-    "policy": {
-        "description": "flux-queue list with policy limits only",
-        "format": _STATE_COLUMNS + "{defaults.timelimit!F:>8} {limits.timelimit!F:>8} "
-        "{limits.range.nnodes:>10} {limits.range.ncores:>10} {limits.range.ngpus:>10}",
-    },
-    "nodes": {
-        "description": "Show queue status plus all/up/allocated/free nodes",
-        "format": _STATE_COLUMNS + "{resources.all.nnodes:>6} {resources.up.nnodes:>10} "
-        "{resources.down.nnodes:>10} {resources.allocated.nnodes:>11} {resources.free.nnodes:>10}",
-    },
-}
+_SIZES = ("nodes", "cores", "gpus")
 
-LIST_HEADINGS = {
-    "queue": "QUEUE",
-    "queuem": "QUEUE",
-    "parent": "PARENT",
-    "submission": "SUBMIT",
-    "scheduling": "SCHED",
-    "enabled": "EN",
-    "started": "ST",
-    "enabled.ascii": "EN",
-    "started.ascii": "ST",
-    "color_enabled": "",
-    "color_started": "",
-    "color_off": "",
-    "defaults.timelimit": "TDEFAULT",
-    "limits.timelimit": "TLIMIT",
-    "limits.range.nnodes": "NNODES",
-    "limits.range.ncores": "NCORES",
-    "limits.range.ngpus": "NGPUS",
-    "limits.range.effective.nnodes": "NNODES",
-    "limits.range.effective.ncores": "NCORES",
-    "limits.range.effective.ngpus": "NGPUS",
-    "limits.min.nnodes": "MINNODES",
-    "limits.max.nnodes": "MAXNODES",
-    "limits.min.ncores": "MINCORES",
-    "limits.max.ncores": "MAXCORES",
-    "limits.min.ngpus": "MINGPUS",
-    "limits.max.ngpus": "MAXGPUS",
+# Named list formats, as (description, columns joined by one space).
+_STATE_COLUMNS = [
+    "?:{queuem:<8.8}",
+    "?:{parent:<8.8}",
+    "{color_enabled}{enabled:>2}{color_off}",
+    "{color_started}{started:>2}{color_off}",
+]
+_TIME_COLUMNS = ["{defaults.timelimit!F:>8}", "{limits.timelimit!F:>8}"]
+
+
+def _range_columns(prefix: str) -> List[str]:
+    return [f"{{{prefix}.n{size}:>10}}" for size in _SIZES]
+
+
+_NODE_COLUMNS = ["{resources.all.nnodes:>6}"] + [
+    f"{{resources.{state}.nnodes:>{width}}}"
+    for state, width in (("up", 10), ("down", 10), ("allocated", 11), ("free", 10))
+]
+_NAMED: Dict[str, Tuple[str, List[str]]] = {
+    "default": (
+        "Default flux-queue list format string",
+        _STATE_COLUMNS + _TIME_COLUMNS + _range_columns("limits.range.effective"),
+    ),
+    "policy": (
+        "flux-queue list with policy limits only",
+        _STATE_COLUMNS + _TIME_COLUMNS + _range_columns("limits.range"),
+    ),
+    "nodes": ("Show queue status plus all/up/allocated/free nodes", _STATE_COLUMNS + _NODE_COLUMNS),
+}
+_BUILTIN = {name: {"description": text, "format": " ".join(cols)} for name, (text, cols) in _NAMED.items()}
+
+
+def _list_headings() -> Dict[str, str]:
+    """Column headings of ``flux queue list``, in flux-core's order."""
+    table = {
+        "queue": "QUEUE",
+        "queuem": "QUEUE",
+        "parent": "PARENT",
+        "submission": "SUBMIT",
+        "scheduling": "SCHED",
+        "enabled": "EN",
+        "started": "ST",
+        "enabled.ascii": "EN",
+        "started.ascii": "ST",
+        "color_enabled": "",
+        "color_started": "",
+        "color_off": "",
+    }
+    table["defaults.timelimit"] = "TDEFAULT"
+    table["limits.timelimit"] = "TLIMIT"
+    for prefix in ("limits.range", "limits.range.effective"):
+        table.update({f"{prefix}.n{size}": f"N{size.upper()}" for size in _SIZES})
+    for size in _SIZES:
+        table.update({f"limits.{bound}.n{size}": f"{bound.upper()}{size.upper()}" for bound in ("min", "max")})
     # resources.STATE.nnodes -> NODES[:STATE], and so on for cores and gpus
-    **{
-        f"resources.{state}.{item}": item[1:].upper() + ("" if state == "all" else f":{state[:5].upper()}")
-        for item in ("nnodes", "ncores", "ngpus")
-        for state in ("all", "free", "allocated", "up", "down")
-    },
-}
-
-GREEN, RED, YELLOW, OFF = "\033[01;32m", "\033[01;31m", "\033[01;33m", "\033[0;0m"
+    for size in _SIZES:
+        for state in ("all", "free", "allocated", "up", "down"):
+            table[f"resources.{state}.n{size}"] = size.upper() + ("" if state == "all" else f":{state[:5].upper()}")
+    return table
 
 
-class FluxQueueConfig(UtilConfig):
-    """flux-queue's configuration: ``list`` formats."""
+_HEADINGS = _list_headings()
 
-    builtin_formats = {"list": BUILTIN_FORMATS}
+_GREEN, _RED, _YELLOW, _RESET = "\033[01;32m", "\033[01;31m", "\033[01;33m", "\033[0;0m"
+
+
+class _QueueConfig(futil.UtilConfig):
+    """flux-queue's config files: formats for ``list`` only."""
+
+    builtin_formats = {"list": _BUILTIN}
 
     def __init__(self, subcommand: str) -> None:
-        super().__init__(name="flux-queue", subcommand=subcommand, initial_dict={"list": {"formats": BUILTIN_FORMATS}})
+        super().__init__(name="flux-queue", subcommand=subcommand, initial_dict={"list": {"formats": _BUILTIN}})
 
     def validate(self, path: str, conf: Any) -> None:
-        for key, value in conf.items():
-            if key != "list":
-                raise ValueError(f"{path}: invalid key {key}")
-            for key2, val2 in value.items():
-                if key2 != "formats":
-                    raise ValueError(f"{path}: invalid key {key}.{key2}")
-                self.validate_formats(path, val2)
+        for section, settings in conf.items():
+            if section != "list":
+                raise ValueError(f"{path}: invalid key {section}")
+            for name, value in settings.items():
+                if name != "formats":
+                    raise ValueError(f"{path}: invalid key {section}.{name}")
+                self.validate_formats(path, value)
 
 
 # -- list -----------------------------------------------------------------------------
-class SizeRanges:
-    """``min-max`` of nodes, cores and gpus; ``effective``: max capped by the queue's resources."""
+def _ranges(limits: Any, resources: Any, capped: bool) -> SimpleNamespace:
+    """``min-max`` of nodes, cores and gpus; ``capped``: max no more than the queue has."""
+    spans = {}
+    for size in _SIZES:
+        key = f"n{size}"
+        high = getattr(limits.max, key)
+        if capped:
+            high = min(high, getattr(resources.all, key))
+        spans[key] = f"{getattr(limits.min, key)}-{high}"
+    return SimpleNamespace(**spans)
 
-    def __init__(self, limits: Any, resources: Any, effective: bool = False) -> None:
-        for item in ("nnodes", "ncores", "ngpus"):
-            top = getattr(limits.max, item)
-            if effective:
-                top = min(top, getattr(resources.all, item))
-            setattr(self, item, f"{getattr(limits.min, item)}-{top}")
-        if not effective:
-            self.effective = SizeRanges(limits, resources, effective=True)
 
-
-class LimitsView:
-    """A queue's limits plus ``range``."""
+class _Limits:
+    """A queue's limits, plus ``range`` (and ``range.effective``) computed from them."""
 
     def __init__(self, info: Any) -> None:
-        self._limits = info.limits
-        self.range = SizeRanges(info.limits, info.resources)
+        self._base = info.limits
+        self.range = _ranges(info.limits, info.resources, capped=False)
+        self.range.effective = _ranges(info.limits, info.resources, capped=True)
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "_limits":
-            raise AttributeError(attr)
-        return getattr(self._limits, attr)
+    def __getattr__(self, name: str) -> Any:
+        if name == "_base":  # not set yet: avoid recursing
+            raise AttributeError(name)
+        return getattr(self._base, name)
 
 
-class QueueLine:
-    """One queue as a line of ``flux queue list``."""
+# (word, color, glyph, ascii) for each submission and scheduling state of a queue
+_SUBMISSION = {True: ("enabled", _GREEN, "✔", "y"), False: ("disabled", _RED, "✗", "n")}
+_SCHEDULING = {
+    "started": ("started", _GREEN, "✔", "y"),
+    "paused": ("stopped (parent)", _YELLOW, "⏸", "p"),  # a virtual queue held by its stopped parent
+    "stopped": ("stopped", _RED, "✗", "n"),
+}
+
+
+class _QueueRow:
+    """One queue as a row of ``flux queue list``; other fields come from the QueueInfo."""
 
     def __init__(self, info: Any) -> None:
         self._info = info
-        self.is_started = info.started
-        self.is_enabled = info.enabled
-        self.blocked_reason = info.blocked
-        self.limits = LimitsView(info)
+        self.limits = _Limits(info)
+        self._submission = _SUBMISSION[bool(info.enabled)]
+        if info.started:
+            self._scheduling = _SCHEDULING["started"]
+        else:
+            self._scheduling = _SCHEDULING["paused" if info.blocked == "parent" else "stopped"]
 
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "_info":
-            raise AttributeError(attr)
+    def __getattr__(self, name: str) -> Any:
+        if name == "_info":
+            raise AttributeError(name)
         try:
-            return getattr(self._info, attr)
-        except (KeyError, AttributeError):
-            raise AttributeError(f"invalid QueueInfo attribute '{attr}'") from None
+            return getattr(self._info, name)
+        except (AttributeError, KeyError):
+            raise AttributeError(f"invalid QueueInfo attribute '{name}'") from None
 
-    @property
-    def is_paused(self) -> bool:
-        """A virtual queue held only because its parent is stopped (it resumes with it)."""
-        return bool(self.blocked_reason == "parent")
-
-    @property
-    def scheduling(self) -> str:
-        if self.is_started:
-            return "started"
-        return "stopped (parent)" if self.is_paused else "stopped"
-
-    @property
-    def submission(self) -> str:
-        return "enabled" if self.is_enabled else "disabled"
-
-    @property
-    def queue(self) -> Any:
-        return self.name
+    submission = property(lambda self: self._submission[0])
+    color_enabled = property(lambda self: self._submission[1])
+    enabled = property(lambda self: futil.AltField(*self._submission[2:]))
+    scheduling = property(lambda self: self._scheduling[0])
+    color_started = property(lambda self: self._scheduling[1])
+    started = property(lambda self: futil.AltField(*self._scheduling[2:]))
+    color_off = property(lambda self: _RESET)
+    queue = property(lambda self: self.name)
 
     @property
     def queuem(self) -> Any:
         """The name, with ``*`` for the default queue."""
-        return f"{self.name}*" if self.name and self.is_default else self.name
-
-    @property
-    def color_enabled(self) -> str:
-        return GREEN if self.is_enabled else RED
-
-    @property
-    def color_off(self) -> str:
-        return OFF
-
-    @property
-    def enabled(self) -> Any:
-        return AltField("✔", "y") if self.is_enabled else AltField("✗", "n")
-
-    @property
-    def color_started(self) -> str:
-        if self.is_started:
-            return GREEN
-        return YELLOW if self.is_paused else RED
-
-    @property
-    def started(self) -> Any:
-        if self.is_started:
-            return AltField("✔", "y")
-        return AltField("⏸", "p") if self.is_paused else AltField("✗", "n")
+        name = self.name
+        return f"{name}*" if name and self.is_default else name
 
 
 def list_queues(args: argparse.Namespace) -> None:
-    fmt = FluxQueueConfig("list").load().get_format_string(args.format)
-    formatter = OutputFormat(fmt, headings=LIST_HEADINGS)
-    queues = [QueueLine(x) for x in QueueList(flux.Flux(), queues=args.queue)]
-    formatter.print_items(queues, no_header=args.no_header)
+    chosen = _QueueConfig("list").load().get_format_string(args.format)
+    layout = futil.OutputFormat(chosen, headings=_HEADINGS)
+    rows = [_QueueRow(info) for info in flux.queue.QueueList(flux.Flux(), queues=args.queue)]
+    layout.print_items(rows, no_header=args.no_header)
 
 
 # -- status and control ------------------------------------------------------------------
-def print_enable_status(name: Optional[str], status: Dict[str, Any]) -> None:
+Status = Dict[str, Any]
+
+
+def _submission_line(name: Optional[str], state: Status) -> str:
     prefix = f"{name}: " if name else ""
-    if status["enable"]:
-        print(f"{prefix}Job submission is enabled")
-    else:
-        print(f"{prefix}Job submission is disabled: {status['disable_reason']}")
+    if state["enable"]:
+        return f"{prefix}Job submission is enabled"
+    return f"{prefix}Job submission is disabled: {state['disable_reason']}"
 
 
-def print_start_status(name: Optional[str], status: Dict[str, Any]) -> None:
+def _scheduling_line(name: Optional[str], state: Status) -> str:
     prefix = f"{name}: " if name else ""
-    reason = f": {status['stop_reason']}" if "stop_reason" in status else ""
-    print(f"{prefix}Scheduling is started" if status["start"] else f"{prefix}Scheduling is stopped{reason}")
-
-
-def print_queue_status(name: Optional[str], status: Dict[str, Any]) -> None:
-    print_enable_status(name, status)
-    print_start_status(name, status)
+    if state["start"]:
+        return f"{prefix}Scheduling is started"
+    why = f": {state['stop_reason']}" if "stop_reason" in state else ""
+    return f"{prefix}Scheduling is stopped{why}"
 
 
 def _request(handle: Any, what: str, topic: str, payload: Any = None, timeout: float = -1.0) -> Any:
-    """An RPC to the job manager; an error is ``WHAT: text`` and exit 1."""
+    """An RPC to the job manager on rank 0; an error is logged as ``WHAT: text``, then exit 1."""
     future = handle.rpc(topic, payload, nodeid=0)
+    bounded = timeout >= 0
     try:
-        if timeout >= 0:
+        if bounded:
             future.wait_for(timeout)
         return future.get()
     except OSError as exc:
-        if exc.errno == errno.ETIMEDOUT and timeout >= 0:
-            LOGGER.error("%s: timeout", what)
-        else:
-            LOGGER.error("%s: %s", what, future.error_string())
+        timed_out = bounded and exc.errno == errno.ETIMEDOUT
+        LOGGER.error("%s: %s", what, "timeout" if timed_out else future.error_string())
         sys.exit(1)
 
 
-def _statuses(handle: Any, queue: Optional[str], verbose: bool) -> List[Tuple[Optional[str], Dict[str, Any]]]:
-    def one(name: Optional[str]) -> Dict[str, Any]:
-        payload = {"name": name} if name else {}
-        return dict(_request(handle, "status", "job-manager.queue-status", payload))
+def _statuses(handle: Any, queue: Optional[str], verbose: bool) -> List[Tuple[Optional[str], Status]]:
+    """(name, status) of the named queue, else of every queue (of the anonymous one if none)."""
+
+    def status_of(name: Optional[str]) -> Status:
+        return dict(_request(handle, "status", "job-manager.queue-status", {"name": name} if name else {}))
 
     if queue and not verbose:
-        return [(queue, one(queue))]
-    named = _request(handle, "list", "job-manager.queue-list")["queues"]
-    if named:
-        return [(q, one(q)) for q in named]
-    return [(queue, one(None))]
+        return [(queue, status_of(queue))]
+    names = _request(handle, "list", "job-manager.queue-list")["queues"]
+    if not names:
+        return [(queue, status_of(None))]
+    return [(name, status_of(name)) for name in names]
 
 
-def show_status(handle: Any, queue: Optional[str], verbose: bool, out: Callable[..., None]) -> None:
-    for name, status in _statuses(handle, queue, verbose):
-        out(name, status)
+LineMaker = Callable[[Optional[str], Status], str]
 
 
-def alloc_query(handle: Any) -> None:
-    query = _request(handle, "alloc-query", "job-manager.alloc-query")
-    print(f"{query['queue_length']} alloc requests queued")
-    print(f"{query['alloc_pending']} alloc requests pending to scheduler")
-    print(f"{query['running']} running jobs")
+def _report(handle: Any, args: argparse.Namespace, lines: Sequence[LineMaker]) -> None:
+    for name, state in _statuses(handle, args.queue, args.verbose):
+        for line in lines:
+            print(line(name, state))
+
+
+def _report_allocations(handle: Any) -> None:
+    counts = _request(handle, "alloc-query", "job-manager.alloc-query")
+    print(f"{counts['queue_length']} alloc requests queued")
+    print(f"{counts['alloc_pending']} alloc requests pending to scheduler")
+    print(f"{counts['running']} running jobs")
 
 
 def status(args: argparse.Namespace) -> None:
     handle = flux.Flux()
-    show_status(handle, args.queue, args.verbose, print_queue_status)
+    _report(handle, args, (_submission_line, _scheduling_line))
     if args.verbose:
-        alloc_query(handle)
+        _report_allocations(handle)
 
 
-def _enable(handle: Any, enable: bool, args: argparse.Namespace, reason: Optional[str] = None) -> None:
-    payload: Dict[str, Any] = {"enable": enable, "all": args.all}
-    if args.queue:
-        payload["name"] = args.queue
-    if reason:
-        payload["reason"] = reason
-    _request(handle, "enable", "job-manager.queue-enable", payload)
-    if not args.quiet:
-        show_status(handle, args.queue, args.verbose, print_enable_status)
-
-
-def enable(args: argparse.Namespace) -> None:
-    _enable(flux.Flux(), True, args)
-
-
-def disable(args: argparse.Namespace) -> None:
-    _enable(flux.Flux(), False, args, args.message or "disabled by administrator")
-
-
-def _start(handle: Any, start: bool, args: argparse.Namespace, nocheckpoint: bool = False, reason: Any = None) -> None:
-    if not args.queue and not args.all:
+def _switch(args: argparse.Namespace, command: str) -> None:
+    """enable/disable (job submission) and start/stop (scheduling) of a queue, or of all."""
+    handle = flux.Flux()
+    scheduling = command in ("start", "stop")
+    if scheduling and not (args.queue or args.all):
+        # with named queues, starting or stopping needs a queue name or --all
         if handle.rpc("job-manager.queue-list").get()["queues"]:
             raise ValueError("Named queues are defined. Specify queues or use --all.")
-    payload: Dict[str, Any] = {"start": start, "all": args.all, "nocheckpoint": nocheckpoint}
+    request: Dict[str, Any] = {"start" if scheduling else "enable": command in ("start", "enable"), "all": args.all}
+    if scheduling:
+        request["nocheckpoint"] = command == "stop" and args.nocheckpoint
     if args.queue:
-        payload["name"] = args.queue
+        request["name"] = args.queue
+    reason = None
+    if command == "disable":
+        reason = args.message or "disabled by administrator"
+    elif command == "stop":
+        reason = args.message
     if reason:
-        payload["reason"] = reason
-    _request(handle, "start", "job-manager.queue-start", payload)
-    if not args.quiet:
-        show_status(handle, args.queue, args.verbose, print_start_status)
-        if args.verbose:
-            alloc_query(handle)
-
-
-def start(args: argparse.Namespace) -> None:
-    _start(flux.Flux(), True, args)
-
-
-def stop(args: argparse.Namespace) -> None:
-    _start(flux.Flux(), False, args, args.nocheckpoint, args.message)
+        request["reason"] = reason
+    topic = "job-manager.queue-start" if scheduling else "job-manager.queue-enable"
+    _request(handle, "start" if scheduling else "enable", topic, request)
+    if args.quiet:
+        return
+    _report(handle, args, (_scheduling_line,) if scheduling else (_submission_line,))
+    if scheduling and args.verbose:
+        _report_allocations(handle)
 
 
 def drain(args: argparse.Namespace) -> None:
@@ -321,93 +293,110 @@ def drain(args: argparse.Namespace) -> None:
 
 def idle(args: argparse.Namespace) -> None:
     pending = _request(flux.Flux(), "idle", "job-manager.idle", timeout=args.timeout)["pending"]
-    if not args.quiet or pending > 0:
+    if pending > 0 or not args.quiet:
         print(f"{pending} jobs")
 
 
 # -- arguments ---------------------------------------------------------------------------
-class FSDAction(argparse.Action):
-    """A Flux Standard Duration option, stored in seconds."""
+class _DurationAction(argparse.Action):
+    """Stores a Flux Standard Duration in seconds; a bad one is the command's error (exit 1),
+    not a usage error, because it is parsed here rather than by ``type=``."""
 
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Optional[str] = None) -> None:
-        setattr(namespace, self.dest, parse_fsd(values))
+        setattr(namespace, self.dest, futil.parse_fsd(values))
 
 
-_COMMANDS: Dict[str, Callable[[argparse.Namespace], None]] = {
-    "status": status,
-    "enable": enable,
-    "disable": disable,
-    "start": start,
-    "stop": stop,
-}
+Option = Tuple[Tuple[str, ...], Dict[str, Any]]
 
 
-def _add_common(subs: Any, command: str) -> None:
-    """The options status/enable/disable/start/stop share."""
-    sub = subs.add_parser(command)
-    # the old way to name the queue, still accepted
-    sub.add_argument("-q", "--queue", dest="old_queue", type=str, metavar="NAME", help=argparse.SUPPRESS)
+def _switch_options(command: str) -> List[Option]:
+    """status/enable/disable/start/stop: their options in --help order."""
+    options: List[Option] = [
+        # the old way to name the queue, still accepted
+        (("-q", "--queue"), {"dest": "old_queue", "type": str, "metavar": "NAME", "help": argparse.SUPPRESS}),
+    ]
     if command != "status":
-        sub.add_argument(
-            "-a", "--all", action="store_true", help="Force command to apply to all queues if none specified"
-        )
-        sub.add_argument("--quiet", action="store_true", help="Display only errors")
-    sub.add_argument(
-        "-v", "--verbose", action="store_true", help="Display more detail about internal job manager state"
+        options += [
+            (
+                ("-a", "--all"),
+                {"action": "store_true", "help": "Force command to apply to all queues if none specified"},
+            ),
+            (("--quiet",), {"action": "store_true", "help": "Display only errors"}),
+        ]
+    options.append(
+        (("-v", "--verbose"), {"action": "store_true", "help": "Display more detail about internal job manager state"})
     )
-    if command in ("stop", "disable"):
-        verb = {"stop": "stopped", "disable": "disabled"}[command]
-        sub.add_argument(
-            "--nocheckpoint", action="store_true", help=f"Do not checkpoint that the queue has been {verb}"
-        )
-        sub.add_argument("-m", "--message", type=str, metavar="REASON", help=f"Add reason that a queue is {verb}")
-    sub.add_argument("queue", metavar="QUEUE", nargs="?", help=f"Queue to {command}")
-    sub.set_defaults(func=_COMMANDS[command])
+    done = {"stop": "stopped", "disable": "disabled"}.get(command)
+    if done:
+        options += [
+            (
+                ("--nocheckpoint",),
+                {"action": "store_true", "help": f"Do not checkpoint that the queue has been {done}"},
+            ),
+            (("-m", "--message"), {"type": str, "metavar": "REASON", "help": f"Add reason that a queue is {done}"}),
+        ]
+    options.append((("queue",), {"metavar": "QUEUE", "nargs": "?", "help": f"Queue to {command}"}))
+    return options
+
+
+def _subcommands() -> Dict[str, Tuple[Callable[[argparse.Namespace], None], List[Option]]]:
+    """Each subcommand's handler and options, in --help order (built afresh: mutable defaults)."""
+    timeout: Option = (
+        ("-t", "--timeout"),
+        {"action": _DurationAction, "metavar": "DURATION", "default": -1.0, "help": "timeout after DURATION"},
+    )
+    listing: List[Option] = [
+        (
+            ("-q", "--queue"),
+            {
+                "action": futil.FilterActionSetUpdate,
+                "default": set(),
+                "metavar": "QUEUE,...",
+                "help": "Include only specified queues in output",
+            },
+        ),
+        (
+            ("-o", "--format"),
+            {
+                "default": "default",
+                "help": "Specify output format using Python's string format syntax or a defined format by name "
+                "(use 'help' to get a list of names)",
+            },
+        ),
+        (("-n", "--no-header"), {"action": "store_true", "help": "Suppress header output"}),
+    ]
+    table: Dict[str, Tuple[Callable[[argparse.Namespace], None], List[Option]]] = {"list": (list_queues, listing)}
+    table["status"] = (status, _switch_options("status"))
+    for command in ("enable", "disable", "start", "stop"):
+        table[command] = (functools.partial(_switch, command=command), _switch_options(command))
+    table["drain"] = (drain, [timeout])
+    quiet: Option = (("--quiet",), {"action": "store_true", "help": "Only display pending job count if nonzero"})
+    table["idle"] = (idle, [timeout, quiet])
+    return table
 
 
 def parser() -> argparse.ArgumentParser:
     top = argument_parser("flux-queue")
     subs = top.add_subparsers(title="subcommands", description="", dest="subcommand")
     subs.required = True
-    sub = subs.add_parser("list")
-    sub.add_argument(
-        "-q",
-        "--queue",
-        action=FilterActionSetUpdate,
-        default=set(),
-        metavar="QUEUE,...",
-        help="Include only specified queues in output",
-    )
-    sub.add_argument(
-        "-o",
-        "--format",
-        default="default",
-        help="Specify output format using Python's string format syntax "
-        "or a defined format by name (use 'help' to get a list of names)",
-    )
-    sub.add_argument("-n", "--no-header", action="store_true", help="Suppress header output")
-    sub.set_defaults(func=list_queues)
-    for command in _COMMANDS:
-        _add_common(subs, command)
-    for command, func in (("drain", drain), ("idle", idle)):
-        sub = subs.add_parser(command)
-        sub.add_argument(
-            "-t", "--timeout", action=FSDAction, metavar="DURATION", default=-1.0, help="timeout after DURATION"
-        )
-        if command == "idle":
-            sub.add_argument("--quiet", action="store_true", help="Only display pending job count if nonzero")
-        sub.set_defaults(func=func)
+    for name, (handler, options) in _subcommands().items():
+        sub = subs.add_parser(name)
+        for flags, settings in options:
+            sub.add_argument(*flags, **settings)
+        sub.set_defaults(handler=handler)
     return top
 
 
-def main(argv: List[str]) -> int:
-    def body() -> None:
-        args = parser().parse_args(argv[1:])
-        old = getattr(args, "old_queue", None)
-        if old is not None:
-            if args.queue is not None:
-                raise ValueError(f"Conflicting queues specified as --queue={old} and {args.queue}")
-            args.queue = old
-        args.func(args)
+def _flux_queue(argv: List[str]) -> None:
+    args = parser().parse_args(argv)
+    legacy = getattr(args, "old_queue", None)
+    if legacy is not None:  # -q NAME stands for the QUEUE argument, but not both
+        if args.queue is None:
+            args.queue = legacy
+        else:
+            raise ValueError(f"Conflicting queues specified as --queue={legacy} and {args.queue}")
+    args.handler(args)
 
-    run(LOGGER, body)
+
+def main(argv: List[str]) -> int:
+    run(LOGGER, lambda: _flux_queue(argv[1:]))
