@@ -57,6 +57,17 @@ def _walk_resources(resources: Any) -> List[Any]:
     return out
 
 
+def _validate_dependency(dep: Any) -> None:
+    """Each entry names a scheme and a value, both strings (more keys allowed)."""
+    if not isinstance(dep, dict):
+        raise TypeError("dependency must be a mapping")
+    _missing_extraneous(["scheme", "value"], list(dep), additional=True)
+    if not isinstance(dep["scheme"], str):
+        raise TypeError("dependency scheme must be a string")
+    if not isinstance(dep["value"], str):
+        raise TypeError("dependency value must be a string")
+
+
 def validate_jobspec(js: Any) -> None:
     """flux.job.validate_jobspec for version 1; ValueError/TypeError text as the
     validator returns it."""
@@ -133,8 +144,11 @@ def validate_jobspec(js: Any) -> None:
             raise TypeError("command must be a list of strings")
     _missing_extraneous(["system", "user"], list(attributes), optional=True)
     system = attributes.get("system")
-    if isinstance(system, dict) and "dependencies" in system and not isinstance(system["dependencies"], list):
-        raise TypeError("attributes.system.dependencies must be a list")
+    if isinstance(system, dict) and "dependencies" in system:
+        if not isinstance(system["dependencies"], list):
+            raise TypeError("attributes.system.dependencies must be a list")
+        for dep in system["dependencies"]:
+            _validate_dependency(dep)
     if "system" not in attributes:
         raise ValueError("attributes.system is a required key")
     if not isinstance(system, dict):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.depend import Dependencies, DependencyRejected
 from fakeflux.broker.jobs.eventlog import dumps, dumps_spaced, eventlog_entry
 from fakeflux.broker.jobs.exec import ExecBackend, ProcessHost
 from fakeflux.broker.jobs.exec_fakenode import FakeNodeExec
@@ -72,6 +73,7 @@ class JobSystem:
         self._pending_kvs: List[Tuple[str, Dict[str, Any]]] = []  # (namespace, op) in order
         self.wait_any: List[Any] = []  # wait requests for any job, with their module
         self.waitables = 0
+        self.deps = Dependencies(self)  # the dependency plugins (after*, begin-time, singleton)
 
     # -- configuration --------------------------------------------------------------------
     def fakeflux_conf(self) -> Dict[str, Any]:
@@ -233,7 +235,12 @@ class JobSystem:
 
     # -- ingest ----------------------------------------------------------------------------------------
     def submit(self, userid: int, rolemask: int, jobspec: Dict[str, Any], urgency: int, flags: int, J: str) -> Job:
+        """Accept a job, or ServiceError (EINVAL) when a dependency refuses it."""
         job = Job(self.new_id(), userid, rolemask, urgency, flags, self.now(), jobspec)
+        try:
+            dependency_steps = self.deps.check(job)
+        except DependencyRejected as exc:
+            raise ServiceError(errno.EINVAL, str(exc)) from None
         job.script = self._script_for(job)
         self.jobs[job.id] = job
         stored = json.loads(json.dumps(jobspec))
@@ -245,16 +252,17 @@ class JobSystem:
             self.waitables += 1
         self.post(job, "submit", {"userid": userid, "urgency": urgency, "flags": flags, "version": 1},
                   timestamp=job.t_submit)
+        self.deps.accepted(job, dependency_steps)  # dependency-add (and -remove) come before validate
         self.post(job, "validate")
         self._state(job, DEPEND)
         self._then(job, "depend", lambda: self._depend(job))
         return job
 
     def _then(self, job: Job, state: str, fn: Callable[[], None]) -> None:
-        """As job-manager does, with no dependency and the default priority
-        plugin: DEPEND and PRIORITY are passed synchronously (all of submit ..
-        priority are posted before the submit response), unless a script
-        delays them."""
+        """As job-manager does, with the default priority plugin: DEPEND (when
+        no dependency is outstanding) and PRIORITY are passed synchronously
+        (all of submit .. priority are posted before the submit response),
+        unless a script delays them."""
         delay = self._delay(job, state)
         if delay:
             self.after(job, delay, fn)
@@ -277,11 +285,15 @@ class JobSystem:
 
     # -- the state machine --------------------------------------------------------------------------------
     def _depend(self, job: Job) -> None:
-        if job.state != DEPEND or self.scripted_exception(job, "depend"):
+        if job.state != DEPEND or self.deps.pending(job) or self.scripted_exception(job, "depend"):
             return
         self.post(job, "depend")
         self._state(job, PRIORITY)
         self._then(job, "priority", lambda: self._prioritize(job))
+
+    def dependencies_met(self, job: Job) -> None:
+        """The last outstanding dependency was removed: "depend" is posted."""
+        self._depend(job)
 
     def _prioritize(self, job: Job) -> None:
         if job.state != PRIORITY:

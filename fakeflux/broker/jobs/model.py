@@ -91,6 +91,8 @@ class Job:
         self.exception: Optional[Dict[str, Any]] = None  # first fatal one
         self.exception_occurred = False
         self.annotations: Optional[Dict[str, Any]] = None
+        # outstanding dependency descriptions, once one was added (job-list's "dependencies")
+        self.dependencies: Optional[List[str]] = None
         self.eventlog: List[str] = []
         self.end_event: Optional[str] = None
         self.waiter: Any = None

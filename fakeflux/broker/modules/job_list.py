@@ -5,10 +5,12 @@ comparisons), ``list-id`` and ``list-attrs``."""
 from __future__ import annotations
 
 import errno
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs.list_match import ConstraintError, JobView, compile_constraint
+from fakeflux.broker.jobs.queues import zhashx_order
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, payload_json
 from fakeflux.wire import constants as C
@@ -45,7 +47,9 @@ def attr_value(job: J.Job, attr: str) -> Any:
         return job.cwd if isinstance(job.cwd, str) else ...
     if attr == "queue":
         return job.queue if isinstance(job.queue, str) else ...
-    if attr in ("project", "bank", "dependencies"):
+    if attr == "dependencies":  # once one was added; empty when all were removed
+        return list(job.dependencies) if job.dependencies is not None else ...
+    if attr in ("project", "bank"):
         return ...
     if attr == "ntasks":
         return job.request.ntasks
@@ -60,7 +64,8 @@ def attr_value(job: J.Job, attr: str) -> Any:
             return len(_alloc_of(job))
         return job.request.nnodes if job.request.nnodes else ...
     if attr == "ranks":
-        return J.idset_encode([r for r, _, _ in _alloc_of(job)]) if mask & J.RUN and job.R else ...
+        # idset_encode with IDSET_FLAG_BRACKETS: "[0-1]", "[0,2]", but "2"
+        return J.idset_encode([r for r, _, _ in _alloc_of(job)], brackets=True) if mask & J.RUN and job.R else ...
     if attr == "nodelist":
         return job.R["execution"]["nodelist"][0] if mask & J.RUN and job.R and job.R["execution"]["nodelist"] \
             else ...
@@ -121,79 +126,29 @@ def job_to_json(job: J.Job, attrs: List[Any]) -> Dict[str, Any]:
     return out
 
 
-def constraint_fn(c: Any) -> Callable[[J.Job], bool]:
-    """RFC 31 job constraints, as job-list's match.c understands them."""
-    if not isinstance(c, dict) or len(c) != 1:
-        raise ValueError("constraint must be an object with exactly one key")
-    op, args = next(iter(c.items()))
-    if not isinstance(args, list):
-        raise ValueError(f"operator {op} value must be an array")
-    if op in ("and", "or", "not"):
-        subs = [constraint_fn(a) for a in args]
-        if op == "and":
-            return lambda j: all(f(j) for f in subs)
-        if op == "or":
-            return lambda j: any(f(j) for f in subs)
-        return lambda j: not all(f(j) for f in subs)
-    if op == "userid":
-        ids = set(args)
-        return lambda j: j.userid in ids or 0xFFFFFFFF in ids or -1 in ids
-    if op == "name":
-        names = set(args)
-        return lambda j: j.name in names
-    if op == "queue":
-        queues = set(args)
-        return lambda j: j.queue in queues
-    if op in ("states", "results"):
-        mask = 0
-        for a in args:
-            if isinstance(a, int):
-                mask |= a
-            elif isinstance(a, str):
-                mask |= _state_or_result(op, a)
-            else:
-                raise ValueError(f"{op} value invalid")
-        if op == "states":
-            return lambda j: bool(j.state & mask)
-        return lambda j: j.state == J.INACTIVE and bool(j.result & mask)
-    if op in ("t_submit", "t_depend", "t_run", "t_cleanup", "t_inactive"):
-        tests = [_comparison(op, a) for a in args]
-        return lambda j: all(t(j) for t in tests)
-    raise ValueError(f"unknown constraint operator: {op}")
+def _timestamp(job: J.Job, name: str) -> Optional[float]:
+    value = attr_value(job, name)
+    return None if value is ... else float(value)
 
 
-def _state_or_result(op: str, name: str) -> int:
-    table = {"depend": J.DEPEND, "priority": J.PRIORITY, "sched": J.SCHED, "run": J.RUN, "cleanup": J.CLEANUP,
-             "inactive": J.INACTIVE, "new": J.NEW, "pending": J.DEPEND | J.PRIORITY | J.SCHED,
-             "running": J.RUN | J.CLEANUP, "active": 63}
-    if op == "results":
-        table = {"completed": J.COMPLETED, "failed": J.FAILED, "canceled": J.CANCELED, "timeout": J.TIMEOUT}
-    value = table.get(name.lower())
-    if value is None:
-        raise ValueError(f"{op} value '{name}' not valid")
-    return value
+def _ranks(job: J.Job) -> Optional[List[int]]:
+    return [r for r, _, _ in _alloc_of(job)] if job.states_mask & J.RUN and job.R else None
 
 
-def _comparison(op: str, arg: Any) -> Callable[[J.Job], bool]:
-    if isinstance(arg, (int, float)):
-        text = f">={arg}"
-    elif isinstance(arg, str):
-        text = arg
-    else:
-        raise ValueError(f"{op} value invalid")
-    for prefix in (">=", "<=", ">", "<"):
-        if text.startswith(prefix):
-            value = float(text[len(prefix):])
-            break
-    else:
-        raise ValueError(f"{op} comparison invalid")
+def _nodelist(job: J.Job) -> Optional[str]:
+    value = attr_value(job, "nodelist")
+    return None if value is ... else str(value)
 
-    def get(j: J.Job) -> Optional[float]:
-        v = attr_value(j, op)
-        return None if v is ... else float(v)
 
-    cmp = {">=": float.__ge__, "<=": float.__le__, ">": float.__gt__, "<": float.__lt__}[prefix]
-    return lambda j: (lambda v: v is not None and cmp(v, value))(get(j))
+def _queue_parents(config: Dict[str, Any]) -> Dict[str, str]:
+    """[queues.NAME] parent = "P": virtual queue NAME's jobs count as P's too."""
+    table = config.get("queues")
+    parents: Dict[str, str] = {}
+    if isinstance(table, dict):
+        for name, conf in table.items():
+            if isinstance(conf, dict) and isinstance(conf.get("parent"), str):
+                parents[name] = conf["parent"]
+    return parents
 
 
 def ordered_jobs(jobs: J.JobSystem) -> List[J.Job]:
@@ -232,9 +187,11 @@ class JobListModule(BrokerModule):
         # Every user sees every job here, as in flux-core v0.88's job-list
         # (job-info guards eventlogs and jobspecs, job-list does not).
         constraint = req.get("constraint")
+        core = self.broker.core
+        view = JobView(_nodelist, _ranks, _timestamp, _queue_parents(core.config.data), core.size)
         try:
-            match = constraint_fn(constraint) if constraint is not None else (lambda j: True)
-        except (ValueError, TypeError) as exc:
+            match = compile_constraint(constraint, view) if constraint is not None else (lambda j: True)
+        except ConstraintError as exc:
             raise ServiceError(errno.EPROTO, f"invalid payload: constraint object invalid: {exc}") from None
         out = []
         for job in ordered_jobs(self.broker.core.jobs):
@@ -280,20 +237,26 @@ class JobListModule(BrokerModule):
         self.respond_json(msg, {"attrs": [*ATTRS, "all"]})
 
     def job_stats(self, msg: Message) -> None:
+        """stats.c: totals, then one entry per queue (the configured ones,
+        listed as job-list's hash table iterates them)."""
         jobs = list(self.broker.core.jobs.jobs.values())
-        counts = {name.lower(): 0 for name in J.STATE_NAMES.values()}
-        for job in jobs:
+        table = self.broker.core.config.data.get("queues")
+        names = zhashx_order(list(table)) if isinstance(table, dict) else []
+        names += sorted({j.queue for j in jobs if isinstance(j.queue, str)} - set(names))
+        queues = [{**_stats_of(j for j in jobs if j.queue == name), "name": name} for name in names]
+        self.respond_json(msg, {**_stats_of(jobs), "queues": queues})
+
+
+def _stats_of(jobs: Iterable[J.Job]) -> Dict[str, Any]:
+    counts = {name.lower(): 0 for name in J.STATE_NAMES.values() if name != "NEW"}
+    results = {J.COMPLETED: 0, J.FAILED: 0, J.CANCELED: 0, J.TIMEOUT: 0}
+    total = 0
+    for job in jobs:
+        total += 1
+        if job.state in J.STATE_NAMES and job.state != J.NEW:
             counts[J.STATE_NAMES[job.state].lower()] += 1
-        inactive = [j for j in jobs if j.state == J.INACTIVE]
-        self.respond_json(
-            msg,
-            {
-                "job_states": {**counts, "total": len(jobs)},
-                "successful": sum(1 for j in inactive if j.result == J.COMPLETED),
-                "failed": sum(1 for j in inactive if j.result == J.FAILED),
-                "timeout": sum(1 for j in inactive if j.result == J.TIMEOUT),
-                "canceled": sum(1 for j in inactive if j.result == J.CANCELED),
-                "inactive_purged": 0,
-                "queues": [],
-            },
-        )
+        if job.state == J.INACTIVE:
+            results[job.result] += 1
+    return {"job_states": {**counts, "total": total}, "successful": results[J.COMPLETED],
+            "failed": results[J.FAILED], "canceled": results[J.CANCELED], "timeout": results[J.TIMEOUT],
+            "inactive_purged": 0}

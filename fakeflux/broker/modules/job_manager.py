@@ -1,6 +1,6 @@
 """``job-manager`` (flux-core ``modules/job-manager``), rank 0: ``wait``,
 ``raise``, ``raiseall``, ``memo``, ``kill``, ``killall``, ``urgency``, ``events-journal`` (+ ``-cancel``),
-``getattr``, ``stats-get``, ``queue-status``, ``drain``/``undrain``."""
+``getattr``, ``stats-get``, ``queue-status``, ``alloc-query``, ``drain``/``undrain``."""
 
 from __future__ import annotations
 
@@ -69,6 +69,7 @@ class JobManagerModule(BrokerModule):
         "stats-get": ("stats_get", C.ROLE_USER),
         "history.get": ("history_get", C.ROLE_USER),
         "queue-status": ("queue_status", C.ROLE_USER),
+        "alloc-query": ("alloc_query", C.ROLE_USER),
         "queue-list": ("queue_list", C.ROLE_USER),
         "resource-status": ("resource_status", C.ROLE_USER),
         "queue-enable": ("queue_enable", 0),
@@ -428,6 +429,16 @@ class JobManagerModule(BrokerModule):
         if name is None and not self.accepting:
             status["enable"] = False
         self.respond_json(msg, status)
+
+    def alloc_query(self, msg: Message) -> None:
+        """alloc.c: requests waiting to be sent (none: sched-simple takes
+        every one at once), requests the scheduler holds (jobs it could run
+        now that their queue is started), jobs in RUN or CLEANUP.  The
+        payload is not read, as flux-core does not."""
+        jobs = self.jobs
+        running = sum(1 for j in jobs.jobs.values() if j.state in (J.RUN, J.CLEANUP))
+        self.respond_json(msg, {"queue_length": 0, "alloc_pending": len(jobs.sched.pending()),
+                                "running": running})
 
     @staticmethod
     def _queue_request(msg: Message, flag: str) -> Tuple[Optional[str], bool, Optional[str], bool]:
