@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, List, Tuple
+import re
+from typing import Any, Dict, List, Tuple
 
 
 def sign_none_unwrap(J: str) -> Tuple[bytes, int]:
@@ -68,6 +69,59 @@ def _validate_dependency(dep: Any) -> None:
         raise TypeError("dependency value must be a string")
 
 
+def _validate_range(count: Dict[str, Any]) -> None:
+    """A count given as a range (RFC 14): min, and optionally max, operand, operator."""
+    if "min" not in count:
+        raise ValueError("min must be in range")
+    _missing_extraneous(["min", "max", "operand", "operator"], list(count), optional=True)
+    for key in ("min", "max", "operand"):
+        if key in count:
+            if not isinstance(count[key], int):
+                raise TypeError(f"{key} must be an int")
+            if count[key] < 1:
+                raise ValueError(f"{key} must be > 0")
+    if "max" in count and count["max"] < count["min"]:
+        raise ValueError("max must be >= min")
+    if ("operand" in count) != ("operator" in count):
+        raise ValueError("operand and operator must both be in range if either is")
+    if "operator" in count:
+        operator = count["operator"]
+        if not isinstance(operator, str) or len(operator) != 1:
+            raise TypeError("operator must be a single character str")
+        if operator not in ("+", "*", "^"):
+            raise ValueError("operator must be one of ['+', '*', '^']")
+        if operator in ("*", "^") and count["operand"] < 2:
+            raise ValueError("operand must be > 1 for '*' or '^' operator")
+        if operator == "^" and count["min"] < 2:
+            raise ValueError("min must be > 1 for '^' operator")
+
+
+_IDSET = re.compile(r"\[?(?:\d+(?:-\d+)?(?:,\d+(?:-\d+)?)*)?\]?")
+
+
+def _validate_count_string(count: str) -> None:
+    """An idset ("1-3,5"), or a range written "MIN-MAX[:OPERAND[:OPERATOR]]" or
+    "MIN+[:OPERAND[:OPERATOR]]"; int()'s own ValueError text for a bad number."""
+    if _IDSET.fullmatch(count) and all(
+            int(lo) <= int(hi) for lo, _, hi in (r.partition("-") for r in count.strip("[]").split(",") if "-" in r)):
+        return
+    values = count.split(":")
+    if len(values) > 3 or ("-" not in values[0] and "+" not in values[0]):
+        raise ValueError("count string must be a valid idset or range")
+    rng: Dict[str, Any] = {}
+    if "-" in values[0]:
+        low, _, high = values[0].partition("-")
+        rng["max"] = int(high)
+    else:
+        low = values[0].rstrip("+")
+    rng["min"] = int(low)
+    if len(values) > 1:
+        rng["operand"], rng["operator"] = int(values[1]), "+"
+    if len(values) > 2:
+        rng["operator"] = values[2]
+    _validate_range(rng)
+
+
 def validate_jobspec(js: Any) -> None:
     """flux.job.validate_jobspec for version 1; ValueError/TypeError text as the
     validator returns it."""
@@ -75,12 +129,10 @@ def validate_jobspec(js: Any) -> None:
         raise ValueError("jobspec must be a JSON object")
     _missing_extraneous(["resources", "tasks", "version", "attributes"], list(js))
     resources, tasks, attributes, version = js["resources"], js["tasks"], js["attributes"], js["version"]
-    if version != 1:
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise TypeError("version must be an integer")
-        if version < 1:
-            raise ValueError("version must be >= 1")
+    if version != 1:  # JobspecV1 checks this first, whatever the type
         raise ValueError("version must be 1")
+    if not isinstance(version, int):  # 1.0 == 1 gets this far
+        raise TypeError("version must be an integer")
     if not isinstance(resources, list):
         raise TypeError("resources must be a sequence")
     if not isinstance(tasks, list):
@@ -98,11 +150,10 @@ def validate_jobspec(js: Any) -> None:
             raise ValueError("count is a required key for resources")
         count = res["count"]
         if isinstance(count, dict):
-            if "min" not in count:
-                raise ValueError("min must be in range")
+            _validate_range(count)
         elif isinstance(count, str):
-            pass
-        elif not isinstance(count, int) or isinstance(count, bool):
+            _validate_count_string(count)
+        elif not isinstance(count, int):  # True and False count as 1 and 0 there too
             raise TypeError("count must be an int or mapping")
         else:
             if res["type"] in ("node", "slot", "core") and count < 1:

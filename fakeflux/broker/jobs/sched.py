@@ -68,8 +68,9 @@ class SchedRequest:
             count = vertex.get("count", 1)
             if isinstance(count, dict):
                 count = count.get("min", 1)
-            if not isinstance(count, int) or isinstance(count, bool):
+            if not isinstance(count, int):  # sched-simple is Python: true counts as 1
                 raise ValueError(f"invalid count for type '{vertex.get('type')}'")
+            count = int(count)
             return count
 
         def walk(vertices: List[Any], factor: int, depth: int) -> None:

@@ -132,12 +132,15 @@ class JobInfoModule(BrokerModule):
         super().__init__(broker)
         self.watches: List[EventlogWatch] = []
 
-    def _allow(self, msg: Message, jobid: int) -> None:
+    def _allow(self, msg: Message, jobid: int, text: Optional[str] = "access is restricted to job/instance owner") \
+            -> None:
+        """Only the job's owner and the instance owner read a job's eventlogs and
+        keys; lookup says why, eventlog-watch answers a bare EPERM (real v0.88)."""
         job = self.broker.core.jobs.jobs.get(jobid)
         if job is None:
             raise ServiceError(errno.ENOENT)
         if not msg.rolemask & C.ROLE_OWNER and msg.userid != job.userid:
-            raise ServiceError(errno.EPERM, "access is restricted to job/instance owner")
+            raise ServiceError(errno.EPERM, text)
 
     def eventlog_watch(self, msg: Message) -> None:
         req = payload_json(msg.payload)
@@ -148,7 +151,7 @@ class JobInfoModule(BrokerModule):
             raise ServiceError(errno.EPROTO, "eventlog-watch request rejected with invalid flag")
         if not msg.flags & C.FLAG_STREAMING:
             raise ServiceError(errno.EPROTO, "eventlog-watch request rejected without streaming RPC flag")
-        self._allow(msg, jobid)
+        self._allow(msg, jobid, text=None)
         watch = EventlogWatch(self, msg, jobid, path, flags)
         self.watches.append(watch)
         watch.start()

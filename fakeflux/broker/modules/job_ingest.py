@@ -7,42 +7,17 @@ with EPERM, as flux-core v0.88 answers it."""
 from __future__ import annotations
 
 import errno
-import json
 import os
-import re
 from typing import Any
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
+from fakeflux.broker.jobs import jansson_read
 from fakeflux.broker.jobs.constraint_check import check_constraint
 from fakeflux.broker.jobs.resources import hostlist_decode
 from fakeflux.broker.module import BrokerModule
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
-
-
-def _int64(text: str) -> int:
-    """jansson reads JSON integers as int64 and refuses the others (its texts)."""
-    value = int(text)
-    if value > 0x7FFFFFFFFFFFFFFF:
-        raise ValueError("too big integer")
-    if value < -0x8000000000000000:
-        raise ValueError("too big negative integer")
-    return value
-
-
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-
-
-def _refuse_nul(text: str) -> None:
-    """jansson without JSON_ALLOW_NUL refuses a string holding \u0000 and
-    names the token (as it appears in the text) it stopped at."""
-    if "\\u0000" not in text:
-        return
-    for match in _JSON_STRING.finditer(text):
-        token = match.group(0)
-        if re.search(r"(?<!\\)(?:\\\\)*\\u0000", token):
-            raise ValueError(f"\\u0000 is not allowed without JSON_ALLOW_NUL near '{token}'")
 
 
 class JobIngestModule(BrokerModule):
@@ -63,7 +38,7 @@ class JobIngestModule(BrokerModule):
             raise ServiceError(errno.EPROTO, f"error decoding job request: {os.strerror(errno.EPROTO)}") from None
         owner = bool(msg.rolemask & C.ROLE_OWNER)
         if flags & ~J.VALID_SUBMIT_FLAGS:
-            raise ServiceError(errno.EINVAL, "invalid job flags")
+            raise ServiceError(errno.EPROTO, "invalid job flags")
         if not owner and flags & J.FLAG_NOVALIDATE:
             raise ServiceError(errno.EPERM, "only the instance owner can submit with FLUX_JOB_NOVALIDATE")
         if not J.URGENCY_MIN <= urgency <= J.URGENCY_MAX:
@@ -81,11 +56,12 @@ class JobIngestModule(BrokerModule):
         if not owner:
             raise ServiceError(errno.EPERM, "only instance owner can use sign-type=none")
         try:
-            text = payload.decode("utf-8")
-            _refuse_nul(text)
-            jobspec = json.loads(text, parse_int=_int64)
-        except (ValueError, UnicodeDecodeError) as exc:
+            jobspec = jansson_read.loads(payload)
+        except jansson_read.JanssonError as exc:
             raise ServiceError(errno.EINVAL, f"jobspec: invalid JSON: {exc}") from None
+        if not isinstance(jobspec, dict):
+            # flux-core's validator plugin dies on a top-level array
+            raise ServiceError(errno.EPROTO, "Unrecoverable error: worker unexpectedly exited")
         queues = self.broker.core.jobs.sched.queues
         queues.frobnicate(jobspec)  # the frobnicator runs before the validator
         if not flags & J.FLAG_NOVALIDATE:
