@@ -69,8 +69,26 @@ SUBMIT_ERRORS = [
     (_with(_slot_count(2**64)), errno.EINVAL, "jobspec: invalid JSON: too big integer near '18446744073709551616'"),
     (_with(_slot_count({"min": 2**70})), errno.EINVAL, "jobspec: invalid JSON: too big integer"),
     (_with(_slot_count(-(2**70))), errno.EINVAL, "jobspec: invalid JSON: too big negative integer"),
-    # the validator plugin dies on a top-level array
+    (_raw("true"), errno.EINVAL, "jobspec: invalid JSON: '[' or '{' expected near 'true'"),
+    (_raw('"abc"'), errno.EINVAL, "jobspec: invalid JSON: '[' or '{' expected near '\"abc\"'"),
+    (_raw(json.dumps(jobspec()) + " x"), errno.EINVAL, "jobspec: invalid JSON: end of file expected near 'x'"),
+    (_raw(json.dumps(jobspec()) + "{}"), errno.EINVAL, "jobspec: invalid JSON: end of file expected near '{'"),
+    (_raw(json.dumps(jobspec())[:-1]), errno.EINVAL, "jobspec: invalid JSON: '}' expected near end of file"),
+    (_raw("{'a': 1}"), errno.EINVAL, "jobspec: invalid JSON: string or '}' expected near '''"),
+    (_raw('{"a" 1}'), errno.EINVAL, "jobspec: invalid JSON: ':' expected near '1'"),
+    (_raw('{"a": 1,}'), errno.EINVAL, "jobspec: invalid JSON: string or '}' expected near '}'"),
+    (_raw('{"a": "\\x"}'), errno.EINVAL, "jobspec: invalid JSON: invalid escape near '\"\\x'"),
+    (_raw('{"a": "\x01"}'), errno.EINVAL, "jobspec: invalid JSON: control character 0x1 near '\"'"),
+    (_raw('{"a": 01}'), errno.EINVAL, "jobspec: invalid JSON: invalid token near '0'"),
+    (_raw("{nope"), errno.EINVAL, "jobspec: invalid JSON: string or '}' expected near 'nope'"),
+    (_raw("[" * 2049 + "]" * 2049), errno.EINVAL, "jobspec: invalid JSON: maximum parsing depth reached near '['"),
+    (_raw('{"a":' * 2049 + "1" + "}" * 2049), errno.EINVAL,
+     "jobspec: invalid JSON: maximum parsing depth reached near '{'"),
+    # the validator plugin (Python) dies on a top-level array, and on nesting jansson takes but Python does not
     (_raw("[]"), errno.EPROTO, "Unrecoverable error: worker unexpectedly exited"),
+    (_raw("[" * 2048 + "]" * 2048), errno.EPROTO, "Unrecoverable error: worker unexpectedly exited"),
+    # without the validator (owner only), job-ingest refuses a top-level array itself
+    ({"J": sign_none_wrap(b"[]", os.getuid()), "urgency": 16, "flags": 8}, errno.EINVAL, None),
     # the validator's rejections: EPERM, its text
     (_with(lambda js: js.update(version="1")), errno.EPERM, "version must be 1"),
     (_with(lambda js: js.update(version=0)), errno.EPERM, "version must be 1"),
@@ -89,12 +107,19 @@ SUBMIT_ERRORS = [
      errno.EPERM, "count per_slot or total must be set"),
     (_with(lambda js: js["tasks"][0].update(count={"total": 0})), errno.EPERM, "count total must be > 0"),
     (_with(lambda js: js.update(foo=1)), errno.EPERM, "Extraneous key (foo)"),
+    (_with(lambda js: js.update(version=1.0)), errno.EPERM, "version must be an integer"),
+    (_with(_slot_count(False)), errno.EPERM, "node, slot, or core count must be > 0"),
+    (_with(_slot_count("3-1")), errno.EPERM, "max must be >= min"),
+    (_with(_slot_count("x")), errno.EPERM, "count string must be a valid idset or range"),
+    (_with(_slot_count("1-3")), errno.EPERM, "resource count must be an integer for type 'slot' (got 'str')"),
+    (_with(_slot_count("1+:1:*")), errno.EPERM, "operand must be > 1 for '*' or '^' operator"),
+    (_with(_slot_count({"min": 1, "foo": 1})), errno.EPERM, "Extraneous key (foo)"),
 ]
 
 
 @pytest.mark.parametrize(("request_payload", "errnum", "text"), SUBMIT_ERRORS)
 def test_submit_errors_as_real_flux(client: RawClient, request_payload: Dict[str, Any], errnum: int,
-                                    text: str) -> None:
+                                    text: Optional[str]) -> None:
     resp = client.rpc("job-ingest.submit", request_payload)
     assert (errno.errorcode.get(resp.errnum), error_text(resp)) == (errno.errorcode[errnum], text)
 
@@ -106,12 +131,15 @@ def test_bad_utf8_names_the_string_read_so_far(client: RawClient) -> None:
                                                              "near '\"'")
 
 
-@pytest.mark.parametrize("where", ["slot", "core"])
+@pytest.mark.parametrize("where", ["slot", "core", "task"])
 def test_a_count_of_true_is_a_count_of_one(client: RawClient, where: str) -> None:
     """Python's validator and sched-simple both take JSON true for 1: the job runs."""
     js = jobspec()
-    vertex = js["resources"][0] if where == "slot" else js["resources"][0]["with"][0]
-    vertex["count"] = True
+    if where == "task":
+        js["tasks"][0]["count"] = {"total": True}
+    else:
+        vertex = js["resources"][0] if where == "slot" else js["resources"][0]["with"][0]
+        vertex["count"] = True
     evs = events(client, submit(client, js))
     assert names(evs) == ["submit", "validate", "depend", "priority", "alloc", "start", "finish", "release",
                           "free", "clean"]

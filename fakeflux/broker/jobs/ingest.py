@@ -180,7 +180,7 @@ def validate_jobspec(js: Any) -> None:
             raise ValueError("count per_slot, per_resource, or total must be set")
         for key in ("total", "per_slot"):
             if key in count:
-                if not isinstance(count[key], int) or isinstance(count[key], bool):
+                if not isinstance(count[key], int):  # true passes as 1, as in Python's validator
                     raise TypeError(f"count {key} must be an int")
                 if count[key] <= 0:
                     raise ValueError(f"count {key} must be > 0")

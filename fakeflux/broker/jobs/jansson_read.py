@@ -82,6 +82,150 @@ def _check_depth(text: str) -> None:
             depth -= 1
 
 
+_ESCAPES = set('"\\/bfnrtu')
+_HEX = set("0123456789abcdefABCDEF")
+
+
+class _Lexer:
+    """jansson's lexer, far enough to word a syntax error as it does: each
+    token's text as read ("saved text"), a lexing error stopping at once."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.pos = text, 0
+        self.token, self.saved = "", ""
+
+    def scan(self) -> str:
+        text, i = self.text, self.pos
+        while i < len(text) and text[i] in " \t\n\r":
+            i += 1
+        start = i
+        if i >= len(text):
+            self.pos, self.token, self.saved = i, "eof", ""
+            return self.token
+        c = text[i]
+        if c in "{}[]:,":
+            self.pos, self.token, self.saved = i + 1, c, c
+        elif c == '"':
+            self._string(start)
+        elif c == "-" or c.isdigit():
+            self._number(start)
+        elif c.isascii() and c.isalpha():
+            while i < len(text) and text[i].isascii() and text[i].isalpha():
+                i += 1
+            word = text[start:i]
+            self.pos, self.saved = i, word
+            self.token = "value" if word in ("true", "false", "null") else "invalid"
+        else:
+            self.pos, self.token, self.saved = i + 1, "invalid", c
+        return self.token
+
+    def _string(self, start: int) -> None:
+        text, i = self.text, start + 1
+        while True:
+            if i >= len(text):
+                raise _near("premature end of input", text[start:i])
+            c = text[i]
+            if c == '"':
+                self.pos, self.token, self.saved = i + 1, "string", text[start : i + 1]
+                return
+            if ord(c) < 0x20:
+                raise _near(f"control character 0x{ord(c):x}", text[start:i])
+            if c == "\\":
+                nxt = text[i + 1 : i + 2]
+                if nxt not in _ESCAPES or not nxt:
+                    raise _near("invalid escape", text[start : i + 2])
+                if nxt == "u":
+                    digits = text[i + 2 : i + 6]
+                    if len(digits) < 4 or not set(digits) <= _HEX:
+                        bad = next((k for k, d in enumerate(digits) if d not in _HEX), len(digits))
+                        raise _near("invalid escape", text[start : i + 3 + bad])
+                    i += 4
+                i += 2
+                continue
+            i += 1
+
+    def _number(self, start: int) -> None:
+        text, i = self.text, start
+
+        def digits(k: int) -> int:
+            while k < len(text) and text[k].isdigit():
+                k += 1
+            return k
+
+        def stop(k: int) -> None:  # the character at k ends an invalid number
+            self.pos, self.token, self.saved = k, "invalid", text[start:k]
+
+        if text[i] == "-":
+            i += 1
+        if i < len(text) and text[i] == "0":
+            i += 1
+            if i < len(text) and text[i].isdigit():
+                return stop(i)
+        elif i < len(text) and text[i].isdigit():
+            i = digits(i)
+        else:
+            return stop(i)
+        if i < len(text) and text[i] == ".":
+            if not text[i + 1 : i + 2].isdigit():
+                return stop(i + 1)
+            i = digits(i + 1)
+        if i < len(text) and text[i] in "eE":
+            i += 1
+            if i < len(text) and text[i] in "+-":
+                i += 1
+            if not text[i : i + 1].isdigit():
+                return stop(i)
+            i = digits(i)
+        self.pos, self.token, self.saved = i, "value", text[start:i]
+        return None
+
+    def fail(self, message: str) -> JanssonError:
+        return _near(message, self.saved) if self.saved else JanssonError(f"{message} near end of file")
+
+
+def _syntax_error(text: str) -> JanssonError:
+    """The first error jansson's parser (flags 0) reports in ``text``."""
+    lex = _Lexer(text)
+
+    def value() -> None:
+        if lex.token == "{":
+            if lex.scan() == "}":
+                return
+            while True:
+                if lex.token != "string":
+                    raise lex.fail("string or '}' expected")
+                if lex.scan() != ":":
+                    raise lex.fail("':' expected")
+                lex.scan()
+                value()
+                if lex.scan() == "}":
+                    return
+                if lex.token != ",":
+                    raise lex.fail("'}' expected")
+                lex.scan()
+        elif lex.token == "[":
+            if lex.scan() == "]":
+                return
+            while True:
+                value()
+                if lex.scan() == "]":
+                    return
+                if lex.token != ",":
+                    raise lex.fail("']' expected")
+                lex.scan()
+        elif lex.token == "invalid":
+            raise lex.fail("invalid token")
+        elif lex.token not in ("string", "value"):
+            raise lex.fail("unexpected token")
+
+    if lex.scan() not in "[{" or lex.token == "":
+        raise lex.fail("'[' or '{' expected")
+    value()
+    if lex.scan() != "eof":
+        raise lex.fail("end of file expected")
+    return JanssonError("invalid JSON")  # not reached when Python's json refused the text
+
+
 def loads(data: bytes) -> Any:
     """The decoded value, or JanssonError with jansson's text."""
     try:
@@ -100,5 +244,8 @@ def loads(data: bytes) -> Any:
         return json.loads(text, parse_int=_int64, parse_float=_real, parse_constant=_constant)
     except JanssonError:
         raise
-    except ValueError as exc:  # other syntax errors keep Python's wording
-        raise JanssonError(str(exc)) from None
+    except ValueError:
+        try:
+            raise _syntax_error(text) from None
+        except RecursionError:  # deeper than Python goes: the caller's concern
+            raise RecursionError("jobspec nesting") from None

@@ -55,13 +55,19 @@ class JobIngestModule(BrokerModule):
             raise ServiceError(errno.EPERM, f"signer={signer} != requestor={msg.userid}")
         if not owner:
             raise ServiceError(errno.EPERM, "only instance owner can use sign-type=none")
+        validator_died = ServiceError(errno.EPROTO, "Unrecoverable error: worker unexpectedly exited")
         try:
             jobspec = jansson_read.loads(payload)
         except jansson_read.JanssonError as exc:
             raise ServiceError(errno.EINVAL, f"jobspec: invalid JSON: {exc}") from None
+        except RecursionError:
+            # nesting jansson takes (up to 2048) but Python's json does not:
+            # flux-core's validator, in Python, dies on it
+            raise validator_died from None
         if not isinstance(jobspec, dict):
-            # flux-core's validator plugin dies on a top-level array
-            raise ServiceError(errno.EPROTO, "Unrecoverable error: worker unexpectedly exited")
+            if flags & J.FLAG_NOVALIDATE:
+                raise ServiceError(errno.EINVAL)  # job-ingest's own jobspec reading
+            raise validator_died  # flux-core's validator plugin dies on a top-level array
         queues = self.broker.core.jobs.sched.queues
         queues.frobnicate(jobspec)  # the frobnicator runs before the validator
         if not flags & J.FLAG_NOVALIDATE:
