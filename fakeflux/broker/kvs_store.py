@@ -138,6 +138,19 @@ def copy_treeobj(obj: Treeobj) -> Treeobj:
     return out
 
 
+def stored_form(obj: Any) -> Any:
+    """A deep copy with every object's keys in sorted order: what a real KVS
+    hands back of anything it read from its store (blobs are encoded with
+    sorted keys, and jansson keeps the order it decoded).  Objects the real
+    lookup makes afresh (the root's dirref, a valref's joined val) keep
+    treeobj_create_*'s order: ver, type, data."""
+    if type(obj) is dict:
+        return {k: stored_form(obj[k]) for k in sorted(obj)}
+    if type(obj) is list:
+        return [stored_form(v) for v in obj]
+    return obj
+
+
 def _mark_fresh(obj: Treeobj, fresh: Dict[int, Treeobj]) -> None:
     if obj["type"] == "dir":
         fresh[id(obj)] = obj
@@ -225,10 +238,11 @@ class KvsStore:
         return ref
 
     def _sealed(self, obj: Treeobj) -> Treeobj:
-        """A copy of ``obj`` for a client: a pending dir becomes its dirref."""
+        """A directory entry for a client, in its stored form: a pending dir
+        becomes its dirref."""
         if obj["type"] == "dir":
-            return dirref(self.seal(obj))
-        return copy_treeobj(obj)
+            return {"data": [self.seal(obj)], "type": "dirref", "ver": 1}
+        return stored_form(obj)
 
     def valref_data(self, obj: Treeobj) -> bytes:
         out = []
@@ -283,7 +297,7 @@ class KvsStore:
         path = normalize_key(key)
         if path == ".":  # lookup.c's special case: READLINK plays no part
             if flags & TREEOBJ:
-                return self._sealed(root)
+                return dirref(root["data"][0] if root["type"] == "dirref" else self.seal(root))
             if not flags & READDIR:
                 raise ServiceError(errno.EISDIR)
             return self._listing(root)
@@ -329,9 +343,8 @@ class KvsStore:
 
     def _listing(self, dirent: Treeobj) -> Treeobj:
         """READDIR's answer for a dirref or a pending dir (its subdirectories as dirrefs)."""
-        if dirent["type"] == "dirref":
-            return self.load_dir(dirent["data"][0])
-        return {"ver": 1, "type": "dir", "data": {k: self._sealed(v) for k, v in dirent["data"].items()}}
+        entries = self.load_dir(dirent["data"][0])["data"] if dirent["type"] == "dirref" else dirent["data"]
+        return {"data": {k: self._sealed(entries[k]) for k in sorted(entries)}, "type": "dir", "ver": 1}
 
     def _value(self, dirent: Treeobj, flags: int) -> Treeobj:
         """lookup.c LOOKUP_STATE_VALUE."""
@@ -349,11 +362,11 @@ class KvsStore:
                 raise ServiceError(errno.EINVAL)
             if flags & READDIR:
                 raise ServiceError(errno.ENOTDIR)
-            return val(self.valref_data(dirent)) if kind == "valref" else dict(dirent)
+            return val(self.valref_data(dirent)) if kind == "valref" else stored_form(dirent)
         # symlink at the end of the path, READLINK asked
         if flags & READDIR:
             raise ServiceError(errno.ENOTDIR)
-        return copy_treeobj(dirent)
+        return stored_form(dirent)
 
     # -- commit ------------------------------------------------------------------------------
     def commit(self, namespace: str, ops: List[Dict[str, Any]], flags: int) -> Tuple[str, int]:
