@@ -10,8 +10,10 @@ IO); its service over sockets is covered in test_kvs.py."""
 
 from __future__ import annotations
 
+import errno
 from typing import Any, Dict, List, Optional, Tuple
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -88,3 +90,20 @@ def test_late_hashing_answers_as_hashing_every_commit(plan: Any) -> None:
     assert lazy.namespaces[K.PRIMARY].seq == eager.namespaces[K.PRIMARY].seq
     for ref, blob in lazy.blobs.items():
         assert eager.blobs.get(ref) == blob
+
+
+def test_a_failed_transaction_leaves_pending_directories_alone() -> None:
+    """A transaction copies the pending directories it changes: one that
+    fails half-way (here EISDIR, appending to a directory) leaves no trace
+    in the root it started from, hashed or not."""
+    lazy, eager = K.KvsStore(0), K.KvsStore(0)
+    lazy.apply(K.PRIMARY, [{"key": "a.x", "flags": 0, "dirent": K.val(b"1")}])
+    eager.commit(K.PRIMARY, [{"key": "a.x", "flags": 0, "dirent": K.val(b"1")}], 0)
+    bad = [{"key": "a.b.c", "flags": 0, "dirent": K.val(b"1")}, {"key": "a", "flags": K.APPEND, "dirent": K.val(b"2")}]
+    for store in (lazy, eager):
+        with pytest.raises(ServiceError) as failed:
+            store.apply(K.PRIMARY, _ops([(op["key"], op["dirent"], bool(op["flags"])) for op in bad]))
+        assert failed.value.errnum == errno.EISDIR
+        assert store.lookup("a.b", 0, namespace=K.PRIMARY) is None
+        assert store.namespaces[K.PRIMARY].seq == 1
+    assert lazy.namespaces[K.PRIMARY].rootref == eager.namespaces[K.PRIMARY].rootref
