@@ -693,6 +693,144 @@ PATH = Option(
     'Specify alternate eventlog name or path suffix (e.g. "exec", "output", or "guest.exec.eventlog")',
 )
 
+def _ranges(ids: List[int]) -> str:
+    """An idset with ranges (IDSET_FLAG_RANGE): 0-1,3."""
+    spans: List[List[int]] = []
+    for i in sorted(set(ids)):
+        if spans and spans[-1][1] == i - 1:
+            spans[-1][1] = i
+        else:
+            spans.append([i, i])
+    return ",".join(f"{a}" if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _raw_taskmap(text: str) -> Any:
+    """taskmap_decode's raw form: one idset of task ids per node, ';' between nodes."""
+    from fakeflux.shell.taskmap import TaskMap
+
+    nodes: Dict[int, int] = {}
+    for nodeid, part in enumerate(text.split(";")):
+        for item in part.split(","):
+            lo, _dash, hi = item.partition("-")
+            if not lo.isdigit() or (hi and not hi.isdigit()):
+                die(PROG, f"error decoding taskmap: error parsing range '{part}'")
+            for taskid in range(int(lo), int(hi or lo) + 1):
+                if taskid in nodes:
+                    die(PROG, f"error decoding taskmap: duplicate taskid specified: {taskid}")
+                nodes[taskid] = nodeid
+    if sorted(nodes) != list(range(len(nodes))):
+        die(PROG, "error decoding taskmap: missing taskids")
+    return TaskMap.from_task_nodes(nodes[t] for t in range(len(nodes)))
+
+
+def _job_taskmap(jobid: int) -> Any:
+    """get_job_taskmap: the taskmap of the job's shell.start event, waited for."""
+    from flux.job import event_watch  # type: ignore[import-not-found,unused-ignore]
+
+    from fakeflux.shell.taskmap import TaskMap
+
+    try:
+        for event in event_watch(_handle(), jobid, "guest.exec.eventlog"):
+            if event.name == "shell.start":
+                try:
+                    return TaskMap.decode(json.dumps(event.context["taskmap"]))
+                except (KeyError, ValueError):
+                    die(PROG, "failed to get taskmap from shell.start event")
+    except FileNotFoundError:
+        die(PROG, "Unable to get job taskmap: no such job")
+    except OSError as exc:
+        die(PROG, f"waiting for shell.start event: {error_text(exc)}")
+    die(PROG, "No taskmap found for job")
+
+
+def _job_hosts(jobid: int) -> List[str]:
+    from fakeflux.broker.jobs.resources import hostlist_decode
+
+    try:
+        R = json.loads(jobwatch.lookup(_handle(), jobid, ["R"], 0)["R"])
+        return [h for hl in R["execution"]["nodelist"] for h in hostlist_decode(hl)]
+    except (OSError, ValueError, KeyError):
+        die(PROG, "failed to get hostlist for job: No such file or directory")
+
+
+def cmd_taskmap(p: OptParser, o: Parsed) -> int:
+    if not o.args:
+        p.print_usage()
+        return 1
+    from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+    from fakeflux.shell.taskmap import TaskMap
+
+    arg = o.args[0]
+    jobid: Optional[int] = None
+    try:
+        jobid = int(JobID(arg))
+    except (ValueError, OSError, TypeError):
+        pass
+    if jobid is not None:
+        tmap = _job_taskmap(jobid)
+    elif arg.lstrip().startswith(("[", "{")):
+        try:
+            tmap = TaskMap.decode(arg)
+        except ValueError as exc:
+            die(PROG, f"error decoding taskmap: {exc}")
+    else:
+        tmap = _raw_taskmap(arg)
+    nodes = tmap.task_nodes()
+    nnodes = max(nodes) + 1 if nodes else 0
+
+    def number(name: str) -> Optional[int]:
+        value = o.get(name)
+        return parse_int(f"{PROG} taskmap", name, value) if value is not None else None
+
+    node = number("taskids")
+    if node is not None:
+        ids = [t for t, n in enumerate(nodes) if n == node]
+        if not ids:
+            die(PROG, f"No taskids for node {node}: No such file or directory")
+        print(_ranges(ids))
+        return 0
+    node = number("ntasks")
+    if node is not None:
+        if not 0 <= node < nnodes:
+            die(PROG, f"failed to get task count for node {node}: No such file or directory")
+        print(nodes.count(node))
+        return 0
+    task = number("nodeid")
+    if task is None:
+        task = number("hostname")
+    if task is not None:
+        if not 0 <= task < len(nodes):
+            die(PROG, f"failed to get nodeid for task {task}: No such file or directory")
+        if o.has("hostname"):
+            if jobid is None:
+                die(PROG, "taskmap: can't use --hostname without a jobid")
+            print(_job_hosts(jobid)[nodes[task]])
+        else:
+            print(nodes[task])
+        return 0
+    to = o.get("to")
+    per_node = [[t for t, n in enumerate(nodes) if n == i] for i in range(nnodes)]
+    if to is None:
+        print(json.dumps(tmap.blocks(), separators=(",", ":")))
+    elif to == "raw":
+        print(";".join(_ranges(ids) for ids in per_node))
+    elif to == "pmi":
+        print(tmap.encode_pmi())
+    elif to == "multiline":
+        for taskid, n in enumerate(nodes):
+            print(f"{taskid}: {n}")
+    elif to == "hosts":
+        if jobid is None:
+            die(PROG, "taskmap: can't use --to=hosts without a jobid")
+        hosts = _job_hosts(jobid)
+        for i, ids in enumerate(per_node):
+            print(f"{hosts[i]}: {_ranges(ids)}")
+    else:
+        die(PROG, f"invalid value --to={to}")
+    return 0
+
+
 USERID_UNKNOWN = 0xFFFFFFFF
 STATE_BITS = {"NEW": 1, "DEPEND": 2, "PRIORITY": 4, "SCHED": 8, "RUN": 16, "CLEANUP": 32, "INACTIVE": 64,
               "PENDING": 14, "RUNNING": 48, "ACTIVE": 62}
@@ -858,6 +996,19 @@ SUBS: Dict[str, Sub] = {
             Option("message", "m", REQUIRED_ARG, "NOTE", "Set exception note"),
         ],
         cmd_raise,
+    ),
+    "taskmap": (
+        "[OPTION] JOBID|TASKMAP",
+        "Utility function for working with job task maps",
+        [
+            Option("taskids", "", REQUIRED_ARG, "NODEID", "Print idset of tasks on node NODEID"),
+            Option("ntasks", "", REQUIRED_ARG, "NODEID", "Print number of tasks on node NODEID"),
+            Option("nodeid", "", REQUIRED_ARG, "TASKID", "Print the shell rank/nodeid on which a taskid executed"),
+            Option("hostname", "", REQUIRED_ARG, "TASKID", "Print the hostname on which a taskid executed"),
+            Option("to", "", REQUIRED_ARG, "FORMAT",
+                   "Convert an RFC 34 taskmap to another format (FORMAT can be raw, pmi, hosts, or multiline)"),
+        ],
+        cmd_taskmap,
     ),
     "raiseall": (
         "OPTIONS type [message ...]",

@@ -57,7 +57,8 @@ class EventlogWatch:
                 self.ns, self.key = K.PRIMARY, J.kvs_key(self.jobid, self.path)
                 self.send_new()
                 if not self.done:
-                    if self.offset == 0 and not self.flags & WAITCREATE:
+                    # a job that never ran has no guest eventlogs: its watch just ends (real v0.88)
+                    if self.offset == 0 and not self.flags & WAITCREATE and (job is None or job.started):
                         self.finish(errno.ENOENT)
                     else:
                         self.finish(errno.ENODATA)
@@ -131,6 +132,17 @@ class JobInfoModule(BrokerModule):
     def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
         self.watches: List[EventlogWatch] = []
+        broker.core.jobs.listeners.append(self._on_job_event)
+
+    def _on_job_event(self, job: J.Job, kind: str, context: Dict[str, Any]) -> None:
+        """A job gone inactive without ever running has no guest namespace to
+        remove: its guest watches end here, with what the job's directory
+        holds (nothing), ENODATA as flux-core's job-info ends them."""
+        if kind != "state" or context.get("state") != J.INACTIVE:
+            return
+        for watch in [w for w in self.watches if w.jobid == job.id and w.guest and not w.done]:
+            if watch.ns not in watch.store.namespaces:
+                watch.changed(watch.ns, "removed")
 
     def _allow(self, msg: Message, jobid: int, text: Optional[str] = "access is restricted to job/instance owner") \
             -> None:
