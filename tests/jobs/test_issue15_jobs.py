@@ -212,3 +212,28 @@ def test_guest_reads_the_owners_job_in_job_list_but_not_its_eventlog() -> None:
     assert result["watch"] == {"errnum": errno.EPERM, "text": None}
     assert result["watch_guest"] == {"errnum": errno.EPERM, "text": None}
     assert GUEST != uid
+
+
+@needs_root
+def test_private_mode_hides_other_users_jobs_from_a_guest() -> None:
+    """``[access] private-mode``: job-list shows a guest only its own jobs,
+    another's is "no such job" (with an empty text) and job-stats is refused."""
+    config = {"access": {"allow-guest-user": True, "private-mode": True}, "fakeflux": {"cores-per-rank": 2}}
+    with fakeflux.Instance(size=1, config=config, exec="simulated") as inst, RawClient(inst.uri(0)) as owner:
+        os.chmod(inst.rundir, 0o711)
+        jobid = submit(owner, jobspec())
+        events(owner, jobid)
+
+        def script(c: RawClient) -> Dict[str, Any]:
+            return {
+                "list": _answer(c.rpc("job-list.list", {"max_entries": 10, "attrs": ["userid"]})),
+                "list_id": _answer(c.rpc("job-list.list-id", {"id": jobid, "attrs": ["userid"]})),
+                "stats": _answer(c.rpc("job-list.job-stats", {})),
+            }
+
+        result = run_as_guest(inst.uri(0), script)
+        # the owner still sees everything
+        assert owner.rpc_json("job-list.list", {"max_entries": 10, "attrs": []})["jobs"] == [{"id": jobid}]
+    assert result["list"] == {"errnum": 0, "body": {"jobs": []}}
+    assert result["list_id"] == {"errnum": errno.ENOENT, "text": ""}
+    assert result["stats"] == {"errnum": errno.EPERM, "text": None}

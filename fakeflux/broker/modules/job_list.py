@@ -5,7 +5,7 @@ comparisons), ``list-id`` and ``list-attrs``."""
 from __future__ import annotations
 
 import errno
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
@@ -163,6 +163,11 @@ def ordered_jobs(jobs: J.JobSystem) -> List[J.Job]:
     return pending + running + inactive
 
 
+def _owned_by(userid: int, match: Callable[[J.Job], bool]) -> Callable[[J.Job], bool]:
+    """``match`` ANDed with the job belonging to ``userid`` (private mode)."""
+    return lambda job: job.userid == userid and match(job)
+
+
 class JobListModule(BrokerModule):
     name = "job-list"
     methods = {
@@ -185,7 +190,8 @@ class JobListModule(BrokerModule):
         if not isinstance(attrs, list):
             raise ServiceError(errno.EPROTO, "invalid payload: attrs must be an array")
         # Every user sees every job here, as in flux-core v0.88's job-list
-        # (job-info guards eventlogs and jobspecs, job-list does not).
+        # (job-info guards eventlogs and jobspecs, job-list does not), unless
+        # [access] private-mode limits a guest to its own.
         constraint = req.get("constraint")
         core = self.broker.core
         view = JobView(_nodelist, _ranks, _timestamp, _queue_parents(core.config.data), core.size)
@@ -193,6 +199,9 @@ class JobListModule(BrokerModule):
             match = compile_constraint(constraint, view) if constraint is not None else (lambda j: True)
         except ConstraintError as exc:
             raise ServiceError(errno.EPROTO, f"invalid payload: constraint object invalid: {exc}") from None
+        only = self._restricted_to(msg)
+        if only is not None:
+            match = _owned_by(only, match)
         out = []
         for job in ordered_jobs(self.broker.core.jobs):
             inactive_t = job.times.get(J.INACTIVE, 0.0) if job.state == J.INACTIVE else 0.0
@@ -222,6 +231,8 @@ class JobListModule(BrokerModule):
         job = jobs.jobs.get(jobid)
         if job is None:
             raise ServiceError(errno.ENOENT)
+        if self._restricted_to(msg) not in (None, job.userid):
+            raise ServiceError(errno.ENOENT, "")  # as for no such job; real v0.88 sends an empty text
         if state and not job.states_mask & state:
             def later(j: J.Job, what: str, entry: Dict[str, Any]) -> None:
                 if j is job and job.states_mask & state:
@@ -236,9 +247,18 @@ class JobListModule(BrokerModule):
         # flux-core's list.c appends the pseudo-attribute "all" to the list
         self.respond_json(msg, {"attrs": [*ATTRS, "all"]})
 
+    def _restricted_to(self, msg: Message) -> Optional[int]:
+        """auth.c: with ``[access] private-mode``, a requester who is neither
+        owner nor admin sees only its own jobs; the userid to keep, or None."""
+        access = self.broker.core.config.data.get("access")
+        private = isinstance(access, dict) and access.get("private-mode") is True
+        return msg.userid if private and not msg.rolemask & (C.ROLE_OWNER | C.ROLE_ADMIN) else None
+
     def job_stats(self, msg: Message) -> None:
         """stats.c: totals, then one entry per queue (the configured ones,
         listed as job-list's hash table iterates them)."""
+        if self._restricted_to(msg) is not None:
+            raise ServiceError(errno.EPERM)  # no aggregate statistics for guests in private mode
         jobs = list(self.broker.core.jobs.jobs.values())
         table = self.broker.core.config.data.get("queues")
         names = zhashx_order(list(table)) if isinstance(table, dict) else []
