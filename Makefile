@@ -27,8 +27,9 @@ lint: $(STAMP_TEST)
 typecheck: $(STAMP_TEST)
 	$(VENV)/bin/mypy
 
+# Two workers (pytest-xdist): the suite is process- and socket-bound, and every test has its own instance.
 pytest: $(STAMP_TEST)
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2
 
 test: lint typecheck pytest
 
