@@ -35,6 +35,10 @@ LOG_ERR = 3
 LOG_WARNING = 4
 
 
+# The longest the loop sleeps in one select() while a timer is pending (seconds).
+MAX_WAIT = 86400.0
+
+
 class SocketPathTooLong(ValueError):
     pass
 
@@ -243,7 +247,9 @@ class BrokerServer:
         if self._calls:
             return 0
         if self._timers:
-            return max(0.0, self._timers[0][0] - time.monotonic())
+            # select() refuses timeouts beyond about 24.8 days (OverflowError): a job's time
+            # limit may lie much further ahead (real Flux accepts 1e308 s), so wake up daily.
+            return min(MAX_WAIT, max(0.0, self._timers[0][0] - time.monotonic()))
         return None
 
     def _run_due_timers(self) -> None:

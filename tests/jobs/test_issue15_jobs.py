@@ -237,3 +237,21 @@ def test_private_mode_hides_other_users_jobs_from_a_guest() -> None:
     assert result["list"] == {"errnum": 0, "body": {"jobs": []}}
     assert result["list_id"] == {"errnum": errno.ENOENT, "text": ""}
     assert result["stats"] == {"errnum": errno.EPERM, "text": None}
+
+
+@pytest.mark.parametrize("exec_mode", ["simulated", "local"])
+def test_a_time_limit_beyond_select_range_leaves_the_broker_running(exec_mode: str) -> None:
+    """A 3e6 s (35 day) time limit used to overflow select() in the IO loop, which then died and
+    left every later request unanswered; real Flux accepts and runs such jobs (checked with
+    durations of 3e6, 1.5e9 and 1e308 s)."""
+    with fakeflux.Instance(size=1, exec=exec_mode) as inst:
+        c = RawClient(inst.uri(0))
+        try:
+            jobids = [submit(c, jobspec(["sleep", "30"], duration=d)) for d in (3e6, 1e308)]
+            assert c.rpc_json("broker.ping", {})["rank"] == 0
+            for jobid in jobids:
+                c.rpc_json("job-manager.raise", {"id": jobid, "severity": 0, "type": "cancel", "note": ""})
+                assert "clean" in names(events(c, jobid))
+            assert c.rpc_json("broker.ping", {})["rank"] == 0
+        finally:
+            c.close()
