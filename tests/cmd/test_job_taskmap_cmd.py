@@ -76,3 +76,19 @@ def test_taskmap_of_a_job_that_never_ran(flux_instance: Any) -> None:
     assert flux(uri, "cancel", held).returncode == 0
     result = flux(uri, "job", "taskmap", held)
     assert (result.returncode, result.stderr) == (1, "flux-job: No taskmap found for job\n")
+
+
+def test_cyclic_taskmap(flux_instance: Any) -> None:
+    # flux run --taskmap=cyclic[:N]: task ranks dealt round the nodes; FLUX_TASK_LOCAL_ID follows
+    uri = flux_instance.uri(0)
+    for args, labels, taskmap in (
+        (["-n3", "--taskmap=cyclic"], "0 0\n1 0\n2 1\n", "[[0,2,1,1],[0,1,1,1]]\n"),
+        (["-n4", "--taskmap=cyclic"], "0 0\n1 0\n2 1\n3 1\n", "[[0,2,1,2]]\n"),
+        (["-n4", "--taskmap=cyclic:2"], "0 0\n1 1\n2 0\n3 1\n", "[[0,2,2,1]]\n"),
+        (["-n3", "--taskmap=block"], "0 0\n1 1\n2 0\n", "[[0,1,2,1],[1,1,1,1]]\n"),
+    ):
+        jobid = flux(uri, "submit", "-N2", "--cores-per-task=1", *args, "sh", "-c",
+                     "echo $FLUX_TASK_RANK $FLUX_TASK_LOCAL_ID").stdout.strip()
+        attach = flux(uri, "job", "attach", jobid)
+        assert (attach.returncode, "".join(sorted(attach.stdout.splitlines(keepends=True)))) == (0, labels), args
+        assert flux(uri, "job", "taskmap", jobid).stdout == taskmap, args

@@ -31,6 +31,7 @@ from fakeflux.broker.jobs.local_run import (
     jobspec_problem,
     output_files,
     plan,
+    run_taskmap,
     shell_options,
     task_counts,
     template_values,
@@ -184,7 +185,9 @@ class LocalExec:
                 self._die(run, ec, f"task {task.rank} (host {self.core.hostname}): start failed: "
                                    f"{spec.argv[0]}: {reason}", START_FAILED)
                 return
-        system.exec_event(job, "shell.start", {"taskmap": S.taskmap(task_counts(run))})
+        mapped = run_taskmap(run)
+        taskmap = {"version": 1, "map": mapped.blocks()} if mapped is not None else S.taskmap(task_counts(run))
+        system.exec_event(job, "shell.start", {"taskmap": taskmap})
 
     def _write_files(self, run: LocalRun) -> bool:
         """The files plugin: each shell writes the jobspec's RFC 37 archive
@@ -249,7 +252,8 @@ class LocalExec:
         per_node = task_counts(run)
         simple = pmi_simple_options(options.get("pmi-simple"), len(per_node))
         attrs = self.core.rank(run.leader).attrs
-        server = PmiServer(len(run.tasks), S.f58(run.job.id, self.ascii), taskmap=TaskMap.block(per_node),
+        taskmap = run_taskmap(run) or TaskMap.block(per_node)
+        server = PmiServer(len(run.tasks), S.f58(run.job.id, self.ascii), taskmap=taskmap,
                            instance_level=attrs.value("instance-level"),
                            tbon_interface_hint=attrs.value("tbon.interface-hint"), nomap=simple.nomap)
         for text in simple.warnings:

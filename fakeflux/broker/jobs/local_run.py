@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 from fakeflux.broker.jobs import shell as S
 from fakeflux.broker.jobs.model import Job
 from fakeflux.shell.pmi import PmiServer
+from fakeflux.shell.taskmap import TaskMap
 
 
 class LocalTask:
@@ -79,11 +80,47 @@ def plan(run: LocalRun) -> None:
     else:
         counts = S.distribute([len(c) for _, c, _ in job.alloc], int(count.get("total", 1)), slot_cores)
     run.leader = job.alloc[0][0] if job.alloc else 0
-    rank = 0
-    for node, n in enumerate(counts):
-        for localid in range(n):
-            run.tasks.append(LocalTask(rank, localid, node, job.alloc[node][0]))
-            rank += 1
+    localids = [0] * len(counts)
+    for rank, node in enumerate(task_nodes(counts, _cyclic_stride(job))):
+        run.tasks.append(LocalTask(rank, localids[node], node, job.alloc[node][0]))
+        localids[node] += 1
+
+
+def task_nodes(counts: List[int], stride: Optional[int]) -> List[int]:
+    """The node of each task rank: block order, or with the taskmap plugin
+    ``cyclic`` (taskmap_cyclic) up to ``stride`` tasks per node per round."""
+    if stride is None:
+        return [node for node, n in enumerate(counts) for _ in range(n)]
+    return cyclic_taskmap(counts, stride).task_nodes()
+
+
+def cyclic_taskmap(counts: List[int], stride: int) -> TaskMap:
+    """taskmap_cyclic: rounds over the nodes, each taking up to ``stride`` of
+    the tasks rcalc gave it, appended as libtaskmap appends (so repeats merge)."""
+    left = list(counts)
+    tm = TaskMap()
+    while any(left):
+        for node, avail in enumerate(left):
+            take = min(stride, avail)
+            if take:
+                tm.append(node, 1, take)
+                left[node] -= take
+    return tm
+
+
+def run_taskmap(run: LocalRun) -> Optional[TaskMap]:
+    """The job's task map when a taskmap plugin made one (None: the block map)."""
+    stride = _cyclic_stride(run.job)
+    return cyclic_taskmap(task_counts(run), stride) if stride is not None else None
+
+
+def _cyclic_stride(job: Job) -> Optional[int]:
+    """``-o taskmap={"scheme": "cyclic", "value": "N"}`` (flux run --taskmap=cyclic[:N])."""
+    option = shell_options(job).get("taskmap")
+    if not isinstance(option, dict) or option.get("scheme") != "cyclic":
+        return None
+    value = option.get("value") or "1"
+    return int(value) if isinstance(value, str) and value.isdigit() and int(value) > 0 else None
 
 
 def _per_resource(job: Job) -> Optional[Tuple[str, int]]:
