@@ -28,11 +28,11 @@ from fakeflux.broker.jobs.local_run import (
     LocalRun,
     LocalTask,
     input_file,
-    jobspec_problem,
     output_files,
     plan,
     run_taskmap,
     shell_options,
+    shell_start_problem,
     task_counts,
     template_values,
 )
@@ -99,10 +99,11 @@ class LocalExec:
         run.verbose = verbose if isinstance(verbose, int) and not isinstance(verbose, bool) else 0
         system.exec_init(job)
         system.exec_starting(job)
-        problem = jobspec_problem(job)
+        problem = shell_start_problem(job)
         if problem is not None:
             # shell_info_create fails before the shell can raise anything: logs of rank -1, exit 1
-            self._log(run, S.LOG_ERR, f"error parsing jobspec: {problem}", "info.c", 184, rank=-1)
+            for level, message, source, line in problem:
+                self._log(run, level, message, source, line, rank=-1)
             self._log(run, S.LOG_FATAL, "failed to initialize shell info", "shell.c", 2094, rank=-1)
             self._flush_logs(run)
             run.die_rc = 1

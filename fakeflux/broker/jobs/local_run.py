@@ -53,6 +53,20 @@ class LocalRun:
         return [t for t in self.tasks if t.pid and t.wait_status is None]
 
 
+# fakeflux's own bound: a job asking for more tasks than this fails as a shell error instead of
+# exhausting the machine (real Flux would try to fork them all).
+MAX_TASKS = 100_000
+
+# A shell start-up failure: the log lines (level, message, source file, line) of rank -1.
+ShellLogs = List[Tuple[int, str, str, int]]
+
+
+def c_int(value: int) -> int:
+    """A JSON integer read into a C int, as jansson's "i" format does: its low 32 bits, signed."""
+    low = value & 0xFFFFFFFF
+    return low - (1 << 32) if low >= 1 << 31 else low
+
+
 def jobspec_problem(job: Job) -> Optional[str]:
     """What the shell's jobspec parser (info.c) refuses, in its words."""
     system = job.jobspec.get("attributes", {}).get("system", {})
@@ -60,7 +74,40 @@ def jobspec_problem(job: Job) -> Optional[str]:
         return "attributes.system.environment is not object type"
     if "cwd" in system and not isinstance(system["cwd"], str):
         return f"Expected string, got {json_type(system['cwd'])}"
+    count = _task_count(job)
+    if len(count) != 1:
+        return "tasks count must have exactly one key set"
+    if "total" not in count and "per_slot" in count and _is_int(count["per_slot"]):
+        per_slot = c_int(count["per_slot"])
+        if per_slot != 1:  # the shell leaves other tasks-per-slot layouts to -o per-resource
+            return f"per_slot count: expected 1 got {per_slot}"
     return None
+
+
+def shell_start_problem(job: Job) -> Optional[ShellLogs]:
+    """Why the job shell would fail before starting any task, as the lines it logs."""
+    problem = jobspec_problem(job)
+    if problem is not None:
+        return [(S.LOG_ERR, f"error parsing jobspec: {problem}", "info.c", 184)]
+    total = _task_count(job).get("total")
+    if _is_int(total):
+        ntasks = c_int(total)
+        if ntasks <= 0:  # a count that wrapped: libtaskmap refuses the shell's block
+            return [(S.LOG_ERR, "taskmap: failed to process rank=0: Invalid argument", "info.c", 218),
+                    (S.LOG_ERR, "error creating taskmap", "info.c", 316)]
+        if ntasks > MAX_TASKS:
+            return [(S.LOG_ERR, f"fakeflux runs at most {MAX_TASKS} tasks per job, not {ntasks}", "info.c", 218)]
+    return None
+
+
+def _task_count(job: Job) -> Dict[str, Any]:
+    tasks = job.jobspec.get("tasks")
+    count = tasks[0].get("count") if isinstance(tasks, list) and tasks and isinstance(tasks[0], dict) else None
+    return count if isinstance(count, dict) else {"per_slot": 1}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def plan(run: LocalRun) -> None:
@@ -78,7 +125,7 @@ def plan(run: LocalRun) -> None:
         counts = S.distribute_per_slot([max(len(c) // slot_cores, 1) for _, c, _ in job.alloc],
                                        int(count["per_slot"]))
     else:
-        counts = S.distribute([len(c) for _, c, _ in job.alloc], int(count.get("total", 1)), slot_cores)
+        counts = S.distribute([len(c) for _, c, _ in job.alloc], c_int(int(count.get("total", 1))), slot_cores)
     run.leader = job.alloc[0][0] if job.alloc else 0
     localids = [0] * len(counts)
     for rank, node in enumerate(task_nodes(counts, _cyclic_stride(job))):
