@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import weakref
 from pathlib import Path
@@ -23,24 +22,10 @@ import pytest
 
 import fakeflux
 from fakeflux.io.connection import Connection
-from fakeflux.io.server import BrokerServer
 from fakeflux.wire import Message, ProtocolError, encode, json_payload, payload_string
 from fakeflux.wire import constants as C
+from tests.brokerloop import hold_loop
 from tests.rawclient import RawClient, socket_path
-
-
-def _held(server: BrokerServer) -> Tuple[threading.Event, threading.Event]:
-    """Keep the broker loop busy until the returned ``release`` is set, so
-    that connections made meanwhile wait in the listen backlog."""
-    busy, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        busy.set()
-        release.wait(10)
-
-    server.call_soon(hold)
-    assert busy.wait(10)
-    return busy, release
 
 
 def _wait_for(predicate: Callable[[], bool], what: str, limit: float = 10.0) -> None:
@@ -58,7 +43,7 @@ def test_clients_closing_before_accept_do_not_kill_the_broker(instance: fakeflux
     server = instance.server
     assert server is not None
     path = socket_path(instance.uri(0))
-    _, release = _held(server)
+    release = hold_loop(server)
     try:
         for _ in range(60):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -78,7 +63,7 @@ def test_early_close_of_a_guest_being_refused_is_harmless() -> None:
     with fakeflux.Instance(size=1, owner=os.getuid() + 1) as inst:
         server = inst.server
         assert server is not None
-        _, release = _held(server)
+        release = hold_loop(server)
         try:
             for _ in range(20):
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -12,7 +12,6 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 from typing import Iterator, List, Optional, Tuple
@@ -26,6 +25,7 @@ from fakeflux import strategies as fst
 from fakeflux.io.instance import Instance
 from fakeflux.wire import Message, ProtocolError, StreamDecoder, encode, json_payload
 from fakeflux.wire import constants as C
+from tests.brokerloop import hold_loop
 from tests.fuzz.peer import Peer
 
 SIZE = 4
@@ -295,14 +295,7 @@ def test_clients_leaving_before_accept_harm_nobody(
     is busy, so that it accepts a socket whose peer is gone."""
     server = site.inst.server
     assert server is not None
-    busy, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        busy.set()
-        release.wait(10)
-
-    server.call_soon(hold)
-    assert busy.wait(10)
+    release = hold_loop(server)
     try:
         for _ in range(count):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -43,7 +43,6 @@ import json
 import os
 import resource
 import socket
-import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import pytest
@@ -53,9 +52,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 import fakeflux
 from fakeflux import strategies as fst
-from fakeflux.io.server import BrokerServer
 from fakeflux.wire import Message, json_payload, payload_string, string_payload
 from fakeflux.wire import constants as C
+from tests.brokerloop import hold_loop
 from tests.fuzz.peer import Peer
 
 SIZE = 4
@@ -74,19 +73,6 @@ ATTR_KINDS = {"test.": (True, False), "test-nr.": (False, False), "test-im.": (F
 ATTR_NAMES = ["test.x", "test.y", "test-nr.x", "test-im.x", "vendor.x", "nosuch.x"]
 REQUEST_TOPICS = ["svc-a.echo", "svc-a.echo", "svc-b.x.y", "svc-b.x.y", "svc-a", "broker.ping", "nosuch.x", "nosuch"]
 NODEIDS = [C.NODEID_ANY, C.NODEID_ANY, 0, 1, 2, 3, 77]
-
-
-def hold_loop(server: BrokerServer) -> threading.Event:
-    """Keep the broker's loop busy until the returned event is set."""
-    busy, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        busy.set()
-        release.wait(10)
-
-    server.call_soon(hold)
-    assert busy.wait(10)
-    return release
 
 
 def ancestors(rank: int) -> List[int]:
