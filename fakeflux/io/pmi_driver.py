@@ -18,9 +18,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Optional
 
+from fakeflux.io.nonblock import recv_ready
 from fakeflux.shell.pmi import PmiAbort, PmiBarrierStranded, PmiOutcome, PmiProtocolError, PmiServer, pmi_environment
-
-_READ_SIZE = 65536
 
 
 def task_socketpair() -> tuple[socket.socket, socket.socket]:
@@ -71,12 +70,9 @@ class PmiDriver:
 
     def _read(self, rank: int) -> None:
         sock = self._sockets[rank]
-        try:
-            data = sock.recv(_READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = recv_ready(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:  # EOF: the task closed PMI_FD (after finalize) or exited
             self._watch(rank, read=False)
             return

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, List, Optional
 from fakeflux.broker.jobs.exec import ChannelCallback, ExitCallback, OutputCallback, TaskSpec
 from fakeflux.broker.jobs.filemap import FileEntry
 from fakeflux.io.filestage import write_entries
+from fakeflux.io.nonblock import recv_ready
 
 # How often a task's exit is polled for where pidfds are not available.
 POLL_INTERVAL = 0.01
@@ -198,12 +199,9 @@ class LocalProcessHost:
         sock = task.channel
         if sock is None:
             return
-        try:
-            data = sock.recv(READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = recv_ready(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._close_channel(task)
         if task.on_channel is not None:
