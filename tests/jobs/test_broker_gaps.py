@@ -11,7 +11,7 @@ import errno
 import json
 import os
 import socket
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
@@ -19,10 +19,11 @@ import fakeflux
 from fakeflux.broker.jobs import sign_none_wrap
 from fakeflux.wire import constants as C
 from fakeflux.wire import payload_string
+from tests.jobs.conftest import SIMULATED_CONF
 from tests.rawclient import RawClient, error_text
 
 HOST = socket.gethostname().split(".")[0]
-CONF: Dict[str, Any] = {"fakeflux": {"cores-per-rank": 2, "exec": "simulated"}}
+CONF = SIMULATED_CONF
 
 
 def jobspec(nnodes: Optional[int] = None, ntasks: int = 1, run: str = "1000s",
@@ -54,18 +55,6 @@ def wait_event(c: RawClient, jobid: int, name: str) -> None:
             while not (msg.matchtag == req.matchtag and msg.errnum):
                 msg = c.recv(timeout=10)
             return
-
-
-@pytest.fixture
-def inst() -> Iterator[fakeflux.Instance]:
-    with fakeflux.Instance(size=4, config=CONF) as i:
-        yield i
-
-
-@pytest.fixture
-def client(inst: fakeflux.Instance) -> Iterator[RawClient]:
-    with RawClient(inst.uri(0)) as c:
-        yield c
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import errno
 import json
 import os
 import socket
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -28,10 +28,11 @@ import fakeflux
 from fakeflux.broker.jobs import FLAG_NOVALIDATE, sign_none_wrap
 from fakeflux.wire import constants as C
 from fakeflux.wire import payload_string
+from tests.jobs.conftest import SIMULATED_CONF
 from tests.rawclient import RawClient, error_text
 
 HOST = socket.gethostname().split(".")[0]
-CONF = {"fakeflux": {"cores-per-rank": 2, "exec": "simulated"}}
+CONF = SIMULATED_CONF
 FAKE = {"fake-resources": {"nnodes": 4, "cores-per-node": 4, "gpus-per-node": 2, "host-prefix": "node"}}
 WAITABLE = 4
 
@@ -118,18 +119,6 @@ def R(c: RawClient, jobid: int) -> Dict[str, Any]:
 
 def cancel(c: RawClient, jobid: int) -> None:
     c.rpc_json("job-manager.raise", {"id": jobid, "severity": 0, "type": "cancel", "note": ""})
-
-
-@pytest.fixture
-def inst() -> Iterator[fakeflux.Instance]:
-    with fakeflux.Instance(size=4, config=CONF) as i:
-        yield i
-
-
-@pytest.fixture
-def client(inst: fakeflux.Instance) -> Iterator[RawClient]:
-    with RawClient(inst.uri(0)) as c:
-        yield c
 
 
 # -- placement ----------------------------------------------------------------------------------
