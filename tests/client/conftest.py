@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Any, Callable, Iterator, List
 
 import pytest
@@ -24,6 +25,20 @@ if client_path() not in sys.path:
     sys.path.insert(0, client_path())
 
 import flux  # type: ignore[import-not-found]  # noqa: E402
+
+
+@pytest.fixture
+def utc() -> Iterator[None]:
+    """Local time is UTC for the test (dates print as recorded), then as before."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import importlib
-import os
-import time
-from typing import Iterator, List
+from typing import List
 
 import pytest
 
@@ -55,19 +53,6 @@ EXPECTED = {
         '{"timestamp":1700000076.0,"name":"memo"}',
     ],
 }
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 @pytest.mark.parametrize("fmt,stamps", list(EXPECTED))

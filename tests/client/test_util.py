@@ -11,9 +11,8 @@ import json
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -33,19 +32,6 @@ class Item:
 
 
 ITEMS = [Item(), Item("longer-string", 12345, 0.001, 0.0, "nm"), Item("", 0, 2.5, 1.5e9, "")]
-
-
-@pytest.fixture
-def utc() -> Iterator[None]:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
 
 
 def test_import_flux_does_not_load_the_library_modules() -> None:
