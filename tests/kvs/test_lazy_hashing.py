@@ -99,10 +99,10 @@ def test_a_failed_transaction_leaves_pending_directories_alone() -> None:
     lazy, eager = K.KvsStore(0), K.KvsStore(0)
     lazy.apply(K.PRIMARY, [{"key": "a.x", "flags": 0, "dirent": K.val(b"1")}])
     eager.commit(K.PRIMARY, [{"key": "a.x", "flags": 0, "dirent": K.val(b"1")}], 0)
-    bad = [{"key": "a.b.c", "flags": 0, "dirent": K.val(b"1")}, {"key": "a", "flags": K.APPEND, "dirent": K.val(b"2")}]
+    bad: List[Tuple[str, Optional[Dict[str, Any]], bool]] = [("a.b.c", K.val(b"1"), False), ("a", K.val(b"2"), True)]
     for store in (lazy, eager):
         with pytest.raises(ServiceError) as failed:
-            store.apply(K.PRIMARY, _ops([(op["key"], op["dirent"], bool(op["flags"])) for op in bad]))
+            store.apply(K.PRIMARY, _ops(bad))
         assert failed.value.errnum == errno.EISDIR
         assert store.lookup("a.b", 0, namespace=K.PRIMARY) is None
         assert store.namespaces[K.PRIMARY].seq == 1

@@ -90,7 +90,7 @@ def shell_start_problem(job: Job) -> Optional[ShellLogs]:
     if problem is not None:
         return [(S.LOG_ERR, f"error parsing jobspec: {problem}", "info.c", 184)]
     total = _task_count(job).get("total")
-    if _is_int(total):
+    if isinstance(total, int) and not isinstance(total, bool):
         ntasks = c_int(total)
         if ntasks <= 0:  # a count that wrapped: libtaskmap refuses the shell's block
             return [(S.LOG_ERR, "taskmap: failed to process rank=0: Invalid argument", "info.c", 218),
