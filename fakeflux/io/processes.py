@@ -22,7 +22,7 @@ import stat
 import subprocess
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
 from fakeflux.broker.jobs.exec import ChannelCallback, ExitCallback, OutputCallback, TaskSpec
 from fakeflux.broker.jobs.filemap import FileEntry
@@ -32,6 +32,7 @@ from fakeflux.io.nonblock import recv_ready
 # How often a task's exit is polled for where pidfds are not available.
 POLL_INTERVAL = 0.01
 READ_SIZE = 65536
+LINGERING_PRUNE_AT = 64  # lingering groups kept before the gone ones are dropped
 
 
 class _Task:
@@ -62,6 +63,9 @@ class LocalProcessHost:
         self.tasks: Dict[int, _Task] = {}  # by pid (= process group id)
         self.spawned = 0
         self.killed: List[int] = []  # groups shutdown() had to kill (for leak checks)
+        # Groups of finished tasks that still had a process (a child left running in the
+        # background): shutdown() kills them too, so nothing a job started outlives the instance.
+        self.lingering: Set[int] = set()
         self.spare_dirs = SpareDirs()
 
     # -- starting -----------------------------------------------------------------------
@@ -193,6 +197,10 @@ class LocalProcessHost:
         self._close_stdin(task)
         self._close_channel(task)
         self.tasks.pop(task.pid, None)
+        if _has_member(task.pid):
+            if len(self.lingering) >= LINGERING_PRUNE_AT:
+                self.lingering = {pgid for pgid in self.lingering if _has_member(pgid)}
+            self.lingering.add(task.pid)
         task.on_exit(task.status)
 
     def _channel_readable(self, task: _Task) -> None:
@@ -339,6 +347,13 @@ class LocalProcessHost:
             self._close_stdin(task)
             self._close_channel(task)
         self.tasks.clear()
+        for pgid in sorted(self.lingering):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except OSError:
+                continue  # gone meanwhile
+            self.killed.append(pgid)
+        self.lingering.clear()
         self.spare_dirs.clear()
 
     def live(self) -> List[int]:
@@ -410,6 +425,15 @@ class SpareDirs:
             for spare in spares:
                 shutil.rmtree(spare, ignore_errors=True)
         self.spares.clear()
+
+
+def _has_member(pgid: int) -> bool:
+    """Whether process group ``pgid`` still has a process (a zombie counts)."""
+    try:
+        os.killpg(pgid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def _exitcode(status: int) -> int:
