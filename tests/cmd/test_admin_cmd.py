@@ -8,14 +8,24 @@ Expectations: flux-core v0.88.0-59 printed these for the same commands (see
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 import fakeflux
 
 from .fluxrun import flux
 from .listing import Case, check, check_all
+
+# flux overlay's usage, as it prints it after a missing or unknown subcommand
+OVERLAY_USAGE = (
+    "Usage: flux overlay trace [OPTIONS] [topic-glob]\n"
+    "   or: flux overlay errors [OPTIONS]\n"
+    "   or: flux overlay status [OPTIONS]\n"
+    "   or: flux overlay lookup [OPTIONS] TARGET\n"
+    "   or: flux overlay parentof [OPTIONS] RANK\n"
+    "   or: flux overlay disconnect [OPTIONS] TARGET\n"
+    "Manage overlay network\n"
+    "  -h, --help             Display this message.\n"
+)
 
 READ_CASES = [
     Case(
@@ -214,33 +224,13 @@ READ_CASES = [
     Case(
         ["overlay"],
         "",
-        (
-            "flux overlay: missing subcommand\n"
-            "Usage: flux overlay trace [OPTIONS] [topic-glob]\n"
-            "   or: flux overlay errors [OPTIONS]\n"
-            "   or: flux overlay status [OPTIONS]\n"
-            "   or: flux overlay lookup [OPTIONS] TARGET\n"
-            "   or: flux overlay parentof [OPTIONS] RANK\n"
-            "   or: flux overlay disconnect [OPTIONS] TARGET\n"
-            "Manage overlay network\n"
-            "  -h, --help             Display this message.\n"
-        ),
+        "flux overlay: missing subcommand\n" + OVERLAY_USAGE,
         1,
     ),
     Case(
         ["overlay", "bogus"],
         "",
-        (
-            "flux overlay: Unknown subcommand: bogus\n"
-            "Usage: flux overlay trace [OPTIONS] [topic-glob]\n"
-            "   or: flux overlay errors [OPTIONS]\n"
-            "   or: flux overlay status [OPTIONS]\n"
-            "   or: flux overlay lookup [OPTIONS] TARGET\n"
-            "   or: flux overlay parentof [OPTIONS] RANK\n"
-            "   or: flux overlay disconnect [OPTIONS] TARGET\n"
-            "Manage overlay network\n"
-            "  -h, --help             Display this message.\n"
-        ),
+        "flux overlay: Unknown subcommand: bogus\n" + OVERLAY_USAGE,
         1,
     ),
     Case(
@@ -409,12 +399,6 @@ UPTIME_SEQUENCE = [
         0,
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def instance_uri() -> Iterator[str]:
-    with fakeflux.Instance(size=4) as inst:
-        yield inst.uri(0)
 
 
 @pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))

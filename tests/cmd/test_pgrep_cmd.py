@@ -8,7 +8,7 @@ Expectations: flux-core v0.88.0-59 printed these for the same commands (see
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, Tuple
+from typing import Dict, Tuple
 
 import pytest
 
@@ -287,14 +287,6 @@ PKILL_SEQUENCE = [
         0,
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def shaped() -> Iterator[Tuple[str, Dict[str, str]]]:
-    """One instance with the job shapes for the cases that only read."""
-    with fakeflux.Instance(size=4) as inst:
-        uri = inst.uri(0)
-        yield uri, submit_shapes(uri)
 
 
 @pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))

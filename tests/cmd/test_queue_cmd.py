@@ -8,8 +8,6 @@ Expectations: flux-core v0.88.0-59 printed these for the same commands (see
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import pytest
 
 import fakeflux
@@ -319,27 +317,21 @@ NAMED_QUEUES_BEFORE = [
     ),
 ]
 
+# both named queues enabled and started
+BOTH_RUNNING_LIST = Case(
+    ["queue", "list"],
+    (
+        "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
+        "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
+        "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
+    ),
+    "",
+    0,
+)
+
 NAMED_QUEUES_SEQUENCE = [
-    Case(
-        ["queue", "list"],
-        (
-            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
-            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
-            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
-        ),
-        "",
-        0,
-    ),
-    Case(
-        ["queue", "list"],
-        (
-            "QUEUE    EN ST TDEFAULT   TLIMIT     NNODES     NCORES      NGPUS\n"
-            "debug    \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf <T>        0-4        0-8        0-0\n"
-            "batch*   \u001b[01;32m ✔\u001b[0;0m \u001b[01;32m ✔\u001b[0;0m      inf      inf        0-4        0-8        0-0\n"
-        ),
-        "",
-        0,
-    ),
+    BOTH_RUNNING_LIST,
+    BOTH_RUNNING_LIST,
     Case(
         ["queue", "list", "-q", "debug"],
         (
@@ -530,12 +522,6 @@ NAMED_QUEUES_SEQUENCE = [
         1,
     ),
 ]
-
-
-@pytest.fixture(scope="module")
-def instance_uri() -> Iterator[str]:
-    with fakeflux.Instance(size=4) as inst:
-        yield inst.uri(0)
 
 
 @pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))
