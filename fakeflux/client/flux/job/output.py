@@ -372,8 +372,9 @@ def _as_output(event: Any, log_stderr_level: int) -> Optional[Tuple[Optional[str
     return ("log" if quiet_log else "stderr", event.render() + "\n")
 
 
-class JobOutputWatch(FutureExt):
-    """Fulfilled with ``(stream, data)`` for each piece of output, then ``(None, None)``."""
+class _OutputWatchBase(FutureExt):
+    """What the output watchers share: their options, and taking the next
+    result (which resets the future for the one after)."""
 
     def __init__(
         self,
@@ -386,6 +387,18 @@ class JobOutputWatch(FutureExt):
         self.labelio, self.nowait = labelio, nowait
         self.log_stderr_level = log_stderr_level
         super().__init__(self._watch_init, JobID(jobid), flux_handle=flux_handle)
+
+    def _watch_init(self, future: Any, jobid: JobID) -> None:
+        raise NotImplementedError
+
+    def _take(self) -> Tuple[Optional[str], Optional[str]]:
+        piece = self.get()
+        self.reset()
+        return piece
+
+
+class JobOutputWatch(_OutputWatchBase):
+    """Fulfilled with ``(stream, data)`` for each piece of output, then ``(None, None)``."""
 
     def _watch_init(self, future: Any, jobid: JobID) -> None:
         events = JobOutputEventWatch(future.get_flux(), jobid, labelio=self.labelio, nowait=self.nowait)
@@ -402,12 +415,10 @@ class JobOutputWatch(FutureExt):
 
     def get_output(self) -> Tuple[Optional[str], Optional[str]]:
         """The next ``(stream, data)``; ``(None, None)`` at the end."""
-        piece = self.get()
-        self.reset()
-        return piece
+        return self._take()
 
 
-class JobOutputWatchLines(FutureExt):
+class JobOutputWatchLines(_OutputWatchBase):
     """Fulfilled with ``(stream, line)`` for each line of output, then ``(None, None)``."""
 
     def __init__(
@@ -419,9 +430,8 @@ class JobOutputWatchLines(FutureExt):
         nowait: bool = False,
         keepends: bool = False,
     ) -> None:
-        self.labelio, self.nowait, self.keepends = labelio, nowait, keepends
-        self.log_stderr_level = log_stderr_level
-        super().__init__(self._watch_init, JobID(jobid), flux_handle=flux_handle)
+        self.keepends = keepends
+        super().__init__(flux_handle, jobid, labelio=labelio, log_stderr_level=log_stderr_level, nowait=nowait)
 
     def _watch_init(self, future: Any, jobid: JobID) -> None:
         pieces = JobOutputWatch(
@@ -444,9 +454,7 @@ class JobOutputWatchLines(FutureExt):
 
     def getline(self) -> Tuple[Optional[str], Optional[str]]:
         """The next ``(stream, line)``; ``(None, None)`` at the end."""
-        piece = self.get()
-        self.reset()
-        return piece
+        return self._take()
 
 
 def output_event_watch_async(
