@@ -307,6 +307,17 @@ class OverlayStatus:
                 self.ghostwalk(entry, level + 1, status)
             self.stack.pop()
 
+    def live_node(self, health: Dict[str, Any], connector: str) -> Dict[str, Any]:
+        """A node as a health answer reports it (itself or one of its children)."""
+        return {
+            "rank": health["rank"],
+            "status": health["status"],
+            "duration": float(health["duration"]),
+            "ghost": False,
+            "connector": connector,
+            "subtree": _ranks_of(_subtree(self.topo(), health["rank"])),
+        }
+
     def healthwalk(self, rank: int, level: int, connector: str) -> int:
         self.started = time.monotonic()
         try:
@@ -317,14 +328,7 @@ class OverlayStatus:
                 die("flux-overlay", text)
             print(f"{self.indent(level)}{connector}{self.name(rank, set())}: {text}{self.rpctime()}")
             return -1
-        node = {
-            "rank": answer["rank"],
-            "status": answer["status"],
-            "duration": float(answer["duration"]),
-            "ghost": False,
-            "connector": connector,
-            "subtree": _ranks_of(_subtree(self.topo(), answer["rank"])),
-        }
+        node = self.live_node(answer, connector)
         if not self.show(node, True, level):
             return 0
         children = answer.get("children") or []
@@ -332,15 +336,7 @@ class OverlayStatus:
             last = index == len(children) - 1
             self.stack.append(BLANK if last else PIPE)
             connector = ELBOW if last else TEE
-            child = {
-                "rank": entry["rank"],
-                "status": entry["status"],
-                "duration": float(entry["duration"]),
-                "ghost": False,
-                "connector": connector,
-                "error": entry.get("error") or "",
-                "subtree": _ranks_of(_subtree(self.topo(), entry["rank"])),
-            }
+            child = {**self.live_node(entry, connector), "error": entry.get("error") or ""}
             if self.show(child, False, level + 1):
                 if child["status"] in ("offline", "lost") or self.healthwalk(child["rank"], level + 1, connector) < 0:
                     topo = None if self.opts.has("no-ghost") else _subtree(self.topo(), child["rank"])
