@@ -1,5 +1,5 @@
 """``flux job`` (flux-core's src/cmd/job/): attach, status, wait, eventlog, wait-event,
-info, id, last, urgency, kill, raise, cancel-free as flux-core (it has no ``job cancel``)."""
+info, id, last, urgency, kill, raise, purge, cancel-free as flux-core (it has no ``job cancel``)."""
 
 from __future__ import annotations
 
@@ -974,6 +974,59 @@ def cmd_memo(p: OptParser, o: Parsed) -> int:
     return 0
 
 
+# -- purge ----------------------------------------------------------------------------------
+def _purge_finish(h: Any, force: bool, total: int) -> int:
+    try:
+        inactive = h.rpc("job-manager.stats-get").get()["inactive_jobs"]
+    except (OSError, KeyError, TypeError):
+        die(PROG, "purge: failed to fetch inactive job count")
+    if force:
+        print(f"purged {total} inactive jobs, {inactive} remaining")
+    else:
+        print(f"use --force to purge {total} of {inactive} inactive jobs")
+    return 0
+
+
+def cmd_purge(p: OptParser, o: Parsed) -> int:
+    """Jobs by id (each checked, or purged with --force), else the oldest
+    inactive jobs beyond the limits, a batch per request while batches come back full."""
+    from flux.job import JobID  # type: ignore[import-not-found,unused-ignore]
+
+    force = o.has("force")
+    if o.args:
+        h = _handle()
+        futures = []
+        for text in o.args:  # as flux-core: each request goes out as its id is read
+            try:
+                jobid = int(JobID(text))
+            except (ValueError, OSError, TypeError):
+                die(PROG, f'error parsing jobid: "{text}"')
+            futures.append(h.rpc("job-manager.purge-id", {"id": jobid, "force": int(force)}))
+        total = 0
+        for future in futures:
+            try:
+                total += future.get()["count"]
+            except OSError as exc:
+                die(PROG, f"purge: {error_text(exc)}")
+        return _purge_finish(h, force, total)
+    fullname = f"{PROG} purge"
+    age_limit = parse_duration(fullname, "age-limit", o.get("age-limit") or "") if o.has("age-limit") else -1.0
+    num_limit = parse_int(fullname, "num-limit", o.get("num-limit", "") or "") if o.has("num-limit") else -1
+    batch = parse_int(fullname, "batch", o.get("batch", "") or "") if o.has("batch") else 50
+    h = _handle()
+    req = {"age_limit": float(age_limit), "num_limit": num_limit, "batch": batch, "force": force}
+    total = 0
+    while True:
+        try:
+            count = h.rpc("job-manager.purge", req).get()["count"]
+        except OSError as exc:
+            die(PROG, f"purge: {error_text(exc)}")
+        total += count
+        if not force or count != batch:
+            break
+    return _purge_finish(h, force, total)
+
+
 SUBS: Dict[str, Sub] = {
     "memo": (
         "[--volatile] id key=value [key=value, ...]",
@@ -1137,6 +1190,17 @@ SUBS: Dict[str, Sub] = {
         cmd_timeleft,
     ),
     "stats": (None, "Get current job stats", [], cmd_stats),
+    "purge": (
+        "[--age-limit=FSD] [--num-limit=N] [--batch=COUNT] [--force] [ID ...]",
+        "Purge the oldest inactive jobs",
+        [
+            Option("age-limit", "", REQUIRED_ARG, "FSD", "Purge jobs that became inactive beyond age-limit."),
+            Option("num-limit", "", REQUIRED_ARG, "COUNT", "Purge oldest inactive jobs until COUNT are left."),
+            Option("force", "f", usage="Perform the irreversible purge."),
+            Option("batch", "", REQUIRED_ARG, "COUNT", "Limit number of jobs per request (default 50)."),
+        ],
+        cmd_purge,
+    ),
 }
 
 # What `flux job` lists: flux-core's commands, whether or not fakeflux has them.

@@ -12,6 +12,8 @@ from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs.list_match import ConstraintError, JobView, compile_constraint
 from fakeflux.broker.jobs.queues import zhashx_order
 from fakeflux.broker.module import BrokerModule
+from fakeflux.broker.modules.job_manager import JobManagerModule
+from fakeflux.broker.modules.job_manager_purge import InactivePurge
 from fakeflux.wire import Message, payload_json
 from fakeflux.wire import constants as C
 
@@ -260,11 +262,18 @@ class JobListModule(BrokerModule):
         if self._restricted_to(msg) is not None:
             raise ServiceError(errno.EPERM)  # no aggregate statistics for guests in private mode
         jobs = list(self.broker.core.jobs.jobs.values())
+        purged = self._purged()
         table = self.broker.core.config.data.get("queues")
         names = zhashx_order(list(table)) if isinstance(table, dict) else []
-        names += sorted({j.queue for j in jobs if isinstance(j.queue, str)} - set(names))
-        queues = [{**_stats_of(j for j in jobs if j.queue == name), "name": name} for name in names]
-        self.respond_json(msg, {**_stats_of(jobs), "queues": queues})
+        names += sorted(({j.queue for j in jobs if isinstance(j.queue, str)} | set(purged.by_queue)) - set(names))
+        queues = [{**_stats_of(j for j in jobs if j.queue == name), "inactive_purged": purged.by_queue.get(name, 0),
+                   "name": name} for name in names]
+        self.respond_json(msg, {**_stats_of(jobs), "inactive_purged": purged.count, "queues": queues})
+
+    def _purged(self) -> InactivePurge:
+        """job-manager's record of the purged jobs (job-list counts them from its purge events)."""
+        manager = self.broker.modules.get("job-manager")
+        return manager.purged if isinstance(manager, JobManagerModule) else InactivePurge(self.broker.core)
 
 
 def _stats_of(jobs: Iterable[J.Job]) -> Dict[str, Any]:

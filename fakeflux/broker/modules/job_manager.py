@@ -1,6 +1,7 @@
 """``job-manager`` (flux-core ``modules/job-manager``), rank 0: ``wait``,
 ``raise``, ``raiseall``, ``memo``, ``kill``, ``killall``, ``urgency``, ``events-journal`` (+ ``-cancel``),
-``getattr``, ``stats-get``, ``queue-status``, ``alloc-query``, ``drain``/``undrain``."""
+``getattr``, ``stats-get``, ``queue-status``, ``alloc-query``, ``drain``/``undrain``,
+``idle``, ``purge``/``purge-id`` (:mod:`.job_manager_purge`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 from fakeflux.broker import jobs as J
 from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.module import BrokerModule
+from fakeflux.broker.modules.job_manager_purge import InactivePurge, parse_purge
 from fakeflux.wire import Message, ProtocolError, payload_json
 from fakeflux.wire import constants as C
 
@@ -76,6 +78,9 @@ class JobManagerModule(BrokerModule):
         "queue-start": ("queue_start", 0),
         "drain": ("drain", 0),
         "undrain": ("undrain", 0),
+        "idle": ("idle", 0),
+        "purge": ("purge", 0),
+        "purge-id": ("purge_id", 0),
         "disconnect": ("on_disconnect", C.ROLE_USER),
     }
 
@@ -85,6 +90,8 @@ class JobManagerModule(BrokerModule):
         # "allow"/"deny" of the journal requests that have them, by id() of the request
         self.journal_filters: Dict[int, Tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]] = {}
         self.drain_waiters: List[Message] = []
+        self.idle_waiters: List[Message] = []
+        self.purged = InactivePurge(broker.core)
         self.accepting = True
         self.jobs.listeners.append(self._on_job_event)
 
@@ -327,6 +334,8 @@ class JobManagerModule(BrokerModule):
             for msg in self.drain_waiters:
                 self.respond(msg)
             self.drain_waiters.clear()
+        if self.idle_waiters:
+            self._check_idle()
 
     def journal_cancel(self, msg: Message) -> None:
         matchtag = payload_json(msg.payload).get("matchtag")
@@ -341,6 +350,7 @@ class JobManagerModule(BrokerModule):
         sender = msg.sender
         self._drop_journals([m for m in self.journals if m.sender == sender])
         self.drain_waiters = [m for m in self.drain_waiters if m.sender != sender]
+        self.idle_waiters = [m for m in self.idle_waiters if m.sender != sender]
         jobs = self.jobs
         jobs.wait_any = [(mod, m) for mod, m in jobs.wait_any if m.sender != sender]
         for job in jobs.jobs.values():
@@ -406,7 +416,7 @@ class JobManagerModule(BrokerModule):
                 "journal": {"listeners": len(self.journals)},
                 "active_jobs": active,
                 "inactive_jobs": len(self.jobs.jobs) - active,
-                "max_jobid": max(self.jobs.jobs, default=0),
+                "max_jobid": max(max(self.jobs.jobs, default=0), self.purged.max_id),
                 "housekeeping": {"running": {}},
             },
         )
@@ -457,6 +467,7 @@ class JobManagerModule(BrokerModule):
         self.jobs.sched.queues.start(*self._queue_request(msg, "start"))
         self.respond(msg)
         self.jobs.sched.schedule()  # jobs of a started queue are offered to the scheduler
+        self._check_idle()  # a stopped queue's jobs are no longer waiting on the scheduler
 
     def drain(self, msg: Message) -> None:
         self.accepting = False
@@ -468,6 +479,54 @@ class JobManagerModule(BrokerModule):
     def undrain(self, msg: Message) -> None:
         self.accepting = True
         self.respond(msg)
+
+    # -- purge (the inactive jobs: job-manager's purge.c) --------------------------------------------
+    def purge(self, msg: Message) -> None:
+        """The count of jobs the limits make eligible; with force, purged
+        (at most one batch: the command asks again while batches come back full)."""
+        req = parse_purge(payload_json(msg.payload))
+        chosen = self.purged.eligible(req["age"], req["num"], req["batch"] if req["force"] else len(self.jobs.jobs))
+        if req["force"]:
+            self.purged.purge(chosen)
+        self.respond_json(msg, {"count": len(chosen)})
+
+    def purge_id(self, msg: Message) -> None:
+        req = payload_json(msg.payload)
+        jobid, force = req.get("id"), req.get("force")
+        if not isinstance(jobid, int) or isinstance(jobid, bool) or not isinstance(force, int) or isinstance(
+                force, bool) or not -(2**63) <= jobid < 2**63:  # jansson's "I" reads an int64, "i" no boolean
+            raise ServiceError(errno.EPROTO)
+        jobid &= 0xFFFFFFFFFFFFFFFF  # as flux_jobid_t: -1 is FLUX_JOBID_ANY
+        if jobid == J.JOBID_ANY:
+            raise ServiceError(errno.EINVAL)
+        job = self.purged.candidate(jobid)
+        if force:
+            self.purged.purge([job])
+        self.respond_json(msg, {"count": 1})
+
+    def idle(self, msg: Message) -> None:
+        """Answered once no job holds resources and none waits on the scheduler
+        (drain.c's idle condition), with the count of active jobs left over
+        ("pending": held, dependent, or in a stopped queue)."""
+        self.idle_waiters.append(msg)
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not self.idle_waiters:
+            return
+        jobs = self.jobs
+        if jobs.sched.pending():
+            return
+        running = active = 0
+        for job in jobs.jobs.values():
+            if job.state != J.INACTIVE:
+                active += 1
+                running += job.state in (J.RUN, J.CLEANUP)
+        if running:
+            return
+        waiters, self.idle_waiters = self.idle_waiters, []
+        for waiter in waiters:
+            self.respond_json(waiter, {"pending": active})
 
 
 _SIGNAMES = {1: "Hangup", 2: "Interrupt", 3: "Quit", 4: "Illegal instruction", 6: "Aborted", 7: "Bus error",
