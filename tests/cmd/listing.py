@@ -21,6 +21,8 @@ import sys
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
+import fakeflux
+
 from .fluxrun import flux, flux_env
 
 RECORDED_HOST = "vm"
@@ -97,3 +99,14 @@ def check_all(uri: str, cases: Sequence[Case], ids: Optional[Dict[str, str]] = N
     """Run a sequence of commands (each may change the instance) and compare every one."""
     for case in cases:
         check(uri, case, ids)
+
+
+def check_fresh(cases: Sequence[Case]) -> None:
+    """``check_all`` on a new 4-rank instance of its own (for sequences that change it)."""
+    with fakeflux.Instance(size=4) as inst:
+        check_all(inst.uri(0), cases)
+
+
+def case_id(case: Case) -> str:
+    """A parametrized case's test id: its command line."""
+    return " ".join(case.args)

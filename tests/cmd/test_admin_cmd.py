@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-import fakeflux
-
 from .fluxrun import flux
-from .listing import Case, check, check_all
+from .listing import Case, case_id, check, check_fresh
 
 # flux overlay's usage, as it prints it after a missing or unknown subcommand
 OVERLAY_USAGE = (
@@ -401,15 +399,14 @@ UPTIME_SEQUENCE = [
 ]
 
 
-@pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))
+@pytest.mark.parametrize("case", READ_CASES, ids=case_id)
 def test_as_flux_core_prints(instance_uri: str, case: Case) -> None:
     check(instance_uri, case)
 
 
 def test_uptime_reports_drained_and_stopped() -> None:
     """uptime's extra words for drained nodes and a stopped/disabled queue, and back."""
-    with fakeflux.Instance(size=4) as inst:
-        check_all(inst.uri(0), UPTIME_SEQUENCE)
+    check_fresh(UPTIME_SEQUENCE)
 
 
 NOT_FOUND = "Unable to connect to Flux: broker socket /run/flux/local was not found"

@@ -16,7 +16,7 @@ from typing import Any, Dict, Tuple
 import pytest
 
 from .fluxrun import flux
-from .listing import Case, check
+from .listing import Case, case_id, check
 
 CASES = [
     Case(
@@ -744,7 +744,7 @@ RECORDED_JSON: Dict[str, Any] = {
 }
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: " ".join(case.args))
+@pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_as_flux_core_prints(shaped: Tuple[str, Dict[str, str]], case: Case) -> None:
     uri, ids = shaped
     check(uri, case, ids)

@@ -14,7 +14,7 @@ import pytest
 
 import fakeflux
 
-from .listing import Case, check, check_all, submit_shapes
+from .listing import Case, case_id, check, check_all, submit_shapes
 
 READ_CASES = [
     Case(
@@ -289,7 +289,7 @@ PKILL_SEQUENCE = [
 ]
 
 
-@pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))
+@pytest.mark.parametrize("case", READ_CASES, ids=case_id)
 def test_as_flux_core_prints(shaped: Tuple[str, Dict[str, str]], case: Case) -> None:
     uri, ids = shaped
     check(uri, case, ids)

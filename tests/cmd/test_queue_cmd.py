@@ -13,7 +13,7 @@ import pytest
 import fakeflux
 
 from .fluxrun import flux
-from .listing import Case, check, check_all, submit_shapes
+from .listing import Case, case_id, check, check_all, check_fresh, submit_shapes
 
 READ_CASES = [
     Case(
@@ -524,15 +524,14 @@ NAMED_QUEUES_SEQUENCE = [
 ]
 
 
-@pytest.mark.parametrize("case", READ_CASES, ids=lambda case: " ".join(case.args))
+@pytest.mark.parametrize("case", READ_CASES, ids=case_id)
 def test_as_flux_core_prints(instance_uri: str, case: Case) -> None:
     check(instance_uri, case)
 
 
 def test_stop_start_disable_enable() -> None:
     """Each change and the status and list that follow it."""
-    with fakeflux.Instance(size=4) as inst:
-        check_all(inst.uri(0), CONTROL_SEQUENCE)
+    check_fresh(CONTROL_SEQUENCE)
 
 
 def test_named_queues() -> None:
