@@ -378,10 +378,16 @@ class KvsStore:
 
     def apply(self, namespace: str, ops: List[Dict[str, Any]], flags: int = 0) -> int:
         """As commit(), for writers that need no blobref (the job services):
-        the new root stays unhashed until someone asks.  Returns the rootseq."""
-        return self._apply(namespace, ops, flags, seal=False)[1]
+        the new root stays unhashed until someone asks.  Returns the rootseq.
 
-    def _apply(self, namespace: str, ops: List[Dict[str, Any]], flags: int, seal: bool) -> Tuple[Optional[str], int]:
+        Their ops are made here (:func:`val`, :func:`dirref`), never read from
+        a client, so their dirents are not validated again; an op may carry
+        its value's bytes as ``raw`` as well, which an append then hashes
+        without decoding the base64 it was just encoded into."""
+        return self._apply(namespace, ops, flags, seal=False, trusted=True)[1]
+
+    def _apply(self, namespace: str, ops: List[Dict[str, Any]], flags: int, seal: bool,
+               trusted: bool = False) -> Tuple[Optional[str], int]:
         ns = self.namespaces.get(namespace)
         if ns is None:
             raise ServiceError(errno.ENOTSUP)
@@ -389,15 +395,16 @@ class KvsStore:
             raise ServiceError(errno.EINVAL)
         root = self._copy_dir(ns.root)
         keys: Set[str] = set()
-        pending: List[bytes] = []  # blobs of appended data, stored on success only
+        pending: List[Tuple[str, bytes]] = []  # (blobref, blob) of appended data, stored on success only
         # the directories this commit made, by id: its own to change (the others are shared)
         fresh: Dict[int, Treeobj] = {id(root): root}
         for op in ops:
-            key, opflags, dirent = op["key"], op["flags"], op["dirent"]
-            self._link(root, namespace, key, dirent, opflags, pending, fresh)
-            keys.add(normalize_key(key))
-        for data in pending:
-            self.store(data)
+            name = normalize_key(op["key"])
+            self._link(root, namespace, name, op["dirent"], op["flags"], pending, fresh,
+                       trusted, op.get("raw") if trusted else None)
+            keys.add(name)
+        for blob_ref, data in pending:
+            self.blobs[blob_ref] = data
         self._unroll(root, fresh)
         ns.set_root(root)
         ns.seq += 1
@@ -412,9 +419,11 @@ class KvsStore:
             return self.load_dir(obj["data"][0])
         return {"ver": 1, "type": "dir", "data": dict(obj["data"])}
 
-    def _link(self, root: Treeobj, namespace: str, key: str, dirent: Optional[Treeobj], flags: int,
-              pending: List[bytes], fresh: Dict[int, Treeobj]) -> None:
-        name = normalize_key(key)
+    def _link(self, root: Treeobj, namespace: str, name: str, dirent: Optional[Treeobj], flags: int,
+              pending: List[Tuple[str, bytes]], fresh: Dict[int, Treeobj], trusted: bool = False,
+              raw: Optional[bytes] = None) -> None:
+        """Put ``dirent`` at ``name`` (normalized); ``trusted``: made by
+        fakeflux, valid; ``raw``: the bytes of its val, if known."""
         if name == ".":
             raise ServiceError(errno.EINVAL)
         comps = name.split(".")
@@ -434,7 +443,8 @@ class KvsStore:
                 if target_ns is not None and target_ns != namespace:
                     raise ServiceError(errno.EINVAL)  # can't cross into a new namespace
                 rest = ".".join(comps[i + 1 :])
-                self._link(root, namespace, f"{entry['data']['target']}.{rest}", dirent, flags, pending, fresh)
+                self._link(root, namespace, normalize_key(f"{entry['data']['target']}.{rest}"), dirent, flags,
+                           pending, fresh, trusted, raw)
                 return
             else:
                 raise ServiceError(errno.ENOTRECOVERABLE)
@@ -445,7 +455,7 @@ class KvsStore:
         if dirent is None:
             directory["data"].pop(last, None)
             return
-        if not validate_treeobj(dirent):
+        if not trusted and not validate_treeobj(dirent):
             raise ServiceError(errno.EINVAL)
         if not flags & APPEND:
             directory["data"][last] = new_entry = copy_treeobj(dirent)
@@ -455,16 +465,20 @@ class KvsStore:
         if dirent["type"] != "val":
             raise ServiceError(errno.EPROTO)
         entry = directory["data"].get(last)
-        new = base64.b64decode(dirent["data"])
         if entry is None:
             directory["data"][last] = dict(dirent)
-        elif entry["type"] == "valref":
-            pending.append(new)
-            directory["data"][last] = {"ver": 1, "type": "valref", "data": [*entry["data"], blobref(new)]}
-        elif entry["type"] == "val":
-            old = base64.b64decode(entry["data"])
-            pending.extend((old, new))
-            directory["data"][last] = {"ver": 1, "type": "valref", "data": [blobref(old), blobref(new)]}
+        elif entry["type"] in ("valref", "val"):
+            new = raw if raw is not None else base64.b64decode(dirent["data"])
+            new_ref = blobref(new)
+            pending.append((new_ref, new))
+            if entry["type"] == "valref":
+                refs = [*entry["data"], new_ref]
+            else:
+                old = base64.b64decode(entry["data"])
+                old_ref = blobref(old)
+                pending.insert(-1, (old_ref, old))
+                refs = [old_ref, new_ref]
+            directory["data"][last] = {"ver": 1, "type": "valref", "data": refs}
         elif entry["type"] == "symlink":
             raise ServiceError(errno.EOPNOTSUPP)
         else:

@@ -29,7 +29,8 @@ def dumps(value: Any) -> str:
     if kind is str:
         return _encode_str(value)
     if kind is dict:
-        return "{" + ",".join([_encode_str(k) + ":" + (_encode_str(v) if type(v) is str else dumps(v))
+        return "{" + ",".join([_encode_str(k) + ":" + (_encode_str(v) if type(v) is str else
+                                                       int.__repr__(v) if type(v) is int else dumps(v))
                                for k, v in value.items()]) + "}"
     if kind is int:
         return int.__repr__(value)

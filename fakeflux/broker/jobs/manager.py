@@ -18,6 +18,7 @@ import errno
 import json
 import math
 import time
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from fakeflux.broker import kvs_store as K
@@ -137,8 +138,11 @@ class JobSystem:
         event loop ends its turn (before it reads the next request), as
         job-manager batches its eventlog commits and the job shell its output
         (a job costs a few commits instead of dozens)."""
-        op = {"key": key, "flags": K.APPEND if append else 0, "dirent": dirent if dirent is not None else K.val(
-            data or b"")}
+        if dirent is None:
+            data = data or b""
+            op = {"key": key, "flags": K.APPEND if append else 0, "dirent": K.val(data), "raw": data}
+        else:
+            op = {"key": key, "flags": K.APPEND if append else 0, "dirent": dirent}
         self._pending_kvs.append((namespace, op))
         if self.core.call_later is None:  # no event loop: nothing would flush later
             self.flush_kvs()
@@ -431,7 +435,7 @@ class JobSystem:
         line = eventlog_entry(ts, name, context)
         if commit:
             job.eventlog.append(line)
-            self.kvs_write(K.PRIMARY, kvs_key(job.id, "eventlog"), line.encode(), append=True)
+            self.kvs_write(K.PRIMARY, _eventlog_key(job.id), line.encode(), append=True)
         entry: Dict[str, Any] = {"timestamp": ts, "name": name}
         if context is not None:
             entry["context"] = context
@@ -529,6 +533,11 @@ class JobSystem:
         if job is None:
             raise ServiceError(errno.ENOENT)
         return job
+
+
+@lru_cache(maxsize=1024)  # every event of a job names its eventlog's key again
+def _eventlog_key(jobid: int) -> str:
+    return kvs_key(jobid, "eventlog")
 
 
 def _merge_annotations(into: Dict[str, Any], update: Dict[str, Any]) -> None:
