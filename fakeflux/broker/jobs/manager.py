@@ -15,7 +15,6 @@ between ``start`` and ``finish``.
 from __future__ import annotations
 
 import errno
-import json
 import math
 import time
 from functools import lru_cache
@@ -247,8 +246,7 @@ class JobSystem:
             raise ServiceError(errno.EINVAL, str(exc)) from None
         job.script = self._script_for(job)
         self.jobs[job.id] = job
-        stored = json.loads(json.dumps(jobspec))
-        stored.get("attributes", {}).get("system", {}).pop("environment", None)
+        stored = _without_environment(jobspec)
         store = self.core.kvs
         store.put_many(K.PRIMARY, [(kvs_key(job.id, "J"), J.encode(), 0),
                                    (kvs_key(job.id, "jobspec"), dumps(stored).encode(), 0)])
@@ -533,6 +531,20 @@ class JobSystem:
         if job is None:
             raise ServiceError(errno.ENOENT)
         return job
+
+
+def _without_environment(jobspec: Dict[str, Any]) -> Dict[str, Any]:
+    """The jobspec as job-ingest stores it: without attributes.system.environment.
+    Only the objects on that path are copied (the rest is shared, to be encoded
+    at once, never changed)."""
+    attributes = jobspec.get("attributes")
+    if not isinstance(attributes, dict):
+        return jobspec
+    system = attributes.get("system")
+    if not isinstance(system, dict) or "environment" not in system:
+        return jobspec
+    system = {k: v for k, v in system.items() if k != "environment"}
+    return {**jobspec, "attributes": {**attributes, "system": system}}
 
 
 @lru_cache(maxsize=1024)  # every event of a job names its eventlog's key again
