@@ -3,7 +3,10 @@ for flux-core's Python API (``import flux``), unchanged."""
 
 from __future__ import annotations
 
+import subprocess
+
 import flux
+import flux.job
 from flux.constants import FLUX_MSGTYPE_REQUEST
 
 
@@ -51,6 +54,30 @@ def call_a_service() -> None:
     provider.service_unregister("demo").get()
 
 
+def run_jobs(h: flux.Flux) -> None:
+    """Jobs really run: two tasks on two ranks, their output read back through guest.output."""
+    spec = flux.job.JobspecV1.from_command(
+        ["sh", "-c", "echo task $FLUX_TASK_RANK of $FLUX_JOB_SIZE on $FLUX_URI"], num_tasks=2, num_nodes=2
+    )
+    spec.environment = {"PATH": "/usr/bin:/bin"}
+    jobid = flux.job.submit(h, spec, waitable=True)
+    result = flux.job.wait(h, jobid)
+    print(f"  job {flux.job.JobID(jobid).f58}: success={result.success}")
+    for line in sorted(flux.job.output.job_output(h, jobid).stdout.splitlines()):
+        print(f"    {line}")
+    failed = flux.job.submit(h, flux.job.JobspecV1.from_command(["false"]), waitable=True)
+    print(f"  job running `false`: {flux.job.wait(h, failed).errstr.decode()}")
+
+
+def flux_command() -> None:
+    """fakeflux's `flux` command is on PATH here (and only where fakeflux's package is chosen)."""
+    listing = ["flux", "jobs", "-a", "-o", "{id.f58:>12} {status:>10} {ntasks:>6} {name}"]
+    for argv in (["flux", "getattr", "size"], listing):
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        print(f"  $ {' '.join(argv)}")
+        print("".join(f"    {line}\n" for line in out.splitlines()), end="")
+
+
 def main() -> None:
     h = flux.Flux()
     print("attributes")
@@ -61,6 +88,10 @@ def main() -> None:
     event_roundtrip(h)
     print("services")
     call_a_service()
+    print("jobs")
+    run_jobs(h)
+    print("the flux command")
+    flux_command()
 
 
 if __name__ == "__main__":

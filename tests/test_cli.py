@@ -194,3 +194,15 @@ def test_sigterm_in_command_mode_reaches_the_command_and_cleans_up(tmp_path: Pat
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_demo_runs_jobs_and_the_flux_command(tmp_path: Path) -> None:
+    """What `make demo` shows: the example client's sections, jobs really run, `flux jobs` lists them."""
+    result = run(["demo"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for section in ("attributes", "pings", "events", "services", "jobs", "the flux command"):
+        assert f"\n{section}\n" in f"\n{out}"
+    assert "task 0 of 2 on local://" in out and "task 1 of 2 on local://" in out
+    assert "job running `false`: task(s) exited with exit code 1" in out
+    assert " COMPLETED      2 sh" in out and "    FAILED      1 false" in out
