@@ -6,7 +6,8 @@ them; dispatch, the role check and the error texts follow flux-core's
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
+import uuid as uuidlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Sequence, Tuple
 
 from fakeflux.broker.errors import ServiceError
 from fakeflux.wire import Message, ProtocolError, json_payload, string_payload
@@ -29,11 +30,16 @@ class BrokerModule:
 
     name = ""
     methods: Dict[str, Tuple[str, int]] = {}
-    # Every flux-core module service answers the default methods (method.c).
+    # Every flux-core module service answers the default methods (method.c);
+    # the services built into the broker (attr, event, log, ...) have none.
     default_methods: Dict[str, Tuple[str, int]] = {"ping": ("_method_ping", C.ROLE_USER)}
+    # A loaded module sits behind its broker: a request reaches it with the
+    # broker's id pushed on its route (what a ping's route shows).
+    behind_broker = True
 
     def __init__(self, broker: BrokerRank) -> None:
         self.broker = broker
+        self._uuid: Optional[str] = None
         self._table: Dict[str, Tuple[Handler, int]] = {}
         for table in (self.default_methods, self.methods):
             for method, (attr, roles) in table.items():
@@ -75,19 +81,36 @@ class BrokerModule:
         """A client that sent requests here went away (``name.disconnect``)."""
 
     # -- default methods ----------------------------------------------------------
+    @property
+    def uuid(self) -> str:
+        """The id of the handle serving this module (made when first needed:
+        an instance of thousands of ranks has tens of thousands of modules)."""
+        if self._uuid is None:
+            self._uuid = str(uuidlib.uuid4()) if self.behind_broker else self.broker.uuid
+        return self._uuid
+
     def _method_ping(self, msg: Message) -> None:
-        self.respond(msg, ping_payload(msg, self.broker.uuid, self.broker.rank))
+        # method.c keeps the id of the first handle that answered a ping in a
+        # static variable, one per broker process: every later ping on that
+        # rank, whichever service answers it, ends with that id (observed).
+        broker = self.broker
+        if broker.ping_uuid is None:
+            broker.ping_uuid = self.uuid
+        via = [broker.uuid] if self.behind_broker else []
+        self.respond(msg, ping_payload(msg, broker.ping_uuid, broker.rank, via))
 
 
-def route_string(msg: Message, own_uuid: str) -> str:
+def route_string(msg: Message, own_uuid: str, via: Sequence[str] = ()) -> str:
     """The ``route`` of a ping answer: each hop's first 8 characters from the
-    original sender on, then this service's own id (method.c)."""
+    original sender on (``via``: hops after the message's own), then the
+    answering process's id (method.c)."""
     hops = [r[:8] for r in reversed(msg.routes or [])]
+    hops.extend(v[:8] for v in via)
     hops.append(own_uuid[:8])
     return "!".join(hops)
 
 
-def ping_payload(msg: Message, own_uuid: str, rank: int) -> bytes:
+def ping_payload(msg: Message, own_uuid: str, rank: int, via: Sequence[str] = ()) -> bytes:
     """The request object with route, userid, rolemask and rank added.
 
     As in flux-core: no payload or text that is not JSON gives EPROTO; JSON
@@ -104,7 +127,7 @@ def ping_payload(msg: Message, own_uuid: str, rank: int) -> bytes:
         raise ServiceError(errno.EPROTO)  # jansson refuses bare scalars
     userid = msg.userid if msg.userid < 0x80000000 else msg.userid - 0x100000000
     rolemask = msg.rolemask if msg.rolemask < 0x80000000 else msg.rolemask - 0x100000000
-    obj.update(route=route_string(msg, own_uuid), userid=userid, rolemask=rolemask, rank=rank)
+    obj.update(route=route_string(msg, own_uuid, via), userid=userid, rolemask=rolemask, rank=rank)
     return json_payload(obj, compact=False)
 
 

@@ -26,6 +26,7 @@ from fakeflux.broker.modules.log import LogModule
 from fakeflux.broker.modules.module import ModuleModule
 from fakeflux.broker.modules.overlay import OverlayModule
 from fakeflux.broker.modules.placeholder import NAMES as PLACEHOLDER_NAMES
+from fakeflux.broker.modules.placeholder import RANK0_ONLY as PLACEHOLDER_RANK0_ONLY
 from fakeflux.broker.modules.placeholder import PlaceholderModule
 from fakeflux.broker.modules.state_machine import StateMachineModule
 from fakeflux.wire import Message, string_payload
@@ -55,6 +56,7 @@ class BrokerRank:
         self.core = core
         self.rank = rank
         self.uuid = str(uuidlib.uuid4())
+        self.ping_uuid: Optional[str] = None  # see BrokerModule._method_ping
         topo = core.topology
         parent = topo.parent(rank)
         values = initial_values(
@@ -105,7 +107,8 @@ class BrokerRank:
             for cls, on_rank in EXTRA_MODULES
             if (on_rank is None or on_rank(rank)) and cls.name not in core.hosted_names
         )
-        modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES if n not in core.hosted_names)
+        modules.extend(PlaceholderModule(self, n) for n in PLACEHOLDER_NAMES
+                       if n not in core.hosted_names and (rank == 0 or n not in PLACEHOLDER_RANK0_ONLY))
         self.modules: Dict[str, BrokerModule] = {m.name: m for m in modules}
         for module in modules:
             self.services[module.name] = module.handle

@@ -27,11 +27,14 @@ def _register() -> None:
     from fakeflux.broker.modules.job_manager import JobManagerModule
     from fakeflux.broker.modules.kvs import KvsModule
     from fakeflux.broker.modules.kvs_watch import KvsWatchModule
-    from fakeflux.broker.modules.resource import ResourceModule
+    from fakeflux.broker.modules.resource import ResourceDownstream, ResourceModule
     from fakeflux.broker.modules.sched import FeasibilityModule, SchedModule
 
     def rank0(rank: int) -> bool:
         return rank == 0
+
+    def not_rank0(rank: int) -> bool:
+        return rank != 0
 
     EXTRA_MODULES.extend(
         [
@@ -39,11 +42,12 @@ def _register() -> None:
             (ContentBackingModule, rank0),
             (KvsModule, None),  # every rank, as flux-core loads kvs and kvs-watch
             (KvsWatchModule, None),
-            (JobIngestModule, rank0),  # job-ingest runs on every rank in flux-core; one submit path here
+            (JobIngestModule, None),  # every rank, as flux-core's; each submits to the one job manager
             (JobManagerModule, rank0),
-            (JobInfoModule, rank0),
+            (JobInfoModule, None),  # every rank, as flux-core's: they all read the one KVS
             (JobListModule, rank0),
             (ResourceModule, rank0),
+            (ResourceDownstream, not_rank0),  # resource's other ranks: rank 0's methods refused
             (SchedModule, rank0),  # sched-simple, rank 0 only: elsewhere these names are unknown
             (FeasibilityModule, rank0),
             (GroupsModule, None),  # every rank; groups.get answers on rank 0 only, as flux-core's

@@ -13,6 +13,7 @@ from fakeflux.wire import constants as C
 
 class AttrModule(BrokerModule):
     name = "attr"
+    default_methods = {}  # built into the broker: no ping (ENOSYS, as real)
     methods = {
         "get": ("get", C.ROLE_ALL),
         "list": ("list", C.ROLE_ALL),

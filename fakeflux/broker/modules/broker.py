@@ -13,6 +13,7 @@ from fakeflux.wire import constants as C
 
 class BrokerMethods(BrokerModule):
     name = "broker"
+    behind_broker = False  # the broker's own service: no hop to a module thread
     methods = {
         "getenv": ("getenv", 0),
         "setenv": ("setenv", 0),

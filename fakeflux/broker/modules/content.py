@@ -81,3 +81,4 @@ class ContentBackingModule(ContentModule):
     """``content-backing``: the backing store's own service, on rank 0 only."""
 
     name = "content-backing"
+    default_methods = {}  # a second service of content-sqlite: its ping is content-sqlite's (not emulated)

@@ -18,6 +18,7 @@ from fakeflux.wire import constants as C
 
 class EventModule(BrokerModule):
     name = "event"
+    default_methods = {}  # built into the broker: no ping (ENOSYS, as real)
     methods = {"publish": ("publish", C.ROLE_USER)}
 
     def publish(self, msg: Message) -> None:

@@ -1,4 +1,4 @@
-"""``job-info`` (flux-core ``modules/job-info``), rank 0:
+"""``job-info`` (flux-core ``modules/job-info``), every rank:
 ``eventlog-watch`` (+ ``eventlog-watch-cancel``) and ``lookup``.
 
 The main ``eventlog`` stream ends with ENODATA after ``clean``; a
@@ -132,7 +132,7 @@ class JobInfoModule(BrokerModule):
     def __init__(self, broker: BrokerRank) -> None:
         super().__init__(broker)
         self.watches: List[EventlogWatch] = []
-        broker.core.jobs.listeners.append(self._on_job_event)
+        self._listening = False  # on the jobs from the first watch on (most ranks never have one)
 
     def _on_job_event(self, job: J.Job, kind: str, context: Dict[str, Any]) -> None:
         """A job gone inactive without ever running has no guest namespace to
@@ -164,6 +164,9 @@ class JobInfoModule(BrokerModule):
         if not msg.flags & C.FLAG_STREAMING:
             raise ServiceError(errno.EPROTO, "eventlog-watch request rejected without streaming RPC flag")
         self._allow(msg, jobid, text=None)
+        if not self._listening:
+            self._listening = True
+            self.broker.core.jobs.listeners.append(self._on_job_event)
         watch = EventlogWatch(self, msg, jobid, path, flags)
         self.watches.append(watch)
         watch.start()

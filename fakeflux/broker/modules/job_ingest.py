@@ -1,5 +1,5 @@
 """``job-ingest``: ``job-ingest.submit`` (flux-core ``modules/job-ingest``),
-rank 0.  J must be signed with mechanism "none" (flux-core built without
+every rank (each submits to the one job manager).  J must be signed with mechanism "none" (flux-core built without
 flux-security accepts nothing else); the jobspec is checked as the default
 job-validator ("jobspec" plugin) checks it, and its error text is answered
 with EPERM, as flux-core v0.88 answers it."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 class LogModule(BrokerModule):
     name = "log"
+    default_methods = {}  # built into the broker: no ping (ENOSYS, as real)
     methods = {
         "append": ("append", 0),
         "dmesg": ("dmesg", 0),

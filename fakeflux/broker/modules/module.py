@@ -48,6 +48,7 @@ MODULES: Tuple[Tuple[str, Tuple[str, ...], bool, bool], ...] = (
 
 class ModuleModule(BrokerModule):
     name = "module"
+    default_methods = {}  # built into the broker: no ping (ENOSYS, as real)
     methods = {"list": ("list", C.ROLE_ALL)}
 
     def list(self, msg: Message) -> None:

@@ -16,7 +16,8 @@ from fakeflux.wire import Message
 if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
 
-# Module services a `flux start --test-size=N` instance has on every rank.
+# Services a `flux start --test-size=N` instance has on every rank
+# (but RANK0_ONLY: there only; no barrier module is loaded at all).
 NAMES = (
     "heaptrace",
     "bootstrap",
@@ -27,8 +28,11 @@ NAMES = (
     "job-exec",
     "cron",
     "heartbeat",
-    "barrier",
 )
+RANK0_ONLY = ("job-exec", "cron")
+
+# Those of them built into the broker: no ping (ENOSYS, "Unknown service method").
+BUILT_IN = ("heaptrace", "bootstrap", "runat", "shutdown")
 
 
 class PlaceholderModule(BrokerModule):
@@ -36,6 +40,8 @@ class PlaceholderModule(BrokerModule):
 
     def __init__(self, broker: BrokerRank, name: str) -> None:  # noqa: F821
         self.name = name
+        if name in BUILT_IN:
+            self.default_methods = {}
         super().__init__(broker)
 
     def handle(self, msg: Message) -> None:

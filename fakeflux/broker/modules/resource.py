@@ -278,3 +278,22 @@ class ResourceModule(BrokerModule):
         if out[-1] >= len(nodes):
             raise ServiceError(errno.EINVAL, "idset is out of range")
         return out
+
+
+class ResourceDownstream(BrokerModule):
+    """``resource`` on the ranks other than 0: flux-core loads it everywhere,
+    but status and sched-status answer on rank 0 only, and drain, undrain and
+    the journal are registered there alone (ENOSYS elsewhere)."""
+
+    name = "resource"
+    methods = {
+        "status": ("rank0_only", C.ROLE_USER),
+        "sched-status": ("rank0_only", C.ROLE_USER),
+        "disconnect": ("ignore", C.ROLE_USER),
+    }
+
+    def rank0_only(self, msg: Message) -> None:
+        raise ServiceError(errno.EPROTO, "this RPC only works on rank 0")
+
+    def ignore(self, msg: Message) -> None:
+        """Nothing is held for a client here."""

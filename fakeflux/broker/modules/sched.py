@@ -36,6 +36,7 @@ class _SchedService(BrokerModule):
 
 class FeasibilityModule(_SchedService):
     name = "feasibility"
+    default_methods = {}  # sched-simple answers ping as "sched-simple" only
     methods = {"check": ("check", C.ROLE_USER)}
 
     def check(self, msg: Message) -> None:
@@ -54,6 +55,7 @@ class FeasibilityModule(_SchedService):
 
 class SchedModule(_SchedService):
     name = "sched"
+    default_methods = {}  # sched-simple answers ping as "sched-simple" only
     methods = {"resource-status": ("resource_status", C.ROLE_USER)}
 
     def resource_status(self, msg: Message) -> None:

@@ -11,6 +11,7 @@ from fakeflux.wire import constants as C
 
 class StateMachineModule(BrokerModule):
     name = "state-machine"
+    default_methods = {}  # built into the broker: no ping (ENOSYS, as real)
     methods = {"get": ("get", C.ROLE_ALL), "wait": ("wait", C.ROLE_USER)}
 
     def get(self, msg: Message) -> None:
