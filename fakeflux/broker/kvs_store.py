@@ -158,10 +158,37 @@ def _mark_fresh(obj: Treeobj, fresh: Dict[int, Treeobj]) -> None:
             _mark_fresh(entry, fresh)
 
 
+class _Txn:
+    """One commit's working state: the directories it made (its own to
+    change; the others are shared), by id; which of them copy a directory the
+    namespace's last commit unrolled, and the names it set in each; the blobs
+    of appended data (stored when every op succeeded)."""
+
+    __slots__ = ("fresh", "clean", "touched", "pending", "unrolled", "_before")
+
+    def __init__(self, before: Dict[int, Treeobj]) -> None:
+        self.fresh: Dict[int, Treeobj] = {}
+        self.clean: Set[int] = set()
+        self.touched: Dict[int, Dict[str, None]] = {}  # names in the order first set
+        self.pending: List[Tuple[str, bytes]] = []
+        self.unrolled: Dict[int, Treeobj] = {}  # what _unroll went through
+        self._before = before  # the last commit's unrolled directories, by id
+
+    def copy_of(self, original: Treeobj, copy: Treeobj) -> Treeobj:
+        """``copy``, a new dir object of ``original``'s entries, is this commit's."""
+        if original["type"] == "dir" and self._before.get(id(original)) is original:
+            self.clean.add(id(copy))
+        self.fresh[id(copy)] = copy
+        return copy
+
+    def touch(self, directory: Treeobj, name: str) -> None:
+        self.touched.setdefault(id(directory), {})[name] = None
+
+
 class Namespace:
     """A namespace's root: a blobref, or a directory not hashed yet (``root``)."""
 
-    __slots__ = ("name", "owner", "flags", "seq", "root", "_ref", "_store")
+    __slots__ = ("name", "owner", "flags", "seq", "root", "_ref", "_store", "unrolled")
 
     def __init__(self, store: KvsStore, name: str, owner: int, flags: int, rootref: str) -> None:
         self.name = name
@@ -171,6 +198,10 @@ class Namespace:
         self._store = store
         self._ref: Optional[str] = rootref
         self.root: Treeobj = dirref(rootref)  # or a pending dir (lazy hashing)
+        # The directories the last commit made and unrolled, by id (all in the
+        # current tree): a later commit's copy of one needs only its own
+        # changes unrolled, not every entry again.
+        self.unrolled: Dict[int, Treeobj] = {}
 
     @property
     def rootref(self) -> str:
@@ -393,19 +424,18 @@ class KvsStore:
             raise ServiceError(errno.ENOTSUP)
         if flags & SYNC and namespace != PRIMARY:
             raise ServiceError(errno.EINVAL)
-        root = self._copy_dir(ns.root)
+        txn = _Txn(ns.unrolled)
+        root = txn.copy_of(ns.root, self._copy_dir(ns.root))
         keys: Set[str] = set()
-        pending: List[Tuple[str, bytes]] = []  # (blobref, blob) of appended data, stored on success only
-        # the directories this commit made, by id: its own to change (the others are shared)
-        fresh: Dict[int, Treeobj] = {id(root): root}
         for op in ops:
             name = normalize_key(op["key"])
-            self._link(root, namespace, name, op["dirent"], op["flags"], pending, fresh,
+            self._link(root, namespace, name, op["dirent"], op["flags"], txn,
                        trusted, op.get("raw") if trusted else None)
             keys.add(name)
-        for blob_ref, data in pending:
+        for blob_ref, data in txn.pending:
             self.blobs[blob_ref] = data
-        self._unroll(root, fresh)
+        self._unroll(root, txn)
+        ns.unrolled = txn.unrolled
         ns.set_root(root)
         ns.seq += 1
         ref, seq = ns.rootref if seal else None, ns.seq
@@ -420,8 +450,7 @@ class KvsStore:
         return {"ver": 1, "type": "dir", "data": dict(obj["data"])}
 
     def _link(self, root: Treeobj, namespace: str, name: str, dirent: Optional[Treeobj], flags: int,
-              pending: List[Tuple[str, bytes]], fresh: Dict[int, Treeobj], trusted: bool = False,
-              raw: Optional[bytes] = None) -> None:
+              txn: _Txn, trusted: bool = False, raw: Optional[bytes] = None) -> None:
         """Put ``dirent`` at ``name`` (normalized); ``trusted``: made by
         fakeflux, valid; ``raw``: the bytes of its val, if known."""
         if name == ".":
@@ -435,7 +464,7 @@ class KvsStore:
                     return  # unlinking something that is not there
                 sub = empty_dir()
             elif entry["type"] == "dir":
-                sub = entry if id(entry) in fresh else self._copy_dir(entry)
+                sub = entry if id(entry) in txn.fresh else txn.copy_of(entry, self._copy_dir(entry))
             elif entry["type"] == "dirref":
                 sub = self.load_dir(entry["data"][0])
             elif entry["type"] == "symlink":
@@ -444,12 +473,13 @@ class KvsStore:
                     raise ServiceError(errno.EINVAL)  # can't cross into a new namespace
                 rest = ".".join(comps[i + 1 :])
                 self._link(root, namespace, normalize_key(f"{entry['data']['target']}.{rest}"), dirent, flags,
-                           pending, fresh, trusted, raw)
+                           txn, trusted, raw)
                 return
             else:
                 raise ServiceError(errno.ENOTRECOVERABLE)
-            fresh[id(sub)] = sub
+            txn.fresh[id(sub)] = sub
             directory["data"][comp] = sub
+            txn.touch(directory, comp)
             directory = sub
         last = comps[-1]
         if dirent is None:
@@ -459,24 +489,26 @@ class KvsStore:
             raise ServiceError(errno.EINVAL)
         if not flags & APPEND:
             directory["data"][last] = new_entry = copy_treeobj(dirent)
-            _mark_fresh(new_entry, fresh)
+            txn.touch(directory, last)
+            _mark_fresh(new_entry, txn.fresh)
             return
         # kvstxn_append
         if dirent["type"] != "val":
             raise ServiceError(errno.EPROTO)
         entry = directory["data"].get(last)
+        txn.touch(directory, last)
         if entry is None:
             directory["data"][last] = dict(dirent)
         elif entry["type"] in ("valref", "val"):
             new = raw if raw is not None else base64.b64decode(dirent["data"])
             new_ref = blobref(new)
-            pending.append((new_ref, new))
+            txn.pending.append((new_ref, new))
             if entry["type"] == "valref":
                 refs = [*entry["data"], new_ref]
             else:
                 old = base64.b64decode(entry["data"])
                 old_ref = blobref(old)
-                pending.insert(-1, (old_ref, old))
+                txn.pending.insert(-1, (old_ref, old))
                 refs = [old_ref, new_ref]
             directory["data"][last] = {"ver": 1, "type": "valref", "data": refs}
         elif entry["type"] == "symlink":
@@ -484,14 +516,22 @@ class KvsStore:
         else:
             raise ServiceError(errno.EISDIR)
 
-    def _unroll(self, directory: Treeobj, fresh: Dict[int, Treeobj]) -> None:
+    def _unroll(self, directory: Treeobj, txn: _Txn) -> None:
         """kvstxn_unroll: long values in new directories become valrefs; the
-        new directories stay pending (dir objects) until seal() hashes them."""
+        new directories stay pending (dir objects) until seal() hashes them.
+        Of a copy of a directory the last commit unrolled, only the entries
+        this commit set are looked at (the others were looked at then; a
+        job's directory holds thousands of them after a while)."""
         data = directory["data"]
-        for name, entry in data.items():
+        txn.unrolled[id(directory)] = directory
+        names = txn.touched.get(id(directory), {}) if id(directory) in txn.clean else data
+        for name in names:
+            entry = data.get(name)
+            if entry is None:  # set, then unlinked by a later op
+                continue
             if entry["type"] == "dir":
-                if id(entry) in fresh:
-                    self._unroll(entry, fresh)
+                if id(entry) in txn.fresh:
+                    self._unroll(entry, txn)
             elif entry["type"] == "val" and len(entry["data"]) > BLOBREF_MAX_STRING_SIZE:
                 data[name] = {"ver": 1, "type": "valref", "data": [self.store(base64.b64decode(entry["data"]))]}
 

@@ -107,3 +107,28 @@ def test_a_failed_transaction_leaves_pending_directories_alone() -> None:
         assert store.lookup("a.b", 0, namespace=K.PRIMARY) is None
         assert store.namespaces[K.PRIMARY].seq == 1
     assert lazy.namespaces[K.PRIMARY].rootref == eager.namespaces[K.PRIMARY].rootref
+
+
+def test_unroll_goes_through_every_entry_of_a_loaded_directory_and_the_new_ones_of_a_pending_one() -> None:
+    """kvstxn_unroll makes a valref of every long val in the directories a
+    commit copies, also of one a stored directory held (written there with
+    content.store); a directory the last commit made has only this commit's
+    entries left to do (the store looks at no others)."""
+    store = K.KvsStore(0)
+    long = K.val(b"x" * 100)
+    ref = store.store(K.encode_treeobj({"ver": 1, "type": "dir", "data": {"old": long}}))
+    store.apply(K.PRIMARY, [{"key": "d", "flags": 0, "dirent": K.dirref(ref)}])
+
+    def kind(key: str) -> str:
+        obj = store.lookup(key, K.TREEOBJ, namespace=K.PRIMARY)
+        assert obj is not None
+        return str(obj["type"])
+
+    assert kind("d.old") == "val"  # d not copied yet: as stored
+    store.apply(K.PRIMARY, [{"key": "d.new", "flags": 0, "dirent": long}])
+    assert (kind("d.old"), kind("d.new")) == ("valref", "valref")
+    for name in ("newer", "newest"):  # d now a pending directory of the last commit
+        store.apply(K.PRIMARY, [{"key": f"d.{name}", "flags": 0, "dirent": long},
+                                {"key": "d.short", "flags": 0, "dirent": K.val(b"1")}])
+        assert (kind(f"d.{name}"), kind("d.short")) == ("valref", "val")
+    assert store.get(K.PRIMARY, "d.newest") == b"x" * 100
