@@ -226,7 +226,7 @@ def cmd_attach(p: OptParser, o: Parsed) -> int:
 
     ident = jobwatch.idf58(jobid)
     h = _handle()
-    return Attach(h, jobid, text, ident, o).run()
+    return Attach(h, jobid, text, ident, o, just_submitted=False).run()
 
 
 # flux-core's attach.c labels for the shell's log levels (RFC 5424 severities)
@@ -237,9 +237,13 @@ class Attach:
     """flux job attach without a terminal: the job's output as it is written, its
     exceptions and its shell's log on stderr, and the job's exit code."""
 
-    def __init__(self, h: Any, jobid: int, text: str, ident: str, o: Parsed, quiet_exit: bool = False) -> None:
+    def __init__(self, h: Any, jobid: int, text: str, ident: str, o: Parsed, quiet_exit: bool = False,
+                 just_submitted: bool = True) -> None:
         self.h, self.jobid, self.text, self.ident, self.o = h, jobid, text, ident, o
         self.quiet_exit = quiet_exit  # submit --watch: no "task(s) exited" line
+        # flux run / submit --watch attach before a real job can start (its shell takes
+        # tens of milliseconds), whatever a fake job has done by then
+        self.just_submitted = just_submitted
         self.t0 = 0.0
         self.exit_code = 1
         self.fatal = False
@@ -256,6 +260,7 @@ class Attach:
         return ts - self.t0
 
     def run(self) -> int:
+        over = not self.just_submitted and self._over()
         main = jobwatch.EventWatch(self.h, self.jobid)
         exec_watch: Optional[jobwatch.EventWatch] = None
         output: Optional[Any] = None  # the thread copying the job's output as it is written
@@ -275,7 +280,7 @@ class Attach:
             ts = self._ts(entry)
             ctx = entry.get("context") or {}
             if name == "exception":
-                if output is None:
+                if not over:
                     self._early_logs(float(entry.get("timestamp", 0.0)))
                 sys.stdout.flush()
                 sys.stderr.write(
@@ -293,14 +298,15 @@ class Attach:
                 status = int(ctx.get("status", 0))
                 self.exit_code = jobwatch.waitstatus_exitcode(status)
                 finished = True
+                if over:  # the whole main eventlog reaches the real command before any output
+                    self._report_exit(status)
                 if output is not None:
                     output.join(timeout=60.0)  # the shell ends every stream before it exits
                     output = None
                 if exec_watch is not None:
                     exec_watch.cancel()
-                if self.exit_code != 0 and not self.quiet_exit:
-                    sys.stdout.flush()
-                    sys.stderr.write(f"{PROG}: {jobwatch.waitstatus_text(status)}\n")
+                if not over:
+                    self._report_exit(status)
             # with --show-events the rest of the log still shows, as it reaches the real
             # command before its cancel does
             if name == self.wait_event and finished and not self.o.has("show-events") or name == "clean":
@@ -310,6 +316,19 @@ class Attach:
             self.exit_code = 1
         sys.stdout.flush()
         return self.exit_code
+
+    def _report_exit(self, status: int) -> None:
+        if self.exit_code != 0 and not self.quiet_exit:
+            sys.stdout.flush()
+            sys.stderr.write(f"{PROG}: {jobwatch.waitstatus_text(status)}\n")
+
+    def _over(self) -> bool:
+        """Whether the job was already over (its ``clean`` posted) when attach began."""
+        try:
+            text = jobwatch.lookup(self.h, self.jobid, ["eventlog"]).get("eventlog", "")
+            return any(e.get("name") == "clean" for e in jobwatch.eventlog_entries(str(text)))
+        except (OSError, ValueError):
+            return False  # the eventlog watch reports what is wrong
 
     def _start_output(self) -> Any:
         """Copy the output eventlog as it grows, in a thread with its own handle (a
@@ -327,8 +346,10 @@ class Attach:
         return thread
 
     def _early_logs(self, until: float) -> None:
-        """The shell's log lines written before an exception (the real command watches
-        the output eventlog concurrently, so they come out first)."""
+        """The shell's log lines written before an exception, for a job attached to
+        while it ran: the real command watches the output eventlog concurrently, so
+        they come out first (attached to once the job is over, it prints the exception
+        first: the main eventlog is all there at once)."""
         try:
             text = jobwatch.lookup(self.h, self.jobid, ["guest.output"]).get("guest.output", "")
         except OSError:
@@ -1094,22 +1115,23 @@ SUBS: Dict[str, Sub] = {
         "[OPTIONS] id",
         "Interactively attach to job",
         [
-            Option("label-io", "l", usage="Label output by rank"),
-            Option("verbose", "v", usage="Increase verbosity"),
-            Option("quiet", "q", usage="Suppress warnings written to stderr from flux-job"),
+            # flux-core's order and texts (its --show-status and --debug are not emulated)
             Option("show-events", "E", usage="Show job events on stderr"),
             Option("show-exec", "X", usage="Show exec events on stderr"),
             Option(
                 "wait-event",
                 "w",
                 REQUIRED_ARG,
-                "EVENT",
-                "Wait for EVENT before detaching from eventlog (default=finish)",
+                "NAME",
+                "Wait for event NAME before detaching from eventlog (default=finish)",
             ),
+            Option("label-io", "l", usage="Label output by rank"),
+            Option("verbose", "v", usage="Increase verbosity"),
+            Option("quiet", "q", usage="Suppress warnings written to stderr from flux-job"),
+            Option("read-only", "r", usage="Disable reading stdin and capturing signals"),
             Option("unbuffered", "u", usage="Disable buffering of stdin"),
             Option("stdin-ranks", "i", REQUIRED_ARG, "RANKS", "Send standard input to only RANKS (default: all)"),
-            Option("read-only", "r", usage="Disable reading stdin and capturing signals"),
-            Option("tail", "t", OPTIONAL_ARG, "NUM", "Output only the last NUM lines of job output"),
+            Option("tail", "", OPTIONAL_ARG, "NUM", "Output only the last NUM lines of job output (default 10)"),
         ],
         cmd_attach,
     ),
@@ -1118,6 +1140,7 @@ SUBS: Dict[str, Sub] = {
         "Wait for job(s) to complete and exit with largest exit code",
         [
             Option("verbose", "v", usage="Increase verbosity"),
+            Option("json", "j", usage="Dump job result information gleaned from eventlog to stdout"),
             Option(
                 "exception-exit-code",
                 "e",
@@ -1126,7 +1149,6 @@ SUBS: Dict[str, Sub] = {
                 "Set the default exit code for any jobs that terminate solely due to an exception (e.g. canceled "
                 "jobs or jobs rejected by the scheduler) to N [default=1]",
             ),
-            Option("json", "j", usage="Dump job result information gleaned from eventlog to stdout"),
         ],
         cmd_status,
     ),
@@ -1142,7 +1164,7 @@ SUBS: Dict[str, Sub] = {
         [
             *EVENT_FORMAT,
             COLOR,
-            Option("follow", "F", usage="Follow events until job is inactive"),
+            Option("follow", "F", usage="Follow events until job is inactive."),
             PATH,
         ],
         cmd_eventlog,
@@ -1168,7 +1190,7 @@ SUBS: Dict[str, Sub] = {
         "Display info for a job",
         [
             Option("original", "o", usage='For key "jobspec", return the original submitted jobspec'),
-            Option("base", "b", usage='For key "jobspec" or "R", do not apply updates'),
+            Option("base", "b", usage='For key "jobspec" or "R", do not apply updates from eventlog'),
         ],
         cmd_info,
     ),

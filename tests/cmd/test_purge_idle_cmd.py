@@ -1,4 +1,5 @@
-"""``flux queue idle`` (job-manager.idle) and ``flux job purge`` (job-manager.purge, purge-id).
+"""``flux queue idle`` (job-manager.idle), ``flux job purge`` (job-manager.purge, purge-id),
+and where ``flux job attach`` puts a job's exception among its shell's log lines.
 
 Expectations: flux-core v0.88.0-59 (``flux start --test-size=4 bash -c SCRIPT``) printed
 these for the same scripts, with job ids and their KVS keys normalized; fakeflux must print the same.
@@ -158,3 +159,37 @@ def test_job_purge_as_flux_core() -> None:
     result = shell(PURGE_SCRIPT)
     assert result.returncode == 0, result.stderr
     assert _normalized(result.stdout) == PURGE_REAL
+
+
+ATTACH_SCRIPT = """\
+exec 2>&1
+flux run -o pmi=5 true; echo rc=$?
+id=$(flux submit -o pmi=5 true); flux job wait-event $id clean >/dev/null
+flux job attach $id; echo rc=$?
+"""
+
+# Real v0.88 also logs "ERROR: shell_getopt: unpack error: Expected string, got integer"
+# first (fakeflux's shell does not: that line is left out here).
+ATTACH_REAL = """\
+T: flux-shell[0]: ERROR: pmi-simple: pmi shell option must be a string
+T: flux-shell[0]: ERROR: plugin 'pmi-simple': shell.init failed
+T: flux-shell[0]: FATAL: shell_init: No such file or directory
+T: job.exception ƒID type=exec severity=0 shell_init: No such file or directory
+flux-job: task(s) exited with exit code 1
+rc=1
+T: job.exception ƒID type=exec severity=0 shell_init: No such file or directory
+flux-job: task(s) exited with exit code 1
+T: flux-shell[0]: ERROR: pmi-simple: pmi shell option must be a string
+T: flux-shell[0]: ERROR: plugin 'pmi-simple': shell.init failed
+T: flux-shell[0]: FATAL: shell_init: No such file or directory
+rc=1
+"""
+
+
+def test_attach_orders_the_exception_as_flux_core() -> None:
+    """Attached as the job runs (flux run), the shell's log comes before the
+    exception; attached once the job is over, the main eventlog comes first."""
+    result = shell(ATTACH_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    out = re.sub(r"^\d+\.\d{3}s:", "T:", _normalized(result.stdout), flags=re.M)
+    assert "\n".join(line for line in out.splitlines() if "shell_getopt" not in line) + "\n" == ATTACH_REAL
