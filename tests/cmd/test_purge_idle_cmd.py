@@ -1,5 +1,6 @@
 """``flux queue idle`` (job-manager.idle), ``flux job purge`` (job-manager.purge, purge-id),
-and where ``flux job attach`` puts a job's exception among its shell's log lines.
+where ``flux job attach`` puts a job's exception among its shell's log lines, and some
+``flux job`` help texts.
 
 Expectations: flux-core v0.88.0-59 (``flux start --test-size=4 bash -c SCRIPT``) printed
 these for the same scripts, with job ids and their KVS keys normalized; fakeflux must print the same.
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 import re
 
-from .fluxrun import shell
+import pytest
+
+from .fluxrun import flux, shell
 
 IDLE_SCRIPT = """\
 exec 2>&1
@@ -193,3 +196,50 @@ def test_attach_orders_the_exception_as_flux_core() -> None:
     assert result.returncode == 0, result.stderr
     out = re.sub(r"^\d+\.\d{3}s:", "T:", _normalized(result.stdout), flags=re.M)
     assert "\n".join(line for line in out.splitlines() if "shell_getopt" not in line) + "\n" == ATTACH_REAL
+
+
+# `flux job SUB --help` of flux-core v0.88 (stdout, exit 0) at 80 columns.
+HELP_REAL = {
+    "eventlog": """\
+Usage: flux-job eventlog [OPTIONS] id
+Display eventlog for a job
+  -h, --help             Display this message.
+  -f, --format=FORMAT    Specify output format: text, json
+  -T, --time-format=FORMAT
+                         Specify time format: raw, iso, offset
+  -H, --human            Display human-readable output. See also --color,
+                         --format, and --time-format.
+  -L, --color=WHEN       Colorize output when supported; WHEN can be 'always'
+                         (default if omitted), 'never', or 'auto' (default).
+  -F, --follow           Follow events until job is inactive.
+  -p, --path=PATH        Specify alternate eventlog name or path suffix (e.g.
+                         "exec", "output", or "guest.exec.eventlog")
+""",
+    "status": """\
+Usage: flux-job status id [id...]
+Wait for job(s) to complete and exit with largest exit code
+  -h, --help             Display this message.
+  -v, --verbose          Increase verbosity
+  -j, --json             Dump job result information gleaned from eventlog to
+                         stdout
+  -e, --exception-exit-code=N
+                         Set the default exit code for any jobs that terminate
+                         solely due to an exception (e.g. canceled jobs or jobs
+                         rejected by the scheduler) to N [default=1]
+""",
+    "info": """\
+Usage: flux-job info id key
+Display info for a job
+  -h, --help             Display this message.
+  -o, --original         For key "jobspec", return the original submitted
+                         jobspec
+  -b, --base             For key "jobspec" or "R", do not apply updates from
+                         eventlog
+""",
+}
+
+
+@pytest.mark.parametrize("sub", sorted(HELP_REAL))
+def test_job_help_as_flux_core(sub: str) -> None:
+    result = flux(None, "job", sub, "--help")
+    assert (result.stdout + result.stderr, result.returncode) == (HELP_REAL[sub], 0)
