@@ -7,6 +7,7 @@ import os
 import platform
 import subprocess
 import sys
+from typing import Dict
 
 import pytest
 
@@ -52,25 +53,39 @@ def test_resolver_plugins_and_errors() -> None:
         resolver.resolve("pid:1?local&remote")
 
 
+def _waiting_process(env: Dict[str, str]) -> subprocess.Popen[str]:
+    """A process that has said it runs. Popen returns while the child's exec may still be
+    under way, when its /proc/PID/environ can read empty (seen under load)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(30)"],
+                            env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "up\n"
+    return proc
+
+
+def _end(proc: subprocess.Popen[str]) -> None:
+    proc.kill()
+    proc.wait()
+    if proc.stdout is not None:
+        proc.stdout.close()
+
+
 def test_resolve_against_an_instance(uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FLUX_URI", uri)
     resolver = uri_mod.FluxURIResolver()
     assert str(resolver.resolve("jobid:")) == uri  # no job: the enclosing instance
     # a process started with FLUX_URI in its environment
-    proc = subprocess.Popen(["sleep", "30"], env={**os.environ, "FLUX_URI": uri})
+    proc = _waiting_process({**os.environ, "FLUX_URI": uri})
     try:
         assert str(resolver.resolve(f"pid:{proc.pid}")) == uri
         assert resolver.resolve(f"pid:{proc.pid}?remote").uri.startswith("ssh://")
     finally:
-        proc.kill()
-        proc.wait()
-    sleeper = subprocess.Popen(["sleep", "30"], env={k: v for k, v in os.environ.items() if k != "FLUX_URI"})
+        _end(proc)
+    sleeper = _waiting_process({k: v for k, v in os.environ.items() if k != "FLUX_URI"})
     try:
         with pytest.raises(ValueError, match=f"^PID {sleeper.pid} doesn't seem to have a FLUX_URI$"):
             resolver.resolve(f"pid:{sleeper.pid}")
     finally:
-        sleeper.kill()
-        sleeper.wait()
+        _end(sleeper)
     with pytest.raises(ValueError, match="^notajob is not a valid Flux jobid$"):
         resolver.resolve("notajob")
 
@@ -89,9 +104,11 @@ def test_resolve_a_broker_pid(monkeypatch: pytest.MonkeyPatch) -> None:
             "--size",
             "1",
             "--",
-            "sh",
+            # one process that prints, then waits: a shell that exec'd after its echo would be
+            # read mid-exec, when /proc/PID/environ can be briefly empty (seen under load)
+            sys.executable,
             "-c",
-            'echo "$FLUX_URI"; exec sleep 30',
+            "import os, time; print(os.environ['FLUX_URI'], flush=True); time.sleep(30)",
         ],
         stdout=subprocess.PIPE,
         text=True,
