@@ -7,7 +7,8 @@ fresh ``flux start --test-size=4`` instance (recorded, then written here):
 * the broker's built-in services have no ping method; job-exec and cron are
   loaded on rank 0 only, barrier not at all;
 * job-info, job-ingest and resource are loaded on every rank (``module.list``),
-  resource refusing rank 0's methods elsewhere.
+  resource refusing rank 0's methods elsewhere;
+* the KVS of a fresh instance holds admin.eventlog, resource.R and resource.eventlog.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import errno
 import json
 from typing import Callable, List, Optional, Tuple
 
+import fakeflux
 from fakeflux.wire import payload_string
+from tests.cmd.fluxrun import flux
 from tests.rawclient import RawClient
 
 
@@ -92,3 +95,26 @@ def test_other_ranks_load_job_info_job_ingest_and_resource(connect: Callable[...
     assert (lookup.errnum, payload_string(lookup.payload)) == (errno.ENOENT, "invalid job id")
     assert json.loads(payload_string(client.rpc("job-ingest.getinfo", {}, nodeid=1).payload) or "{}").keys() == {
         "timestamp"}
+
+
+def test_fresh_kvs_holds_admin_and_resource(instance: fakeflux.Instance) -> None:
+    """Real: `flux kvs ls -R .` lists admin (eventlog) and resource (R, eventlog) after
+    three commits; drain and undrain are appended to resource.eventlog."""
+    uri = instance.uri(0)
+    assert flux(uri, "kvs", "ls", "-R", ".").stdout == (
+        ".:\nadmin       resource\n\nadmin:\neventlog\n\nresource:\nR           eventlog\n")
+    assert flux(uri, "kvs", "version").stdout == "3\n"
+    start = json.loads(flux(uri, "kvs", "get", "admin.eventlog").stdout)
+    assert start["name"] == "start" and start["context"] == {"version": 1, "core_version": "0.88.0-59-g4a5e79f56"}
+    R = flux(uri, "kvs", "get", "resource.R").stdout
+    assert R == flux(uri, "resource", "R").stdout.replace(" ", "")  # fakeflux's resources, compact
+    assert flux(uri, "resource", "drain", "1", "because").returncode == 0
+    assert flux(uri, "resource", "undrain", "1").returncode == 0
+    assert instance.core is not None
+    host = instance.core.hostname
+    entries = [json.loads(line) for line in flux(uri, "kvs", "get", "resource.eventlog").stdout.splitlines() if line]
+    assert [(e["name"], e["context"]) for e in entries] == [
+        ("resource-define", {"method": "dynamic-discovery"}),
+        ("drain", {"idset": "1", "nodelist": host, "reason": "because", "overwrite": 0}),
+        ("undrain", {"idset": "1", "nodelist": host, "overwrite": 0}),
+    ]

@@ -10,8 +10,10 @@ import errno
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from fakeflux.broker import jobs as J
+from fakeflux.broker import kvs_store as K
 from fakeflux.broker.errors import ServiceError
 from fakeflux.broker.jobs import resources as res
+from fakeflux.broker.jobs.eventlog import dumps, eventlog_entry
 from fakeflux.broker.jobs.resources import ResourceConfigError
 from fakeflux.broker.jobs.sched import SimpleScheduler
 from fakeflux.broker.module import BrokerModule
@@ -20,6 +22,10 @@ from fakeflux.wire import constants as C
 
 if TYPE_CHECKING:
     from fakeflux.broker.rank import BrokerRank
+
+
+# resource.eventlog's entries that flux-core commits to the KVS (the others live in its journal only)
+KEPT_EVENTS = ("resource-define", "drain", "undrain")
 
 
 class ResourceModule(BrokerModule):
@@ -41,6 +47,26 @@ class ResourceModule(BrokerModule):
         self._logged_start = False
         self._last_ts = 0.0
         self.sched.rank_observers.append(self._on_ranks)
+        self._define_in_kvs()
+
+    # -- resource.R and resource.eventlog in the KVS ------------------------------------------------
+    def _define_in_kvs(self) -> None:
+        """What flux-core's resource module commits as it starts: R (here fakeflux's own
+        resource set) and ``resource.eventlog`` with the entries that are kept (the
+        journal's ``restart`` and ``online`` are not), each in a commit of its own."""
+        try:
+            self._start_events()
+            R = self._R(sorted(self._nodes()), self.sched.fake_resources)
+        except ServiceError:
+            return  # a bad [fake-resources] table: reported by the requests that need it
+        store = self.broker.core.kvs
+        store.apply(K.PRIMARY, [{"key": "resource.R", "flags": 0, "dirent": K.val(dumps(R).encode())}])
+        kept = "".join(self._line(e) for e in self._log if e["name"] in KEPT_EVENTS)
+        store.apply(K.PRIMARY, [{"key": "resource.eventlog", "flags": K.APPEND, "dirent": K.val(kept.encode())}])
+
+    @staticmethod
+    def _line(entry: Dict[str, Any]) -> str:
+        return eventlog_entry(entry["timestamp"], entry["name"], entry.get("context"))
 
     # -- resource.eventlog and resource.journal ------------------------------------------------------
     def _start_events(self) -> None:
@@ -79,6 +105,8 @@ class ResourceModule(BrokerModule):
         self._start_events()
         entry = self._entry(name, context)
         self._log.append(entry)
+        if name in KEPT_EVENTS:
+            self.jobs.kvs_write(K.PRIMARY, "resource.eventlog", self._line(entry).encode(), append=True)
         for msg in self.consumers:
             self.respond_json(msg, {"events": [entry]})
 
