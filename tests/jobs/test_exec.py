@@ -339,6 +339,9 @@ def test_stop_kills_running_jobs_and_removes_tmpdirs() -> None:
             jobid = submit(c, jobspec(["sh", "-c", "echo $$; echo ready; sleep 60"], ntasks=2))
             wait_running(c, jobid, ready="ready")
             text = kvs_get(c, "output", namespace=f"job-{jobid}") or ""
+            while text.count("ready") < 2:  # both tasks, not just the first, have printed their pid
+                time.sleep(0.02)
+                text = kvs_get(c, "output", namespace=f"job-{jobid}") or ""
             pids = [int(json.loads(line)["context"]["data"]) for line in text.splitlines()
                     if json.loads(line)["context"].get("data", "").strip().isdigit()]
             assert len(pids) == 2
