@@ -15,7 +15,7 @@ from . import jobwatch
 from .common import die, die_err, error_text, open_handle, strerror
 from .eventlog_fmt import EventlogFormatter
 from .jsonfmt import dumps
-from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed
+from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed, command_list_usage
 from .parse import fsd_seconds, parse_duration, parse_int
 
 PROG = "flux-job"
@@ -1252,10 +1252,7 @@ LISTED = [
 
 
 def usage_text() -> str:
-    parser = OptParser(PROG, "[OPTIONS] COMMAND ARGS")
-    lines = [parser.usage_text(), "\nCommon commands from flux-job:\n"]
-    lines.extend(f"   {name:<15} {doc}\n" for name, doc in LISTED)
-    return "".join(lines)
+    return command_list_usage(PROG, LISTED)
 
 
 def main(argv: List[str]) -> int:

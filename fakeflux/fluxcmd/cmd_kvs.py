@@ -18,7 +18,7 @@ from . import kvs_ops as kvs
 from .common import die, die_err, error_text, open_handle, strerror
 from .eventlog_fmt import EventlogFormatter
 from .jsonfmt import dumps
-from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed
+from .optparse import OPTIONAL_ARG, REQUIRED_ARG, Option, OptParser, Parsed, command_list_usage
 from .parse import parse_duration, parse_int
 
 PROG = "flux-kvs"
@@ -853,10 +853,7 @@ LISTED = [
 
 
 def _top_usage() -> str:
-    parser = OptParser(PROG, "[OPTIONS] COMMAND ARGS")
-    lines = [parser.usage_text(), "\nCommon commands from flux-kvs:\n"]
-    lines.extend(f"   {name:<15} {doc}\n" for name, doc in LISTED)
-    return "".join(lines)
+    return command_list_usage(PROG, LISTED)
 
 
 def _run_sub(fullname: str, subs: Dict[str, Sub], args: List[str], top_usage: Optional[str]) -> int:

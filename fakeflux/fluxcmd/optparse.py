@@ -219,6 +219,14 @@ class OptParser:
             values.append(value)
 
 
+def command_list_usage(prog: str, listed: Sequence[Tuple[str, str]]) -> str:
+    """The usage of a command of subcommands (flux job, flux kvs): its own
+    options, then ``Common commands from PROG:`` with one line each."""
+    lines = [OptParser(prog, "[OPTIONS] COMMAND ARGS").usage_text(), f"\nCommon commands from {prog}:\n"]
+    lines.extend(f"   {name:<15} {doc}\n" for name, doc in listed)
+    return "".join(lines)
+
+
 def _term_columns() -> int:
     try:
         cols = int(os.environ.get("COLUMNS", "80"))
