@@ -264,7 +264,7 @@ class Attach:
         main = jobwatch.EventWatch(self.h, self.jobid)
         exec_watch: Optional[jobwatch.EventWatch] = None
         output: Optional[Any] = None  # the thread copying the job's output as it is written
-        finished = False
+        finished = started = False
         while True:
             try:
                 entry = main.next()
@@ -292,14 +292,18 @@ class Attach:
                 context = f" {dumps(entry['context'])}" if "context" in entry else ""
                 sys.stderr.write(f"{ts:.3f}s: job.{name}{context}\n")
             if name == "start" and output is None:
+                started = True
                 exec_watch = self._drain_exec_until_init()
-                output = self._start_output()
+                if not over:  # a job already over: its output follows the whole main eventlog
+                    output = self._start_output()
             if name == "finish":
                 status = int(ctx.get("status", 0))
                 self.exit_code = jobwatch.waitstatus_exitcode(status)
                 finished = True
                 if over:  # the whole main eventlog reaches the real command before any output
                     self._report_exit(status)
+                    if started:
+                        output = self._start_output()
                 if output is not None:
                     output.join(timeout=60.0)  # the shell ends every stream before it exits
                     output = None
